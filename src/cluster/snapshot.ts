@@ -1,0 +1,96 @@
+import type { ClusterView, LogKey, ReadError } from '../domain/cluster-view';
+import { type Kind, type KindMap, type KubeEvent, isKind } from '../domain/kube-types';
+import type { ObjectRef } from '../domain/object-ref';
+
+/** Any object as read: kind may be absent on LIST items, so it is passed alongside. */
+export interface RawObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+const logKeyString = (k: LogKey): string => `${k.namespace}/${k.pod}/${k.container}${k.previous ? '#previous' : ''}`;
+const nsName = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
+const byNamespaceAndName = (a: RawObject, b: RawObject): number =>
+  nsName(a.metadata?.namespace, a.metadata?.name ?? '').localeCompare(nsName(b.metadata?.namespace, b.metadata?.name ?? ''));
+
+function eventTime(e: KubeEvent): string {
+  return e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '';
+}
+
+/** The in-memory ClusterView both readers build: indexed once, then read by every check. */
+export class ClusterSnapshot implements ClusterView {
+  private readonly byKind = new Map<Kind, RawObject[]>();
+  private readonly byKey = new Map<string, RawObject>();
+  private readonly eventsByObject = new Map<string, KubeEvent[]>();
+  private readonly logs = new Map<string, string>();
+
+  constructor(
+    readonly readErrors: ReadError[] = [],
+    readonly cluster?: string,
+  ) {}
+
+  /** Adds objects of one kind (LIST items have no kind of their own). */
+  add(kind: Kind, items: RawObject[]): this {
+    const list = this.byKind.get(kind) ?? [];
+    for (const item of items) {
+      const obj = { ...item, kind, apiVersion: item.apiVersion };
+      list.push(obj);
+      this.byKey.set(`${kind}/${nsName(obj.metadata?.namespace, obj.metadata?.name ?? '')}`, obj);
+      if (kind === 'Event') this.indexEvent(obj as unknown as KubeEvent);
+    }
+    list.sort(byNamespaceAndName);
+    this.byKind.set(kind, list);
+    return this;
+  }
+
+  /** Adds objects that carry their own kind; kinds netdoctor does not read are skipped. */
+  addObjects(objects: RawObject[]): this {
+    const grouped = new Map<Kind, RawObject[]>();
+    for (const o of objects) {
+      if (!o.kind || !isKind(o.kind)) continue;
+      grouped.set(o.kind, [...(grouped.get(o.kind) ?? []), o]);
+    }
+    for (const [kind, items] of grouped) this.add(kind, items);
+    return this;
+  }
+
+  setLog(key: LogKey, text: string): this {
+    this.logs.set(logKeyString(key), text);
+    return this;
+  }
+
+  private indexEvent(e: KubeEvent): void {
+    const o = e.involvedObject;
+    const key = `${o.kind ?? ''}/${nsName(o.namespace, o.name ?? '')}`;
+    const list = this.eventsByObject.get(key) ?? [];
+    list.push(e);
+    list.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
+    this.eventsByObject.set(key, list);
+  }
+
+  list<K extends Kind>(kind: K, namespace?: string): readonly KindMap[K][] {
+    const all = (this.byKind.get(kind) ?? []) as unknown as KindMap[K][];
+    if (namespace === undefined) return all;
+    return all.filter((o) => (o as RawObject).metadata?.namespace === namespace);
+  }
+
+  get<K extends Kind>(kind: K, namespace: string | undefined, name: string): KindMap[K] | undefined {
+    return this.byKey.get(`${kind}/${nsName(namespace, name)}`) as KindMap[K] | undefined;
+  }
+
+  events(ref: ObjectRef): readonly KubeEvent[] {
+    return this.eventsByObject.get(`${ref.kind}/${nsName(ref.namespace, ref.name)}`) ?? [];
+  }
+
+  log(key: LogKey): string | undefined {
+    return this.logs.get(logKeyString(key));
+  }
+
+  get objectCount(): number {
+    let n = 0;
+    for (const list of this.byKind.values()) n += list.length;
+    return n;
+  }
+}

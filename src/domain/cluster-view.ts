@@ -1,0 +1,50 @@
+import type { Kind, KindMap, KubeEvent } from './kube-types';
+import type { ObjectRef } from './object-ref';
+
+/** A read that failed (forbidden, not served, …): the run goes on, the report says what it could not see. */
+export interface ReadError {
+  kind: Kind | 'Log';
+  namespace?: string;
+  message: string;
+}
+
+export interface LogKey {
+  namespace: string;
+  pod: string;
+  container: string;
+  previous: boolean;
+}
+
+/**
+ * Read access to one cluster for one run: an immutable snapshot the engine fetched in one round.
+ * Checks only read from it, so they never call the API themselves.
+ */
+export interface ClusterView {
+  readonly cluster?: string;
+  /** Every object of a kind (in one namespace when given) in a stable order. */
+  list<K extends Kind>(kind: K, namespace?: string): readonly KindMap[K][];
+  get<K extends Kind>(kind: K, namespace: string | undefined, name: string): KindMap[K] | undefined;
+  /** Events whose involvedObject is the object, newest last. */
+  events(ref: ObjectRef): readonly KubeEvent[];
+  /** The tail of a container's log, when the reader fetched it (failing containers only). */
+  log(key: LogKey): string | undefined;
+  readonly readErrors: readonly ReadError[];
+}
+
+/** Which part of the cluster a run reads. */
+export interface ReadScope {
+  /** The target namespace, or undefined for every namespace (cluster-wide runs). */
+  namespace?: string;
+  /** Infrastructure namespaces read alongside the target (kube-system: CNI, kube-proxy, CoreDNS). */
+  alsoNamespaces: string[];
+  kinds: Kind[];
+}
+
+/** Turns a scope into a ClusterView: live from the apiserver, or from an offline dump. */
+export interface ClusterReader {
+  read(scope: ReadScope): Promise<ClusterView>;
+  /** Whether the namespace exists (a clear error for typos, before any analysis). */
+  namespaceExists(namespace: string): Promise<boolean>;
+  /** API calls made so far (0 for dumps). */
+  readonly apiCalls: number;
+}

@@ -1,0 +1,86 @@
+import type {
+  CoreV1Event,
+  V1ConfigMap,
+  V1DaemonSet,
+  V1Deployment,
+  V1EndpointSlice,
+  V1Endpoints,
+  V1Namespace,
+  V1NetworkPolicy,
+  V1Node,
+  V1Pod,
+  V1ReplicaSet,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+
+/**
+ * Objects as the apiserver sends them over the wire (and as `kubectl get -o yaml` prints them):
+ * the client-node model shapes, with every Date as the RFC 3339 string it really is.
+ */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+export type Pod = Wire<V1Pod>;
+export type Service = Wire<V1Service>;
+export type Endpoints = Wire<V1Endpoints>;
+export type EndpointSlice = Wire<V1EndpointSlice>;
+export type KubeEvent = Wire<CoreV1Event>;
+export type KubeNode = Wire<V1Node>;
+export type ConfigMap = Wire<V1ConfigMap>;
+export type DaemonSet = Wire<V1DaemonSet>;
+export type Deployment = Wire<V1Deployment>;
+export type ReplicaSet = Wire<V1ReplicaSet>;
+export type StatefulSet = Wire<V1StatefulSet>;
+export type NetworkPolicy = Wire<V1NetworkPolicy>;
+export type Namespace = Wire<V1Namespace>;
+
+/** The resource kinds a check may read, mapped to their object shapes. */
+export interface KindMap {
+  Namespace: Namespace;
+  Node: KubeNode;
+  Pod: Pod;
+  Service: Service;
+  Endpoints: Endpoints;
+  EndpointSlice: EndpointSlice;
+  Event: KubeEvent;
+  ConfigMap: ConfigMap;
+  DaemonSet: DaemonSet;
+  Deployment: Deployment;
+  ReplicaSet: ReplicaSet;
+  StatefulSet: StatefulSet;
+  NetworkPolicy: NetworkPolicy;
+}
+export type Kind = keyof KindMap;
+
+/** Where each kind lives on the apiserver; the live reader and the dump loader both use it. */
+export interface ResourceInfo {
+  apiVersion: string;
+  plural: string;
+  namespaced: boolean;
+}
+export const RESOURCES: Readonly<Record<Kind, ResourceInfo>> = {
+  Namespace: { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
+  Node: { apiVersion: 'v1', plural: 'nodes', namespaced: false },
+  Pod: { apiVersion: 'v1', plural: 'pods', namespaced: true },
+  Service: { apiVersion: 'v1', plural: 'services', namespaced: true },
+  Endpoints: { apiVersion: 'v1', plural: 'endpoints', namespaced: true },
+  EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
+  Event: { apiVersion: 'v1', plural: 'events', namespaced: true },
+  ConfigMap: { apiVersion: 'v1', plural: 'configmaps', namespaced: true },
+  DaemonSet: { apiVersion: 'apps/v1', plural: 'daemonsets', namespaced: true },
+  Deployment: { apiVersion: 'apps/v1', plural: 'deployments', namespaced: true },
+  ReplicaSet: { apiVersion: 'apps/v1', plural: 'replicasets', namespaced: true },
+  StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
+  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true },
+};
+export const KINDS = Object.keys(RESOURCES) as Kind[];
+
+export function isKind(value: string): value is Kind {
+  return Object.prototype.hasOwnProperty.call(RESOURCES, value);
+}
