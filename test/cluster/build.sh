@@ -90,6 +90,7 @@ echo "build.sh: building Kubernetes $K8S_VERSION ..." >&2
 echo "$KEY built in $((SECONDS - START))s" > "$TMP/.complete"
 
 rm -rf "$OUT"
+chmod 755 "$TMP"
 mv "$TMP" "$OUT"
 trap - EXIT
 echo "build.sh: done in $((SECONDS - START))s -> $OUT" >&2
