@@ -1,5 +1,5 @@
 import type { ClusterView, LogKey, ReadError } from '../domain/cluster-view';
-import { type Kind, type KindMap, type KubeEvent, isKind } from '../domain/kube-types';
+import { type Kind, type KindMap, type KubeEvent, RESOURCES, isKind } from '../domain/kube-types';
 import type { ObjectRef } from '../domain/object-ref';
 
 /** Any object as read: kind may be absent on LIST items, so it is passed alongside. */
@@ -35,7 +35,7 @@ export class ClusterSnapshot implements ClusterView {
   add(kind: Kind, items: RawObject[]): this {
     const list = this.byKind.get(kind) ?? [];
     for (const item of items) {
-      const obj = { ...item, kind, apiVersion: item.apiVersion };
+      const obj = { ...item, kind, apiVersion: item.apiVersion ?? RESOURCES[kind].apiVersion };
       list.push(obj);
       this.byKey.set(`${kind}/${nsName(obj.metadata?.namespace, obj.metadata?.name ?? '')}`, obj);
       if (kind === 'Event') this.indexEvent(obj as unknown as KubeEvent);
@@ -86,6 +86,16 @@ export class ClusterSnapshot implements ClusterView {
 
   log(key: LogKey): string | undefined {
     return this.logs.get(logKeyString(key));
+  }
+
+  /** Every kind with its objects, and every log: what `netdoctor snapshot` writes out. */
+  entries(): { objects: [Kind, RawObject[]][]; logs: [LogKey, string][] } {
+    const logs = [...this.logs].map(([key, text]): [LogKey, string] => {
+      const [path, previous] = key.split('#');
+      const [namespace, pod, container] = (path ?? '').split('/') as [string, string, string];
+      return [{ namespace, pod, container, previous: previous === 'previous' }, text];
+    });
+    return { objects: [...this.byKind], logs };
   }
 
   get objectCount(): number {

@@ -29,6 +29,8 @@ export interface ClusterView {
   /** The tail of a container's log, when the reader fetched it (failing containers only). */
   log(key: LogKey): string | undefined;
   readonly readErrors: readonly ReadError[];
+  /** How many objects the view holds (report statistics). */
+  readonly objectCount: number;
 }
 
 /** Which part of the cluster a run reads. */

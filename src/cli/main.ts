@@ -1,0 +1,137 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { CHECKS } from '../checks';
+import { DumpReader } from '../cluster/dump-reader';
+import { writeDump } from '../cluster/dump-writer';
+import { KubeApi } from '../cluster/kube-api';
+import { loadKubeConfig } from '../cluster/kubeconfig';
+import { LiveReader } from '../cluster/live-reader';
+import type { ClusterSnapshot } from '../cluster/snapshot';
+import type { ClusterReader } from '../domain/cluster-view';
+import { NetdoctorError } from '../domain/errors';
+import { KINDS } from '../domain/kube-types';
+import { silentLogger } from '../domain/run-context';
+import { INFRA_NAMESPACES, diagnose } from '../engine/diagnose';
+import { loadWorkflows, pickWorkflow } from '../engine/workflow';
+import { renderMarkdown } from '../render/markdown';
+import { renderText } from '../render/text';
+
+/** Where the CLI writes; injected so tests run it in-process. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: Record<string, string | undefined>;
+  isTTY: boolean;
+}
+
+const USAGE = `Usage:
+  netdoctor diagnose <namespace> [--from DIR | --kubeconfig FILE] [--context NAME] [--cluster NAME]
+                                 [--workflow NAME] [--output text|markdown|json]
+  netdoctor snapshot <namespace...> --out DIR [--kubeconfig FILE] [--context NAME]
+  netdoctor checks
+  netdoctor help`;
+
+const OUTPUTS = ['text', 'markdown', 'json'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new NetdoctorError('bad_input', (e as Error).message);
+  }
+}
+
+const CLUSTER_FLAGS = { kubeconfig: { type: 'string' }, context: { type: 'string' } } as const;
+
+async function liveReader(values: Record<string, unknown>, io: CliIo, cluster?: string): Promise<{ reader: LiveReader; api: KubeApi }> {
+  const kc = await loadKubeConfig({ file: values.kubeconfig as string | undefined, context: values.context as string | undefined, env: io.env });
+  const api = await KubeApi.fromKubeConfig(kc);
+  return { reader: new LiveReader(api, { cluster }), api };
+}
+
+async function diagnoseCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...CLUSTER_FLAGS,
+    from: { type: 'string' },
+    cluster: { type: 'string' },
+    workflow: { type: 'string', default: 'namespace-triage' },
+    output: { type: 'string', default: 'text' },
+  });
+  const output = values.output as Output;
+  if (!OUTPUTS.includes(output)) throw new NetdoctorError('bad_input', `--output must be one of ${OUTPUTS.join(', ')}`);
+  const workflow = pickWorkflow(loadWorkflows(CHECKS), values.workflow as string);
+  const namespace = positionals[0];
+  if (workflow.scope === 'namespace' && (positionals.length !== 1 || !namespace)) {
+    throw new NetdoctorError('bad_input', 'diagnose takes exactly one namespace');
+  }
+  if (values.from && (values.kubeconfig || values.context)) throw new NetdoctorError('bad_input', '--from reads a dump; it cannot be combined with --kubeconfig/--context');
+  const cluster = values.cluster as string | undefined;
+  let reader: ClusterReader;
+  let api: KubeApi | undefined;
+  if (values.from) reader = new DumpReader(values.from as string);
+  else ({ reader, api } = await liveReader(values, io, cluster));
+  try {
+    const report = await diagnose({ runId: 'cli', log: silentLogger, clock: () => new Date() }, reader, workflow, { cluster, namespace });
+    if (output === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
+    else if (output === 'markdown') io.stdout(renderMarkdown(report));
+    else io.stdout(renderText(report, { color: io.isTTY && !io.env.NO_COLOR }));
+  } finally {
+    api?.close();
+  }
+}
+
+async function snapshotCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, { ...CLUSTER_FLAGS, out: { type: 'string' } });
+  if (positionals.length === 0) throw new NetdoctorError('bad_input', 'snapshot takes one or more namespaces');
+  if (!values.out) throw new NetdoctorError('bad_input', 'snapshot needs --out DIR');
+  const { reader, api } = await liveReader(values, io);
+  try {
+    for (const ns of positionals) {
+      if (!(await reader.namespaceExists(ns))) throw new NetdoctorError('unknown_namespace', `namespace "${ns}" does not exist`);
+    }
+    const [first, ...rest] = positionals;
+    const also = [...new Set([...rest, ...INFRA_NAMESPACES])].filter((n) => n !== first);
+    const view = (await reader.read({ namespace: first, alsoNamespaces: also, kinds: [...KINDS] })) as ClusterSnapshot;
+    const written = writeDump(view, values.out as string);
+    io.stderr(`wrote ${written.objects} objects and ${written.logs} logs to ${values.out} (${api.calls} API calls)\n`);
+  } finally {
+    api.close();
+  }
+}
+
+function checksCommand(io: CliIo): void {
+  const width = Math.max(...CHECKS.map((c) => c.id.length));
+  io.stdout(CHECKS.map((c) => `${c.id.padEnd(width)}  ${c.title}`).join('\n') + '\n');
+}
+
+/** Runs one CLI invocation; returns the exit code (0 done, 2 user error, 1 unexpected failure). */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'diagnose':
+        await diagnoseCommand(rest, io);
+        return 0;
+      case 'snapshot':
+        await snapshotCommand(rest, io);
+        return 0;
+      case 'checks':
+        checksCommand(io);
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE + '\n');
+        return 0;
+      default:
+        throw new NetdoctorError('bad_input', command ? `unknown command "${command}"` : 'no command given');
+    }
+  } catch (e) {
+    if (e instanceof NetdoctorError) {
+      io.stderr(`netdoctor: ${e.message}\n${e.code === 'bad_input' ? USAGE + '\n' : ''}`);
+      return 2;
+    }
+    io.stderr(`netdoctor: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
