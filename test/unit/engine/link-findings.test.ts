@@ -1,0 +1,60 @@
+import type { FindingDraft } from '../../../src/domain/finding';
+import { linkFindings } from '../../../src/engine/link-findings';
+
+const pod = (name: string) => ({ kind: 'Pod', namespace: 'triton', name });
+const draft = (over: Partial<FindingDraft>): FindingDraft => ({
+  severity: 'critical',
+  title: 't',
+  summary: 's',
+  subject: pod('x'),
+  evidence: [],
+  rootCause: true,
+  ...over,
+});
+
+describe('linkFindings', () => {
+  it('hangs symptoms under the root cause that explains them and puts causes first', () => {
+    const findings = linkFindings([
+      { check: 'pod-not-running', order: 1, draft: draft({ rootCause: false, subject: { kind: 'Deployment', namespace: 'triton', name: 'web' }, explains: [pod('web-1')] }) },
+      { check: 'cni-not-running', order: 0, draft: draft({ subject: { kind: 'DaemonSet', namespace: 'kube-system', name: 'weave-net' }, explains: [pod('web-1')] }) },
+    ]);
+    expect(findings.map((f) => [f.check, f.rootCause, f.causedBy])).toEqual([
+      ['cni-not-running', true, null],
+      ['pod-not-running', false, 'cni-not-running/DaemonSet/kube-system/weave-net'],
+    ]);
+    expect(findings[0]!.symptoms).toEqual(['pod-not-running/Deployment/triton/web']);
+  });
+
+  it('promotes a symptom nothing explains to a root cause', () => {
+    const [only] = linkFindings([{ check: 'pod-not-running', order: 0, draft: draft({ rootCause: false, severity: 'warning' }) }]);
+    expect(only).toMatchObject({ rootCause: true, causedBy: null });
+  });
+
+  it('orders root causes by severity, then catalog order', () => {
+    const findings = linkFindings([
+      { check: 'b', order: 0, draft: draft({ severity: 'warning', subject: pod('a') }) },
+      { check: 'c', order: 2, draft: draft({ subject: pod('c') }) },
+      { check: 'a', order: 1, draft: draft({ subject: pod('b') }) },
+    ]);
+    expect(findings.map((f) => f.check)).toEqual(['a', 'c', 'b']);
+  });
+
+  it('never links two root causes into a cycle', () => {
+    const a = { kind: 'Service', namespace: 'n', name: 'a' };
+    const b = { kind: 'Service', namespace: 'n', name: 'b' };
+    const findings = linkFindings([
+      { check: 'x', order: 0, draft: draft({ subject: a, explains: [b] }) },
+      { check: 'y', order: 1, draft: draft({ subject: b, explains: [a] }) },
+    ]);
+    expect(findings.filter((f) => f.rootCause)).toHaveLength(1);
+    expect(findings[1]!.causedBy).toBe(findings[0]!.id);
+  });
+
+  it('gives distinct ids to two findings of one check on one subject', () => {
+    const ids = linkFindings([
+      { check: 'x', order: 0, draft: draft({}) },
+      { check: 'x', order: 0, draft: draft({ summary: 'other' }) },
+    ]).map((f) => f.id);
+    expect(new Set(ids).size).toBe(2);
+  });
+});
