@@ -1,0 +1,35 @@
+import { kubeProxyCrashing } from '../../../src/checks/kube-proxy-crashing';
+import { viewOf } from '../../support/view';
+import { CONFIG_LOG, kubeProxyYaml } from './kube-proxy-fixtures';
+import { loud, runOn } from './scenario-view';
+
+const run = (yaml: string, logs: Record<string, string> = {}) => kubeProxyCrashing.run({ view: viewOf(yaml, logs), namespace: undefined, now: new Date() });
+const IPVS = 'I0301 1 server.go] starting\nE0301 07:22:40.1       1 run.go:74] "command failed" err="can\'t use the IPVS proxier: error getting ipset version"\n';
+
+describe('kube-proxy-crashing', () => {
+  it('reports a crash no config check explains, with the previous log error', () => {
+    const [f, ...rest] = run(kubeProxyYaml({ crashing: true }), { 'kube-system/kube-proxy-abcde/kube-proxy#previous': IPVS });
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ severity: 'critical', rootCause: true, plan: null, subject: { kind: 'DaemonSet', name: 'kube-proxy' } });
+    expect(f!.title).toBe("kube-proxy is crashing: can't use the IPVS proxier: error getting ipset version");
+    expect(f!.evidence).toContainEqual(expect.objectContaining({ type: 'log', command: 'kubectl logs -n kube-system kube-proxy-abcde -c kube-proxy --previous' }));
+    expect(f!.advice!.join(' ')).toContain('ip_vs');
+  });
+
+  it('says how to read the log when none was captured', () => {
+    const [f] = run(kubeProxyYaml({ crashing: true }));
+    expect(f!.advice!.join('\n')).toContain('kubectl logs -n kube-system kube-proxy-abcde -c kube-proxy --previous');
+  });
+
+  it('does not double-report what kube-proxy-config-path explains', () => {
+    const yaml = kubeProxyYaml({ crashing: true, command: ['kube-proxy', '--config=/var/lib/kube-proxy/configuration.conf'] });
+    expect(run(yaml, { 'kube-system/kube-proxy-abcde/kube-proxy#previous': CONFIG_LOG })).toEqual([]);
+    expect(runOn(kubeProxyCrashing, 'triton-kube-proxy-config')).toEqual([]);
+  });
+
+  it('is silent for running kube-proxy', () => {
+    expect(run(kubeProxyYaml())).toEqual([]);
+    expect(loud(runOn(kubeProxyCrashing, 'healthy'))).toEqual([]);
+    expect(loud(runOn(kubeProxyCrashing, 'triton-cni-missing'))).toEqual([]);
+  });
+});
