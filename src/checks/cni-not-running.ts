@@ -1,0 +1,338 @@
+import type { Check, CheckContext } from '../domain/check';
+import type { Evidence, FindingDraft } from '../domain/finding';
+import type { DaemonSet, KubeEvent, KubeNode, Pod } from '../domain/kube-types';
+import { type ObjectRef, kubectl, refKey, refLabel, refOf } from '../domain/object-ref';
+import {
+  type AgentHealth,
+  CNI_AGENTS,
+  type CniAgent,
+  type SandboxFailure,
+  agentDaemonSets,
+  agentHealth,
+  agentOf,
+  expectedAgentRef,
+  explainsForPods,
+  kubeadmPodSubnet,
+  namespaceRead,
+  networkNotReadyMessage,
+  podsWithoutNetwork,
+  sandboxFailureOf,
+  shortenIds,
+} from './support/cni';
+import { podEventEvidence, podFailureEvidence } from './support/pod-evidence';
+import { isReady, podState } from './support/pods';
+
+/** A pod whose sandbox the CNI plugin could not set up, with the event that says so. */
+interface Stuck {
+  pod: Pod;
+  failure: SandboxFailure;
+  event: KubeEvent;
+}
+
+const podName = (p: Pod): string => `${p.metadata?.namespace}/${p.metadata?.name}`;
+const nodesOf = (stuck: readonly Stuck[]): string[] => [...new Set(stuck.map((s) => s.pod.spec?.nodeName ?? '').filter(Boolean))].sort();
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function stuckPods(ctx: CheckContext): Stuck[] {
+  const out: Stuck[] = [];
+  for (const pod of ctx.view.list('Pod')) {
+    if (isReady(pod) || pod.status?.podIP || podState(pod) !== 'creating') continue;
+    const found = sandboxFailureOf(ctx.view, pod);
+    if (found) out.push({ pod, ...found });
+  }
+  return out;
+}
+
+/** The sandbox events, one per namespace first (so CoreDNS shows next to the app), at most three. */
+function sandboxEvidence(stuck: readonly Stuck[]): Evidence[] {
+  const byNs = new Map<string, Stuck>();
+  for (const s of stuck) if (!byNs.has(s.pod.metadata?.namespace ?? '')) byNs.set(s.pod.metadata?.namespace ?? '', s);
+  const out = [...byNs.values()].slice(0, 3).map((s) => {
+    const e = podEventEvidence(s.pod, s.event);
+    return { ...e, text: shortenIds(e.text) };
+  });
+  out.push({
+    type: 'object',
+    text: `${plural(stuck.length, 'pod')} stuck in ContainerCreating without an IP: ${stuck.map((s) => podName(s.pod)).join(', ')}`,
+    command: 'kubectl get events -A --field-selector reason=FailedCreatePodSandBox',
+  });
+  return out;
+}
+
+function nodeReadyEvidence(node: KubeNode | undefined, name: string): Evidence {
+  const ref: ObjectRef = { apiVersion: 'v1', kind: 'Node', name };
+  const ready = (node?.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const text = ready
+    ? `node/${name} Ready=${ready.status}${ready.reason ? ` (${ready.reason})` : ''}: ${ready.message ?? ''}`.trim()
+    : `node/${name}: no Ready condition recorded`;
+  return { type: 'object', text, command: kubectl.describe(ref) };
+}
+
+function coreDnsNote(stuck: readonly Pod[]): string {
+  return stuck.some((p) => p.metadata?.namespace === 'kube-system' && /^coredns-/.test(p.metadata?.name ?? ''))
+    ? ', including CoreDNS (so cluster DNS is down too)'
+    : '';
+}
+
+function describeFailure(f: SandboxFailure): string {
+  const plugin = f.pluginType ? `plugin type="${f.pluginType}"${f.pluginName ? ` name="${f.pluginName}"` : ''}` : 'the CNI plugin';
+  return `${plugin} fails with \`${f.cause}\``;
+}
+
+/** CNI-01: the CNI config on the node names a plugin whose agent DaemonSet is not installed. */
+function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): FindingDraft {
+  const subject = expectedAgentRef(agent);
+  const nodes = nodesOf(stuck);
+  const pods = stuck.map((s) => s.pod);
+  const unread = agent.namespaces.filter((ns) => !namespaceRead(ctx, ns) && ctx.view.get('Namespace', undefined, ns));
+  const searched = [...new Set([...(ctx.namespace ? [ctx.namespace, 'kube-system'] : ['all namespaces'])])].join(', ');
+  const evidence: Evidence[] = [
+    ...sandboxEvidence(stuck),
+    {
+      type: 'command',
+      text: `No ${agent.daemonSetNames.join('/')} DaemonSet (nor one labelled ${agent.labels.map((l) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',')).join(' or ')}) in ${searched}${unread.length ? `; namespace ${unread.join(', ')} exists but was not read` : ''}`,
+      command: 'kubectl get daemonsets -A',
+    },
+    ...nodes.slice(0, 2).map((n) => nodeReadyEvidence(ctx.view.get('Node', undefined, n), n)),
+  ];
+  const subnet = kubeadmPodSubnet(ctx.view);
+  const advice = [
+    `Install the ${agent.product} agent (DaemonSet ${subject.name} in ${subject.namespace}); the cluster cannot tell which version or manifest was intended, so use the one this cluster was built with, e.g.: ${agent.install[0]}`,
+    ...agent.install.slice(1),
+    ...(subnet ? [`Where the manifest sets a pod range (weave IPALLOC_RANGE, flannel net-conf.json Network, Calico CALICO_IPV4POOL_CIDR), use the cluster's pod CIDR: kubeadm-config networking.podSubnet = ${subnet}.`] : []),
+    `Then watch it come up: kubectl -n ${subject.namespace} rollout status daemonset/${subject.name} — the stuck pods get an IP on the kubelet's next sandbox retry, no need to delete them.`,
+    `If this cluster is meant to run a different CNI, the ${agent.product} config in /etc/cni/net.d on ${nodes.join(', ') || 'the nodes'} is stale: remove it there (the runtime uses the first file by name) instead of installing ${agent.product}.`,
+  ];
+  return {
+    severity: 'critical',
+    title: `CNI agent ${subject.name} is not running: ${agent.product} DaemonSet missing`,
+    summary:
+      `The CNI config on ${nodes.join(', ') || 'the node'} names ${agent.product} (${describeFailure(stuck[0]!.failure)}), but no ${subject.name} DaemonSet runs the agent that provides ${agent.needs}` +
+      `${unread.length ? ` — at least not in the namespaces read (${unread.join(', ')} was not)` : ''}. ` +
+      `No new pod gets a network: ${plural(pods.length, 'pod')} stuck in ContainerCreating${coreDnsNote(pods)}.`,
+    subject,
+    evidence,
+    rootCause: true,
+    explains: explainsForPods(ctx.view, pods, nodes.map((name) => ({ apiVersion: 'v1', kind: 'Node', name }))),
+    advice,
+  };
+}
+
+/** CNI-05(a): the sandbox names one CNI, while another CNI's agent is healthy: a stale config file on the node. */
+function staleConfig(ctx: CheckContext, agent: CniAgent, stuck: Stuck[], running: { agent: CniAgent; ds: DaemonSet }): FindingDraft {
+  const nodes = nodesOf(stuck);
+  const pods = stuck.map((s) => s.pod);
+  const subject: ObjectRef = { apiVersion: 'v1', kind: 'Node', name: nodes[0] ?? '' };
+  return {
+    severity: 'critical',
+    title: `Stale ${agent.product} CNI config on ${nodes.join(', ')} shadows ${running.agent.product}`,
+    summary:
+      `Sandboxes on ${nodes.join(', ')} are set up by ${agent.product} (${describeFailure(stuck[0]!.failure)}), but the cluster runs ${running.agent.product} (${running.ds.metadata?.name}, healthy). ` +
+      `A leftover ${agent.product} file in /etc/cni/net.d sorts first and wins, so ${plural(pods.length, 'pod')} cannot get a network${coreDnsNote(pods)}.`,
+    subject,
+    evidence: [
+      ...sandboxEvidence(stuck),
+      { type: 'object', text: `DaemonSet ${running.ds.metadata?.namespace}/${running.ds.metadata?.name} is Ready (${running.ds.status?.numberReady ?? 0}/${running.ds.status?.desiredNumberScheduled ?? 0})`, command: kubectl.get(refOf('DaemonSet', running.ds), 'wide') },
+    ],
+    rootCause: true,
+    explains: explainsForPods(ctx.view, pods, nodes.map((name) => ({ apiVersion: 'v1', kind: 'Node', name }))),
+    advice: [
+      `On ${nodes.join(', ')}: ls /etc/cni/net.d and move the ${agent.product} config away (e.g. sudo mv /etc/cni/net.d/*${agent.family}* /root/), then delete the stuck pods so they are recreated.`,
+      `If ${agent.product} is the intended CNI instead, install its agent: ${agent.install[0]}`,
+    ],
+  };
+}
+
+/** CNI-03: the agent DaemonSet exists but is down (or still starting: then only a note). */
+function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: AgentHealth, stuck: Stuck[], notReady: KubeNode[]): FindingDraft {
+  const subject = refOf('DaemonSet', ds);
+  const dsLabel = refLabel(subject);
+  const failingNodes = new Set(health.failing.map((p) => p.spec?.nodeName ?? '').filter(Boolean));
+  for (const n of [...health.nodesWithout, ...nodesOf(stuck), ...notReady.map((n) => n.metadata?.name ?? '')]) if (n) failingNodes.add(n);
+  const waiting = podsWithoutNetwork(ctx.view, failingNodes).filter((p) => !health.pods.includes(p));
+  const pods = [...new Set([...stuck.map((s) => s.pod), ...waiting])];
+  const nodeRefs = [...failingNodes].sort().map((name) => ({ apiVersion: 'v1', kind: 'Node', name }));
+  const explains = explainsForPods(ctx.view, pods, [...nodeRefs, ...health.pods.map((p) => refOf('Pod', p))]);
+  const status = `${ds.status?.numberReady ?? 0}/${ds.status?.desiredNumberScheduled ?? 0} Ready, ${ds.status?.updatedNumberScheduled ?? 0} up to date`;
+  const dsEvidence: Evidence = { type: 'object', text: `${dsLabel}: ${status}; ${health.why}`, command: kubectl.get(subject, 'wide') };
+  const stuckEvidence = stuck.length > 0 ? sandboxEvidence(stuck) : [];
+  const nodeEvidence = notReady.slice(0, 2).map((n) => nodeReadyEvidence(n, n.metadata?.name ?? ''));
+  const affected = pods.length > 0 ? ` ${plural(pods.length, 'pod')} wait for a network meanwhile${coreDnsNote(pods)}.` : '';
+
+  if (health.state === 'starting') {
+    return {
+      severity: 'info',
+      title: `CNI agent ${ds.metadata?.name} is still starting`,
+      summary: `${agent.product} (${dsLabel}) was just installed or is rolling out (${health.why}); pods get a network once it is Ready.${affected}`,
+      subject,
+      evidence: [dsEvidence, ...health.starting.slice(0, 2).flatMap((p) => podFailureEvidence(ctx.view, p, ctx.now, 1)), ...stuckEvidence],
+      rootCause: true,
+      explains,
+      advice: [`Wait for it: kubectl -n ${subject.namespace} rollout status daemonset/${subject.name}; re-run netdoctor if it is not Ready within a few minutes.`],
+    };
+  }
+  const uncovered = health.failing.length === 0 && health.nodesWithout.length > 0;
+  const crash = health.failing.slice(0, 2).flatMap((p) => podFailureEvidence(ctx.view, p, ctx.now));
+  const advice = uncovered
+    ? [
+        `${dsLabel} does not run on ${health.nodesWithout.join(', ')}: compare the nodes' taints (kubectl describe node) with the DaemonSet's tolerations and nodeSelector (kubectl -n ${subject.namespace} get ds ${subject.name} -o jsonpath='{.spec.template.spec.tolerations}').`,
+        `A CNI agent must tolerate every taint: add {"operator":"Exists"} to spec.template.spec.tolerations.`,
+      ]
+    : [
+        `Fix why the ${ds.metadata?.name} pods fail (evidence below: their events and the crashed container's log), e.g. kubectl -n ${subject.namespace} logs <pod> -c <container> --previous.`,
+        `For a transient failure, delete the failing agent pod; the DaemonSet recreates it: kubectl -n ${subject.namespace} delete pod ${health.failing[0]?.metadata?.name ?? '<pod>'}.`,
+        `Do not restart the stuck application pods: they get a network once the agent is Ready.`,
+      ];
+  return {
+    severity: pods.length > 0 || notReady.length > 0 ? 'critical' : 'warning',
+    title: uncovered ? `CNI agent ${ds.metadata?.name} does not run on ${health.nodesWithout.join(', ')}` : `CNI agent ${ds.metadata?.name} is unhealthy`,
+    summary:
+      `The ${agent.product} agent (${dsLabel}) is installed but not working: ${health.why}. ` +
+      (stuck.length > 0 ? `The CNI plugin on its nodes cannot set up sandboxes (${describeFailure(stuck[0]!.failure)}).` : `Pods scheduled on ${[...failingNodes].join(', ') || 'its nodes'} cannot get a network.`) +
+      affected,
+    subject,
+    evidence: [dsEvidence, ...crash, ...stuckEvidence, ...nodeEvidence],
+    rootCause: true,
+    explains,
+    advice,
+  };
+}
+
+/** Sandbox failures while the agent looks healthy: newer than its readiness means something else breaks the plugin. */
+function failingDespiteHealthy(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: AgentHealth, stuck: Stuck[]): FindingDraft | undefined {
+  const readySince = (node: string): number => {
+    const pod = health.pods.find((p) => p.spec?.nodeName === node);
+    const t = (pod?.status?.conditions ?? []).find((c) => c.type === 'Ready')?.lastTransitionTime;
+    return t ? Date.parse(t) : 0;
+  };
+  const fresh = stuck.filter((s) => {
+    const t = Date.parse(s.event.lastTimestamp ?? s.event.eventTime ?? s.event.firstTimestamp ?? '');
+    return Number.isNaN(t) || t > readySince(s.pod.spec?.nodeName ?? '');
+  });
+  if (fresh.length === 0) return undefined;
+  const subject = refOf('DaemonSet', ds);
+  const pods = fresh.map((s) => s.pod);
+  return {
+    severity: 'warning',
+    title: `${agent.product} CNI fails although ${ds.metadata?.name} is Ready`,
+    summary: `Sandboxes keep failing (${describeFailure(fresh[0]!.failure)}) after the ${agent.product} agent became Ready, so ${plural(pods.length, 'pod')} have no network${coreDnsNote(pods)}. The agent may be failing on those nodes despite its probe, or the node's CNI config/binaries are broken.`,
+    subject,
+    evidence: [...sandboxEvidence(fresh), { type: 'object', text: `${refLabel(subject)}: ${health.why}`, command: kubectl.get(subject, 'wide') }],
+    rootCause: true,
+    explains: explainsForPods(ctx.view, pods),
+    advice: [
+      `Read the agent's log on ${nodesOf(fresh).join(', ')}: kubectl -n ${subject.namespace} logs -l ${Object.entries(ds.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} --all-containers --tail=50`,
+      `On the node: ls /etc/cni/net.d /opt/cni/bin — a stale config that sorts first, or a missing plugin binary, breaks every sandbox.`,
+    ],
+  };
+}
+
+/** A plugin with no agent netdoctor knows (bridge, loopback, a vendor plugin): report its error as is. */
+function genericFailure(ctx: CheckContext, stuck: Stuck[]): FindingDraft {
+  const f = stuck[0]!.failure;
+  const nodes = nodesOf(stuck);
+  const pods = stuck.map((s) => s.pod);
+  const binaryMissing = /failed to find plugin "([^"]+)"/.exec(f.cause);
+  const named = f.pluginType ? ctx.view.list('DaemonSet').find((d) => (d.metadata?.name ?? '').includes(f.pluginType!.replace(/-cni$/, ''))) : undefined;
+  return {
+    severity: 'critical',
+    title: `CNI plugin ${f.pluginType ?? ''} cannot set up pod networks`.replace(/\s+/g, ' '),
+    summary: `On ${nodes.join(', ') || 'the node'} ${describeFailure(f)}, so ${plural(pods.length, 'pod')} stay in ContainerCreating without an IP${coreDnsNote(pods)}.`,
+    subject: named ? refOf('DaemonSet', named) : { apiVersion: 'v1', kind: 'Node', name: nodes[0] ?? '' },
+    evidence: [...sandboxEvidence(stuck), ...nodes.slice(0, 2).map((n) => nodeReadyEvidence(ctx.view.get('Node', undefined, n), n))],
+    rootCause: true,
+    explains: explainsForPods(ctx.view, pods, nodes.map((name) => ({ apiVersion: 'v1', kind: 'Node', name }))),
+    advice: binaryMissing
+      ? [`Install the CNI reference plugins on ${nodes.join(', ')} (the "${binaryMissing[1]}" binary is missing from /opt/cni/bin): https://github.com/containernetworking/plugins/releases`]
+      : [
+          `Check the CNI agent for ${f.pluginType ?? 'the configured plugin'} on ${nodes.join(', ')} and the config in /etc/cni/net.d (the first file by name wins).`,
+          `kubectl describe pod ${pods[0]?.metadata?.name ?? '<pod>'} -n ${pods[0]?.metadata?.namespace ?? '<ns>'} shows the full error.`,
+        ],
+  };
+}
+
+/** CNI-02: nodes report NetworkPluginNotReady and no CNI agent is installed at all. */
+function noPodNetwork(ctx: CheckContext, nodes: KubeNode[]): FindingDraft {
+  const names = nodes.map((n) => n.metadata?.name ?? '');
+  const pods = podsWithoutNetwork(ctx.view, new Set(names));
+  const subnet = kubeadmPodSubnet(ctx.view);
+  return {
+    severity: 'critical',
+    title: `No pod network: ${names.length === 1 ? `node ${names[0]} reports` : `${names.length} nodes report`} "cni plugin not initialized"`,
+    summary:
+      `No CNI add-on is installed: the container runtime on ${names.join(', ')} has no network config, so the node stays NotReady and pods (CoreDNS first) cannot be scheduled or get an IP. ` +
+      `Right after kubeadm init this is expected until a pod network is applied${pods.length ? `; ${plural(pods.length, 'pod')} wait for it` : ''}.`,
+    subject: { apiVersion: 'v1', kind: 'Node', name: names[0] ?? '' },
+    evidence: [
+      ...nodes.slice(0, 3).map((n) => nodeReadyEvidence(n, n.metadata?.name ?? '')),
+      { type: 'command', text: 'No CNI agent DaemonSet (weave-net, kube-flannel-ds, calico-node, cilium) among the namespaces read', command: 'kubectl get daemonsets -A' },
+      ...pods.slice(0, 2).flatMap((p) => podFailureEvidence(ctx.view, p, ctx.now, 1).slice(0, 2)),
+    ],
+    rootCause: true,
+    explains: explainsForPods(ctx.view, pods, names.map((name) => ({ apiVersion: 'v1', kind: 'Node', name }))),
+    advice: [
+      `Install one pod network add-on whose pod range matches the cluster's pod CIDR${subnet ? ` (kubeadm-config networking.podSubnet = ${subnet})` : ' (kubeadm-config networking.podSubnet; flannel defaults to 10.244.0.0/16, Calico to 192.168.0.0/16)'}; netdoctor cannot choose it for you. For example:`,
+      ...CNI_AGENTS.filter((a) => a.family !== 'weave').map((a) => `${a.product}: ${a.install[0]}`),
+      `Then: kubectl get nodes (Ready) and kubectl -n kube-system get pods -l k8s-app=kube-dns (Running).`,
+    ],
+  };
+}
+
+export const cniNotRunning: Check = {
+  id: 'cni-not-running',
+  title: 'CNI configured but its agent is not running: pods stuck in ContainerCreating, nodes NetworkPluginNotReady',
+  needs: ['Pod', 'Event', 'DaemonSet', 'Node', 'Namespace', 'Service', 'ReplicaSet', 'ConfigMap'],
+  run(ctx) {
+    const findings: FindingDraft[] = [];
+    const stuck = stuckPods(ctx);
+    const notReady = ctx.view.list('Node').filter((n) => networkNotReadyMessage(n) !== undefined);
+    const installed = CNI_AGENTS.flatMap((agent) => agentDaemonSets(ctx.view, agent).map((ds) => ({ agent, ds })));
+
+    const groups = new Map<string, Stuck[]>();
+    for (const s of stuck) {
+      const key = s.failure.family === 'other' ? `other:${s.failure.pluginType ?? ''}` : s.failure.family;
+      groups.set(key, [...(groups.get(key) ?? []), s]);
+    }
+
+    const handled = new Set<string>();
+    for (const [key, group] of groups) {
+      const agent = agentOf(group[0]!.failure.family);
+      if (!agent || key.startsWith('other:')) {
+        findings.push(genericFailure(ctx, group));
+        continue;
+      }
+      const mine = installed.filter((i) => i.agent === agent);
+      if (mine.length === 0) {
+        const healthyOther = installed.find((i) => agentHealth(ctx.view, i.ds, ctx.now).state === 'healthy');
+        findings.push(healthyOther ? staleConfig(ctx, agent, group, healthyOther) : agentMissing(ctx, agent, group));
+        continue;
+      }
+      const nodes = nodesOf(group);
+      const ds = mine.find((i) => nodes.some((n) => agentHealth(ctx.view, i.ds, ctx.now).pods.some((p) => p.spec?.nodeName === n)))?.ds ?? mine[0]!.ds;
+      handled.add(refKey(refOf('DaemonSet', ds)));
+      const onlyAgent = installed.length === 1;
+      const nodeNotReady = onlyAgent ? notReady : [];
+      const health = agentHealth(ctx.view, ds, ctx.now, [...nodes, ...nodeNotReady.map((n) => n.metadata?.name ?? '')]);
+      if (health.state === 'healthy') {
+        const f = failingDespiteHealthy(ctx, agent, ds, health, group);
+        if (f) findings.push(f);
+      } else {
+        findings.push(agentDown(ctx, agent, ds, health, group, nodeNotReady));
+      }
+    }
+
+    // Agents that are down before any pod reported a sandbox failure (or whose events expired).
+    for (const { agent, ds } of installed) {
+      if (handled.has(refKey(refOf('DaemonSet', ds)))) continue;
+      const nodeNotReady = installed.length === 1 ? notReady : [];
+      const health = agentHealth(ctx.view, ds, ctx.now, nodeNotReady.map((n) => n.metadata?.name ?? ''));
+      if (health.state !== 'healthy') findings.push(agentDown(ctx, agent, ds, health, [], nodeNotReady));
+    }
+
+    if (notReady.length > 0 && installed.length === 0) findings.push(noPodNetwork(ctx, notReady));
+    return findings;
+  },
+};
