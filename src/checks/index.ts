@@ -3,6 +3,8 @@ import { cniNotRunning } from './cni-not-running';
 import { kubeProxyConfigPath } from './kube-proxy-config-path';
 import { kubeProxyCrashing } from './kube-proxy-crashing';
 import { kubeProxyKubeconfig } from './kube-proxy-kubeconfig';
+import { serviceNoEndpoints } from './service-no-endpoints';
+import { serviceTargetPort } from './service-target-port';
 
 /** The catalog: an explicit, ordered list (no auto-discovery). Order breaks ties between equally severe root causes. */
 export const CHECKS: readonly Check[] = [
@@ -10,6 +12,8 @@ export const CHECKS: readonly Check[] = [
   kubeProxyConfigPath,
   kubeProxyKubeconfig,
   kubeProxyCrashing,
+  serviceNoEndpoints,
+  serviceTargetPort,
 ];
 
 export function findCheck(id: string): Check | undefined {

@@ -29,7 +29,9 @@ export function scenarioNamespace(name: string): string {
   return /^namespace:\s*(\S+)/m.exec(readFileSync(join(SCENARIOS, name, 'expect.yaml'), 'utf8'))?.[1] ?? 'default';
 }
 
-export function runOn(check: Check, name: string, namespace: string | undefined = scenarioNamespace(name)): FindingDraft[] {
+/** Runs a check over a scenario, on its target namespace or cluster-wide. */
+export function runOn(check: Check, name: string, scope: 'target' | 'cluster' = 'target'): FindingDraft[] {
+  const namespace = scope === 'target' ? scenarioNamespace(name) : undefined;
   return check.run({ view: scenarioView(name), namespace, now: new Date('2026-03-01T07:00:00Z') });
 }
 

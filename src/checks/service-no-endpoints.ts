@@ -1,0 +1,196 @@
+import type { Check } from '../domain/check';
+import type { ClusterView } from '../domain/cluster-view';
+import type { Evidence, FindingDraft } from '../domain/finding';
+import type { Pod, Service } from '../domain/kube-types';
+import { type ObjectRef, kubectl, refKey, refOf, sameRef } from '../domain/object-ref';
+import { makePlan } from '../domain/plan';
+import { objectEvidence } from './support/evidence';
+import { testAndReplace } from './support/json-patch';
+import { owningWorkload } from './support/pods';
+import { formatSelector, selectorMatches } from './support/selectors';
+import {
+  hasSelector,
+  isLive,
+  podTemplateOwners,
+  resolveTargetPort,
+  serviceEndpoints,
+  servicesInScope,
+  similarNames,
+  stableLabels,
+  svcRef,
+} from './support/services';
+
+const ID = 'service-no-endpoints';
+type Labels = Record<string, string>;
+
+/**
+ * The old selector with each unmatched entry mapped onto one of the pod's labels: same key with a
+ * similar value (`app=web-app` → `app=webapp`), or the same value under a similar key (`name=mysql` → `app=mysql`).
+ * Undefined when some entry has no such near miss.
+ */
+export function nearMissSelector(selector: Labels, labels: Labels): Labels | undefined {
+  const fixed: Labels = {};
+  let changed = false;
+  for (const [k, v] of Object.entries(selector)) {
+    if (labels[k] === v) {
+      fixed[k] = v;
+      continue;
+    }
+    const sameKey = labels[k] !== undefined && similarNames(v, labels[k]!) ? k : undefined;
+    let sameValue = v.length >= 2 ? Object.keys(labels).filter((lk) => labels[lk] === v && !(lk in selector)) : [];
+    if (sameValue.length > 1) sameValue = sameValue.filter((lk) => similarNames(k, lk));
+    if (sameKey) fixed[k] = labels[k]!;
+    else if (sameValue.length === 1) fixed[sameValue[0]!] = v;
+    else return undefined;
+    changed = true;
+  }
+  return changed ? fixed : undefined;
+}
+
+/** Does the pod serve one of the Service's target ports (number or name), by declaration. */
+function servesTargetPort(svc: Service, pod: Pod): boolean {
+  return (svc.spec?.ports ?? []).some((p) => resolveTargetPort(pod, p.targetPort ?? p.port, p.protocol ?? 'TCP') !== undefined);
+}
+
+interface Candidate {
+  workload: ObjectRef;
+  pods: Pod[];
+  selector: Labels;
+  why: string;
+  /** Found by a label near miss (stronger than serving the port). */
+  near: boolean;
+}
+
+/** Workloads whose pods the Service probably meant, with the selector that would pick exactly them. */
+function candidates(view: ClusterView, svc: Service): Candidate[] {
+  const selector = svc.spec?.selector ?? {};
+  const pods = view.list('Pod', svc.metadata?.namespace).filter(isLive);
+  const byWorkload = new Map<string, Candidate>();
+  for (const pod of pods) {
+    const labels = pod.metadata?.labels ?? {};
+    const near = nearMissSelector(selector, labels);
+    const serves = servesTargetPort(svc, pod);
+    if (!near && !serves) continue;
+    const workload = owningWorkload(view, pod);
+    const key = refKey(workload);
+    const existing = byWorkload.get(key);
+    if (existing) {
+      existing.pods.push(pod);
+      continue;
+    }
+    const template = view.get(workload.kind as 'Deployment', workload.namespace, workload.name)?.spec?.selector?.matchLabels;
+    const proposed = near ?? (template && Object.keys(template).length > 0 ? { ...template } : stableLabels(labels));
+    const why = near
+      ? `labels ${formatSelector(labels)} are a near miss of the selector`
+      : `it serves the Service's target port (labels ${formatSelector(stableLabels(labels))})`;
+    byWorkload.set(key, { workload, pods: [pod], selector: proposed, why, near: near !== undefined });
+  }
+  // A proposed selector must select the candidate's pods and no pod of another workload.
+  const exact = [...byWorkload.values()].filter((c) =>
+    pods.every((p) => {
+      const mine = c.pods.includes(p) || sameRef(owningWorkload(view, p), c.workload);
+      return selectorMatches(c.selector, p.metadata?.labels) === mine;
+    }),
+  );
+  return exact.some((c) => c.near) ? exact.filter((c) => c.near) : exact;
+}
+
+/** Workloads whose pod template the selector matches although no pod exists (scaled to zero, or failing to create pods). */
+function podlessWorkloads(view: ClusterView, svc: Service): { ref: ObjectRef; replicas?: number }[] {
+  return podTemplateOwners(view, svc.metadata?.namespace)
+    .filter((o) => !o.bare && selectorMatches(svc.spec?.selector, o.labels))
+    .map((o) => {
+      const obj = view.get(o.ref.kind as 'Deployment', o.ref.namespace, o.ref.name);
+      return { ref: o.ref, replicas: (obj?.spec as { replicas?: number } | undefined)?.replicas };
+    });
+}
+
+/** SVC-01: a Service whose selector matches no pod; names the near-miss labels that exist. */
+export const serviceNoEndpoints: Check = {
+  id: ID,
+  title: 'Service selector matches no pods',
+  needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'],
+  run(ctx) {
+    const findings: FindingDraft[] = [];
+    for (const svc of servicesInScope(ctx)) {
+      if (!hasSelector(svc)) continue;
+      const ns = svc.metadata?.namespace;
+      const selector = svc.spec?.selector ?? {};
+      const pods = ctx.view.list('Pod', ns).filter(isLive);
+      if (pods.some((p) => selectorMatches(selector, p.metadata?.labels))) continue;
+      const ref = svcRef(svc);
+      const sel = formatSelector(selector);
+      const eps = serviceEndpoints(ctx.view, svc);
+      const evidence: Evidence[] = [
+        objectEvidence(ref, `service/${ref.name} selector: ${sel}`),
+        { type: 'command', text: `no pod in namespace ${ns} has labels ${sel}; ${eps.source === 'none' ? 'no endpoints' : `${eps.endpoints.length} endpoints`}`, command: kubectl.list('pods', ns, ['-l', sel]) },
+      ];
+      const podless = podlessWorkloads(ctx.view, svc);
+      if (podless.length > 0) {
+        const scaledToZero = podless.every((w) => w.replicas === 0);
+        findings.push({
+          severity: scaledToZero ? 'info' : 'warning',
+          title: scaledToZero ? `Service ${ref.name} selects a workload scaled to zero` : `Service ${ref.name} selects ${podless[0]!.ref.kind} ${podless[0]!.ref.name}, which has no pods`,
+          summary: scaledToZero
+            ? `Service ${ns}/${ref.name} selects ${podless.map((w) => `${w.ref.kind} ${w.ref.name}`).join(', ')}, scaled to zero replicas: connections are refused until it scales up.`
+            : `Service ${ns}/${ref.name}'s selector ${sel} matches the pod template of ${podless.map((w) => `${w.ref.kind} ${w.ref.name}`).join(', ')}, but no pod exists, so the Service has no endpoints.`,
+          subject: ref,
+          evidence: [...evidence, ...podless.map((w) => objectEvidence(w.ref, `${w.ref.kind.toLowerCase()}/${w.ref.name}: pod template matches, replicas ${w.replicas ?? 'unset'}`, kubectl.describe(w.ref)))],
+          rootCause: !scaledToZero,
+          explains: [ref],
+          advice: scaledToZero ? [`Scale it up if the Service should answer: kubectl -n ${ns} scale ${podless[0]!.ref.kind.toLowerCase()}/${podless[0]!.ref.name} --replicas=1`] : [`See why no pods are created: ${kubectl.describe(podless[0]!.ref)}`],
+          plan: null,
+        });
+        continue;
+      }
+      const found = candidates(ctx.view, svc);
+      for (const c of found) {
+        evidence.push(objectEvidence(refOf('Pod', c.pods[0]!), `${c.workload.kind.toLowerCase()}/${c.workload.name}: ${c.why}`, kubectl.list('pods', ns, ['--show-labels'])));
+      }
+      const elsewhere = ctx.view.list('Pod').filter((p) => p.metadata?.namespace !== ns && isLive(p) && selectorMatches(selector, p.metadata?.labels));
+      if (elsewhere.length > 0) {
+        evidence.push({ type: 'command', text: `pods with labels ${sel} exist in namespace ${elsewhere[0]!.metadata?.namespace}; selectors only match pods in the Service's own namespace`, command: kubectl.list('pods', undefined, ['-A', '-l', sel]) });
+      }
+      const only = found.length === 1 ? found[0]! : undefined;
+      const plan = only
+        ? makePlan({
+            summary: `Set service/${ref.name}'s selector to ${formatSelector(only.selector)} (${only.workload.kind} ${only.workload.name})`,
+            risk: 'low',
+            effect: `the Service routes to ${only.pods.length} pod(s) of ${only.workload.kind} ${only.workload.name} as soon as its endpoints update`,
+            operations: [
+              {
+                action: 'patch',
+                target: ref,
+                patchType: 'json',
+                // Never a merge patch on a selector: old keys would survive.
+                patch: testAndReplace('/spec/selector', selector, only.selector),
+                resourceVersion: svc.metadata?.resourceVersion,
+              },
+            ],
+            verify: { check: ID, subject: ref, waitFor: 'endpoints' },
+          })
+        : null;
+      const hint = only
+        ? ` The pods of ${only.workload.kind} ${only.workload.name} carry ${formatSelector(only.selector)}.`
+        : found.length > 1
+          ? ` Candidates: ${found.map((c) => `${c.workload.name} (${formatSelector(c.selector)})`).join(', ')}.`
+          : '';
+      findings.push({
+        severity: 'critical',
+        title: `Service ${ref.name} selects no pods (${sel})`,
+        summary: `Service ${ns}/${ref.name} selects ${sel}, but no pod in ${ns} has these labels, so it has no endpoints and connections to it are refused.${hint}`,
+        subject: ref,
+        evidence,
+        rootCause: true,
+        explains: [ref],
+        advice: only
+          ? []
+          : found.length > 1
+            ? [`Several workloads could be meant; pick one and set the selector to its labels: kubectl -n ${ns} edit service ${ref.name}`]
+            : [`Compare the selector with the labels of the pods that should serve it: ${kubectl.list('pods', ns, ['--show-labels'])}`],
+        plan,
+      });
+    }
+    return findings;
+  },
+};
