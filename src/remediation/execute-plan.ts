@@ -1,0 +1,142 @@
+import type { KubeWriter } from '../cluster/kube-writer';
+import type { RawObject } from '../cluster/snapshot';
+import { ApiError } from '../cluster/kube-api';
+import { type ObjectRef, refLabel } from '../domain/object-ref';
+import { type Operation, type Plan, makePlan } from '../domain/plan';
+import { unifiedDiff } from './diff';
+
+/** What the server's dry run says a plan would do. */
+export interface DryRunResult {
+  applicable: boolean;
+  /** The server's reason when not applicable. */
+  reason?: string;
+  /** One unified diff per operation, of the object before vs the server-computed result. */
+  diffs: { target: ObjectRef; diff: string }[];
+}
+
+/** One applied operation, with what is needed to audit it and roll it back. */
+export interface AppliedChange {
+  operation: Operation;
+  before?: RawObject;
+  after: RawObject;
+}
+
+export type ApplyOutcome =
+  | { status: 'applied'; changes: AppliedChange[] }
+  | { status: 'noop'; reason: string }
+  | { status: 'conflict'; reason: string }
+  | { status: 'failed'; reason: string; changes: AppliedChange[] };
+
+const rv = (o: RawObject | undefined): string | undefined => (o?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+
+function reasonOf(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  return (e as Error).message;
+}
+
+/** The value at a JSON pointer (RFC 6901), or undefined. */
+function pointerGet(obj: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), obj);
+}
+
+/** Whether the object already holds what the operation would write (someone fixed it by hand, or a retry). */
+function alreadyDone(op: Operation, current: RawObject | undefined): boolean {
+  if (op.action === 'create') return current !== undefined && JSON.stringify(current.spec) === JSON.stringify(op.body?.spec);
+  if (op.action === 'delete') return current === undefined;
+  if (!current || op.patchType !== 'json' || !Array.isArray(op.patch)) return false;
+  const writes = (op.patch as { op: string; path: string; value?: unknown }[]).filter((p) => p.op === 'replace' || p.op === 'add');
+  return writes.length > 0 && writes.every((p) => JSON.stringify(pointerGet(current, p.path)) === JSON.stringify(p.value));
+}
+
+/** The operation with the apiserver itself enforcing "unchanged since the plan" at write time. */
+function guarded(op: Operation): Operation {
+  if (op.action !== 'patch' || !op.resourceVersion) return op;
+  if (op.patchType === 'json' && Array.isArray(op.patch)) {
+    return { ...op, patch: [{ op: 'test', path: '/metadata/resourceVersion', value: op.resourceVersion }, ...op.patch] };
+  }
+  // In a merge or strategic patch, metadata.resourceVersion is an optimistic-concurrency precondition (409 on mismatch).
+  const body = (op.patch ?? {}) as Record<string, unknown>;
+  return { ...op, patch: { ...body, metadata: { ...((body.metadata as object) ?? {}), resourceVersion: op.resourceVersion } } };
+}
+
+/** Server-side dry run of every operation: validation and admission run, nothing is persisted. */
+export async function dryRunPlan(writer: KubeWriter, plan: Plan): Promise<DryRunResult> {
+  const diffs: DryRunResult['diffs'] = [];
+  for (const op of plan.operations) {
+    try {
+      const before = op.action === 'create' ? undefined : await writer.read(op.target);
+      const after = await writer.execute(guarded(op), true);
+      diffs.push({ target: op.target, diff: unifiedDiff(before, op.action === 'delete' ? undefined : after, refLabel(op.target)) });
+    } catch (e) {
+      return { applicable: false, reason: `${refLabel(op.target)}: ${reasonOf(e)}`, diffs };
+    }
+  }
+  return { applicable: true, diffs };
+}
+
+/**
+ * Applies a plan only if every target is still the version the plan was computed against.
+ * A target already in the desired state is a no-op; a changed one is a conflict (re-diagnose).
+ * Each write carries its own precondition, so a change racing the check is refused by the server.
+ */
+export async function applyPlan(writer: KubeWriter, plan: Plan): Promise<ApplyOutcome> {
+  const currents: (RawObject | undefined)[] = [];
+  for (const op of plan.operations) currents.push(await writer.read(op.target));
+  if (plan.operations.every((op, i) => alreadyDone(op, currents[i]))) {
+    return { status: 'noop', reason: 'every target is already in the desired state' };
+  }
+  for (const [i, op] of plan.operations.entries()) {
+    const current = currents[i];
+    if (op.action === 'create' && current) return { status: 'conflict', reason: `${refLabel(op.target)} already exists` };
+    if (op.action !== 'create' && !current) return { status: 'conflict', reason: `${refLabel(op.target)} no longer exists` };
+    if (op.resourceVersion && rv(current) !== op.resourceVersion) {
+      return { status: 'conflict', reason: `${refLabel(op.target)} changed since the diagnosis (resourceVersion ${op.resourceVersion} → ${rv(current)})` };
+    }
+  }
+  const changes: AppliedChange[] = [];
+  for (const [i, op] of plan.operations.entries()) {
+    try {
+      const after = await writer.execute(guarded(op), false);
+      changes.push({ operation: op, before: currents[i], after });
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 409 || e.status === 422) && changes.length === 0) {
+        return { status: 'conflict', reason: `${refLabel(op.target)} changed while applying: ${e.message}` };
+      }
+      return { status: 'failed', reason: `${refLabel(op.target)}: ${reasonOf(e)}`, changes };
+    }
+  }
+  return { status: 'applied', changes };
+}
+
+/**
+ * The plan that undoes applied changes: the prior spec restored on exactly the version the
+ * apply produced, created objects deleted. It goes through the same dry-run/apply discipline.
+ */
+export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
+  const operations: Operation[] = [...changes].reverse().map(({ operation, before, after }) => {
+    const target = operation.target;
+    if (operation.action === 'create') return { action: 'delete', target, resourceVersion: rv(after) };
+    if (operation.action === 'delete' && before) {
+      const { resourceVersion: _rv, uid: _uid, managedFields: _mf, creationTimestamp: _ct, ...metadata } = (before.metadata ?? {}) as Record<string, unknown>;
+      return { action: 'create', target, body: { ...before, metadata, status: undefined } };
+    }
+    return {
+      action: 'patch',
+      target,
+      patchType: 'json',
+      patch: [{ op: 'replace', path: '/spec', value: before?.spec }],
+      resourceVersion: rv(after),
+    };
+  });
+  return makePlan({
+    summary: `Roll back: ${original.summary}`,
+    risk: original.risk,
+    effect: `Restores what ${original.id} changed. ${original.effect}`,
+    operations,
+    verify: { ...original.verify, check: original.verify.check },
+  });
+}
