@@ -5,6 +5,7 @@ import { kubeProxyCrashing } from './kube-proxy-crashing';
 import { kubeProxyKubeconfig } from './kube-proxy-kubeconfig';
 import { serviceNoEndpoints } from './service-no-endpoints';
 import { serviceTargetPort } from './service-target-port';
+import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
 
 /** The catalog: an explicit, ordered list (no auto-discovery). Order breaks ties between equally severe root causes. */
 export const CHECKS: readonly Check[] = [
@@ -14,6 +15,7 @@ export const CHECKS: readonly Check[] = [
   kubeProxyCrashing,
   serviceNoEndpoints,
   serviceTargetPort,
+  serviceEndpointsNotReady,
 ];
 
 export function findCheck(id: string): Check | undefined {
