@@ -1,0 +1,329 @@
+import type { types } from '@slack/bolt';
+import type { Finding } from '../domain/finding';
+import { refLabel } from '../domain/object-ref';
+import type { Operation } from '../domain/plan';
+import type { DiagnoseRequest, Digest, DigestItem, RunStage } from '../domain/ports';
+import { type Report, type Verdict, verdictOf } from '../domain/report';
+import { operationCommand, operationLines, planHeadline } from '../render/plan-text';
+import { code, codeBlockBody, mentionUser, text } from './escape';
+
+export type Block = types.KnownBlock;
+
+/** A chat.postMessage / chat.update body: `text` is the notification fallback, always sent with blocks (B7). */
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+  /** Something was cut to fit Slack's limits: attach the full markdown report. */
+  truncated?: boolean;
+}
+
+/**
+ * Slack's limits with headroom (B11): 50 blocks and 3,000 chars per text object are the
+ * documented limits; `msg_blocks_too_long` was seen at ~13k chars per message.
+ */
+export const LIMITS = { blocks: 40, textChars: 3000, messageChars: 10_000 } as const;
+/** What a single text object may hold here: the limit less room for a cut marker. */
+const TEXT_BUDGET = 2_900;
+const LIST_ITEMS = 10;
+
+/** Measures every text object of a message (what the limits apply to). */
+export function textObjects(blocks: readonly Block[]): string[] {
+  const out: string[] = [];
+  for (const b of blocks) {
+    if (b.type === 'section') {
+      if (b.text) out.push(b.text.text);
+      for (const f of b.fields ?? []) out.push(f.text);
+    } else if (b.type === 'context') {
+      for (const e of b.elements) if ('text' in e && typeof e.text === 'string') out.push(e.text);
+    } else if (b.type === 'header') out.push(b.text.text);
+  }
+  return out;
+}
+
+/** Total characters Slack counts against the message (blocks' text plus the fallback). */
+export function messageChars(message: Pick<SlackMessage, 'blocks' | 'text'>): number {
+  return textObjects(message.blocks).reduce((n, t) => n + t.length, 0) + message.text.length;
+}
+
+const section = (mrkdwn: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, TEXT_BUDGET) } });
+const context = (mrkdwn: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn, TEXT_BUDGET) }] });
+const divider: Block = { type: 'divider' };
+
+/** Cuts already-escaped mrkdwn without splitting an entity; the marker says how much was cut. */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const marker = `… (cut ${s.length - max} more characters)`;
+  let cut = s.slice(0, max - marker.length);
+  const amp = cut.lastIndexOf('&');
+  if (amp > cut.lastIndexOf(';')) cut = cut.slice(0, amp);
+  return cut + marker;
+}
+
+/** A ``` block of untrusted text within `max` chars; cut with a visible marker. */
+function fencedExcerpt(raw: string, max: number): { mrkdwn: string; cut: boolean } {
+  const body = codeBlockBody(raw.replace(/\s+$/, ''));
+  const room = max - 8;
+  if (body.length <= room) return { mrkdwn: '```\n' + body + '\n```', cut: false };
+  const marker = `\n… cut: ${body.length} characters in all; the attached report has the full text`;
+  let cut = body.slice(0, Math.max(0, room - marker.length));
+  const amp = cut.lastIndexOf('&');
+  if (amp > cut.lastIndexOf(';')) cut = cut.slice(0, amp);
+  return { mrkdwn: '```\n' + cut + marker + '\n```', cut: true };
+}
+
+/** Adds blocks while the message stays within the limits; reports whether anything was left out. */
+class Budget {
+  readonly blocks: Block[] = [];
+  private chars: number;
+  dropped = false;
+
+  constructor(
+    private readonly fallback: string,
+    /** Room kept for the closing marker block. */
+    private readonly reserve = 300,
+  ) {
+    this.chars = fallback.length;
+  }
+
+  add(block: Block): boolean {
+    const size = textObjects([block]).reduce((n, t) => n + t.length, 0);
+    if (this.blocks.length + 2 > LIMITS.blocks || this.chars + size + this.reserve > LIMITS.messageChars) {
+      this.dropped = true;
+      return false;
+    }
+    this.blocks.push(block);
+    this.chars += size;
+    return true;
+  }
+
+  room(): number {
+    return Math.min(TEXT_BUDGET, LIMITS.messageChars - this.reserve - this.chars);
+  }
+
+  message(truncated: boolean): SlackMessage {
+    const blocks = [...this.blocks];
+    if (this.dropped) blocks.push(context(':scissors: Some details did not fit in one Slack message; the full report is attached to this thread.'));
+    return { text: this.fallback, blocks, truncated: truncated || this.dropped };
+  }
+}
+
+const VERDICT_ICON: Record<Verdict, string> = { broken: ':red_circle:', degraded: ':large_yellow_circle:', healthy: ':large_green_circle:' };
+const SEVERITY_ICON: Record<Finding['severity'], string> = { critical: ':red_circle:', warning: ':large_yellow_circle:', info: ':information_source:' };
+const STAGES: readonly RunStage[] = ['queued', 'reading', 'analysing', 'done'];
+const STAGE_LABEL: Record<RunStage, string> = { queued: 'queued', reading: 'reading cluster', analysing: 'analysing', done: 'done', failed: 'failed' };
+
+function target(request: Pick<DiagnoseRequest, 'cluster' | 'namespace'>): string {
+  const where = request.namespace ? `namespace ${code(request.namespace)}` : 'all namespaces';
+  return `${where} on cluster ${code(request.cluster)}`;
+}
+
+function plainTarget(request: Pick<DiagnoseRequest, 'cluster' | 'namespace'>): string {
+  return text(`${request.namespace ? `namespace ${request.namespace}` : 'all namespaces'} on cluster ${request.cluster}`);
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The parent message while a run is in flight, or when it failed (reason is untrusted text). */
+export function progressMessage(request: DiagnoseRequest, stage: RunStage, reason?: string): SlackMessage {
+  if (stage === 'failed') {
+    const why = reason ? `\n${code(reason)}` : '';
+    return {
+      text: `Diagnosis of ${plainTarget(request)} failed`,
+      blocks: [
+        section(`:x: Diagnosis of ${target(request)} failed.${why}`),
+        context(`Workflow ${code(request.workflow)} · requested by ${mentionUser(request.requestedBy)}`),
+      ],
+    };
+  }
+  const at = STAGES.indexOf(stage);
+  const trail = STAGES.map((s, i) => (i === at ? `*${STAGE_LABEL[s]}*` : i < at ? `~${STAGE_LABEL[s]}~` : STAGE_LABEL[s])).join(' → ');
+  return {
+    text: `Diagnosing ${plainTarget(request)}…`,
+    blocks: [
+      section(`:stethoscope: Diagnosing ${target(request)}… requested by ${mentionUser(request.requestedBy)}`),
+      context(`${trail} · workflow ${code(request.workflow)}`),
+    ],
+  };
+}
+
+function rootLine(f: Finding, i: number): string {
+  return `${i + 1}. ${SEVERITY_ICON[f.severity]} *${text(f.title)}* ${code(refLabel(f.subject))}`;
+}
+
+/** The parent message once the run is done: verdict, root causes ranked, counts, cost. */
+export function summaryMessage(report: Report, request: DiagnoseRequest): SlackMessage {
+  const verdict = verdictOf(report);
+  const roots = report.findings.filter((f) => f.rootCause);
+  const symptoms = report.findings.length - roots.length;
+  const failed = report.checks.filter((c) => c.status === 'failed');
+  const budget = new Budget(`${plainTarget(request)} is ${verdict}: ${roots.length} root cause(s)`);
+  budget.add(section(`${VERDICT_ICON[verdict]} *${verdict.toUpperCase()}*: ${target(request)}`));
+  if (roots.length === 0) budget.add(section('No networking faults found.'));
+  else {
+    const lines = roots.slice(0, LIST_ITEMS).map(rootLine);
+    if (roots.length > LIST_ITEMS) lines.push(`…and ${roots.length - LIST_ITEMS} more in the thread`);
+    budget.add(section(`*Root causes* (details in the thread)\n${lines.join('\n')}`));
+  }
+  if (failed.length > 0 || report.readErrors.length > 0) {
+    const lines = [
+      ...failed.slice(0, LIST_ITEMS).map((c) => `• check ${code(c.id)} failed: ${code(c.error ?? 'unknown error')}`),
+      ...report.readErrors.slice(0, LIST_ITEMS).map((r) => `• could not read ${code(r.kind)}${r.namespace ? ` in ${code(r.namespace)}` : ''}: ${code(r.message)}`),
+    ];
+    budget.add(section(`:warning: *Incomplete*\n${lines.join('\n')}`));
+  }
+  budget.add(
+    context(
+      [
+        `${roots.length} root cause(s)`,
+        `${symptoms} symptom(s)`,
+        `${report.checks.length} check(s)${failed.length ? `, ${failed.length} failed` : ''}`,
+        duration(report.stats.durationMs),
+        `${report.stats.apiCalls} API calls`,
+        `workflow ${code(report.workflow)}`,
+        `requested by ${mentionUser(request.requestedBy)}`,
+      ].join(' · '),
+    ),
+  );
+  return budget.message(false);
+}
+
+/** One operation as a diff-like block: removed/guarded values `-`, new values `+`. */
+export function diffLines(op: Operation): string[] {
+  const [head, ...rest] = operationLines(op);
+  const sign = (line: string): string => {
+    const word = line.trim().split(/\s+/)[0];
+    if (op.action === 'delete' || word === 'remove' || word === 'test') return `- ${line.trimStart()}`;
+    if (op.action === 'create' || ['add', 'replace', 'copy', 'move'].includes(word ?? '') || op.patchType !== 'json') return `+ ${line.trimStart()}`;
+    return `  ${line.trimStart()}`;
+  };
+  return [`@@ ${head ?? op.action} @@`, ...rest.map(sign)];
+}
+
+/** One thread reply per root cause: what is wrong, evidence with kubectl, symptoms explained, the plan. */
+export function rootCauseMessage(report: Report, finding: Finding, index: number): SlackMessage {
+  const byId = new Map(report.findings.map((f) => [f.id, f]));
+  const budget = new Budget(`${index + 1}. ${finding.severity}: ${text(finding.title)}`);
+  let cut = false;
+  budget.add(section(`${SEVERITY_ICON[finding.severity]} *${index + 1}. ${finding.severity.toUpperCase()}: ${text(finding.title)}*\nSubject: ${code(refLabel(finding.subject))} · check ${code(finding.check)}`));
+  budget.add(section(text(finding.summary)));
+
+  if (finding.evidence.length > 0) budget.add(section('*Evidence*'));
+  for (const e of finding.evidence) {
+    const command = e.command ? `\n${code(`$ ${e.command}`)}` : '';
+    const excerpt = fencedExcerpt(e.text, Math.max(200, budget.room() - command.length - 40));
+    if (!budget.add(section(`_${e.type}_\n${excerpt.mrkdwn}${command}`))) break;
+    cut ||= excerpt.cut;
+  }
+
+  const symptoms = finding.symptoms.map((id) => byId.get(id)).filter((s): s is Finding => Boolean(s));
+  if (symptoms.length > 0) {
+    const lines = symptoms.slice(0, LIST_ITEMS).map((s) => `• ${code(refLabel(s.subject))}: ${text(s.title)}`);
+    if (symptoms.length > LIST_ITEMS) lines.push(`…and ${symptoms.length - LIST_ITEMS} more (see the attached report)`);
+    budget.add(section(`*Explains ${symptoms.length} symptom(s)*\n${lines.join('\n')}`));
+    cut ||= symptoms.length > LIST_ITEMS;
+  }
+
+  if (finding.plan) {
+    const plan = finding.plan;
+    budget.add(divider);
+    budget.add(section(`:wrench: *Proposed fix*: ${text(planHeadline(plan))}\n${text(plan.effect)}`));
+    for (const op of plan.operations) {
+      const diff = fencedExcerpt(diffLines(op).join('\n'), Math.min(1_800, budget.room()));
+      const cmd = fencedExcerpt(operationCommand(op), Math.min(1_000, budget.room() - diff.mrkdwn.length - 20));
+      if (!budget.add(section(`${diff.mrkdwn}\n${cmd.mrkdwn}`))) break;
+      cut ||= diff.cut || cmd.cut;
+    }
+    // Approve/Reject arrive with the remediation work; until then the fix is applied by hand, never through fake buttons.
+    budget.add(context('To apply it now, run the command above; one-click approval is not enabled on this install.'));
+  }
+  if (finding.advice.length > 0) {
+    budget.add(section(`*${finding.plan ? 'Also' : 'What to do'}*\n${finding.advice.map((a) => `• ${text(a)}`).join('\n')}`));
+  }
+  return budget.message(cut);
+}
+
+function digestList(title: string, items: readonly DigestItem[]): string {
+  if (items.length === 0) return `*${title}*: none`;
+  const lines = items.slice(0, LIST_ITEMS).map((i) => `• ${text(i.severity)} ${text(i.title)} ${code(i.subject)}`);
+  if (items.length > LIST_ITEMS) lines.push(`…and ${items.length - LIST_ITEMS} more`);
+  return `*${title}* (${items.length})\n${lines.join('\n')}`;
+}
+
+/** The daily digest: verdict, what is new / resolved / persisting, and the trend of root causes. */
+export function digestMessage(digest: Digest): SlackMessage {
+  const verdict = verdictOf(digest.report);
+  const roots = digest.report.findings.filter((f) => f.rootCause);
+  const budget = new Budget(`netdoctor digest ${text(digest.day)} for cluster ${text(digest.cluster)}: ${verdict}`);
+  budget.add(section(`${VERDICT_ICON[verdict]} *Daily network digest* for cluster ${code(digest.cluster)}, ${code(digest.day)}: *${verdict.toUpperCase()}*`));
+  if (roots.length > 0) budget.add(section(`*Root causes*\n${roots.slice(0, LIST_ITEMS).map(rootLine).join('\n')}`));
+  budget.add(section(digestList(':new: New since the last digest', digest.newFindings)));
+  budget.add(section(digestList(':white_check_mark: Resolved', digest.resolved)));
+  budget.add(section(digestList(':hourglass: Persisting', digest.persisting)));
+  if (digest.trend.length > 0) {
+    budget.add(context(`Root causes per day: ${digest.trend.map((t) => `${code(t.day.slice(5))} ${t.rootCauses}`).join(' → ')}`));
+  }
+  budget.add(context(`${duration(digest.report.stats.durationMs)} · ${digest.report.stats.apiCalls} API calls · workflow ${code(digest.report.workflow)}`));
+  return budget.message(false);
+}
+
+/** What `/netdoctor status` shows, per cluster. */
+export interface ClusterStatus {
+  cluster: string;
+  waiting: number;
+  active: number;
+  failed: number;
+  delayed?: number;
+  workers: number;
+  /** ISO time or day of the last digest, when there was one. */
+  lastDigest?: string;
+}
+
+export function statusMessage(clusters: readonly ClusterStatus[]): SlackMessage {
+  if (clusters.length === 0) return { text: 'No clusters configured.', blocks: [section('No clusters configured.')] };
+  const lines = clusters.slice(0, 30).map(
+    (c) =>
+      `• ${code(c.cluster)}: ${c.waiting} waiting, ${c.active} running, ${c.failed} failed${c.delayed ? `, ${c.delayed} delayed` : ''} · ${c.workers} worker(s) · last digest ${c.lastDigest ? code(c.lastDigest) : 'never'}`,
+  );
+  return { text: 'netdoctor status', blocks: [section(`*netdoctor status*\n${lines.join('\n')}`)] };
+}
+
+export const HELP_TEXT = [
+  '*netdoctor* finds Kubernetes networking faults.',
+  '• `/netdoctor NAMESPACE [--cluster NAME] [--workflow NAME]`: diagnose a namespace; results in a thread',
+  '• `/netdoctor checks`: the checks it runs',
+  '• `/netdoctor status`: queue depth, workers, last digest',
+  '• `/netdoctor digest [--cluster NAME]`: post the cluster digest now',
+  '• `/netdoctor help`: this text',
+].join('\n');
+
+export function helpMessage(): SlackMessage {
+  return { text: 'netdoctor help', blocks: [section(HELP_TEXT)] };
+}
+
+export function checksMessage(checks: readonly { id: string; title: string }[]): SlackMessage {
+  const lines = checks.map((c) => `• ${code(c.id)}: ${text(c.title)}`);
+  const blocks: Block[] = [section(`*${checks.length} checks*`)];
+  // One section per ~2,500 chars so a growing catalog stays within the text-object limit.
+  let chunk: string[] = [];
+  for (const line of lines) {
+    if (chunk.join('\n').length + line.length > 2_500) {
+      blocks.push(section(chunk.join('\n')));
+      chunk = [];
+    }
+    chunk.push(line);
+  }
+  if (chunk.length > 0) blocks.push(section(chunk.join('\n')));
+  return { text: `${checks.length} checks`, blocks: blocks.slice(0, LIMITS.blocks) };
+}
+
+/** A short ephemeral explanation (errors, refusals, notices); `message` is already mrkdwn-safe. */
+export function noticeMessage(mrkdwn: string): SlackMessage {
+  return { text: mrkdwn, blocks: [section(mrkdwn)] };
+}
+
+/** Posted in the thread when Slack refused part of a report (the job id helps the operator find the logs). */
+export function deliveryFailureMessage(jobId: string, what: string): SlackMessage {
+  return noticeMessage(`:warning: Part of this report could not be posted (${text(what)}). Job ${code(jobId)}; the operator's logs have the details.`);
+}
