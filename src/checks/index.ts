@@ -6,6 +6,7 @@ import { kubeProxyKubeconfig } from './kube-proxy-kubeconfig';
 import { serviceNoEndpoints } from './service-no-endpoints';
 import { serviceTargetPort } from './service-target-port';
 import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
+import { envMissingService } from './env-missing-service';
 
 /** The catalog: an explicit, ordered list (no auto-discovery). Order breaks ties between equally severe root causes. */
 export const CHECKS: readonly Check[] = [
@@ -16,6 +17,7 @@ export const CHECKS: readonly Check[] = [
   serviceNoEndpoints,
   serviceTargetPort,
   serviceEndpointsNotReady,
+  envMissingService,
 ];
 
 export function findCheck(id: string): Check | undefined {
