@@ -1,8 +1,10 @@
 import type { Check } from '../domain/check';
 import { cniNotRunning } from './cni-not-running';
+import { corednsLoop } from './coredns-loop';
 import { kubeProxyConfigPath } from './kube-proxy-config-path';
 import { kubeProxyCrashing } from './kube-proxy-crashing';
 import { kubeProxyKubeconfig } from './kube-proxy-kubeconfig';
+import { kubeDnsService } from './kube-dns-service';
 import { serviceNoEndpoints } from './service-no-endpoints';
 import { serviceTargetPort } from './service-target-port';
 import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
@@ -14,6 +16,8 @@ export const CHECKS: readonly Check[] = [
   kubeProxyConfigPath,
   kubeProxyKubeconfig,
   kubeProxyCrashing,
+  corednsLoop,
+  kubeDnsService,
   serviceNoEndpoints,
   serviceTargetPort,
   serviceEndpointsNotReady,

@@ -1,0 +1,268 @@
+import type { Check, CheckContext } from '../domain/check';
+import type { Evidence, FindingDraft, Severity } from '../domain/finding';
+import type { Pod, Service } from '../domain/kube-types';
+import { type ObjectRef, kubectl, refOf } from '../domain/object-ref';
+import { makePlan } from '../domain/plan';
+import { DNS_NAMESPACE, clusterDnsService, coreDnsDeployment, coreDnsPods, coreDnsRef, dnsEndpoints } from './support/dns';
+import { type JsonPatchOp, pointer, testAndReplace } from './support/json-patch';
+import { podStateText } from './support/pod-evidence';
+import { isReady } from './support/pods';
+import { formatSelector, selectorMatches } from './support/selectors';
+
+const ID = 'kube-dns-service';
+const BASELINE = 'dns 53/UDP→53, dns-tcp 53/TCP→53, metrics 9153/TCP→9153';
+type Labels = Record<string, string>;
+type ServicePort = NonNullable<NonNullable<Service['spec']>['ports']>[number];
+
+const svcTarget = (svc: Service): ObjectRef & { apiVersion: string } => ({ ...refOf('Service', svc), apiVersion: 'v1' });
+const portLabel = (p: ServicePort): string => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol ?? 'TCP'}→${p.targetPort ?? p.port}`;
+
+/** The selector that picks the CoreDNS pods: the Deployment's matchLabels when every pod carries them. */
+function wantedSelector(ctx: CheckContext, pods: Pod[]): Labels | undefined {
+  const sel = coreDnsDeployment(ctx.view)?.spec?.selector;
+  const labels = sel?.matchLabels;
+  if (!labels || Object.keys(labels).length === 0 || (sel?.matchExpressions ?? []).length > 0) return undefined;
+  return pods.every((p) => selectorMatches(labels, p.metadata?.labels)) ? labels : undefined;
+}
+
+/** `k8s-app=coredns` vs pods labelled `k8s-app=kube-dns`: what the CoreDNS pods carry under each selector key. */
+function nearMiss(selector: Labels, pods: Pod[]): string[] {
+  return Object.entries(selector).map(([k, v]) => {
+    const values = [...new Set(pods.map((p) => p.metadata?.labels?.[k]).filter((x): x is string => x !== undefined))];
+    if (values.length === 0) return `${k}=${v}: the CoreDNS pods have no ${k} label`;
+    if (values.includes(v)) return `${k}=${v}: matches`;
+    return `${k}=${v}: the CoreDNS pods are labelled ${values.map((x) => `${k}=${x}`).join(', ')}`;
+  });
+}
+
+function selectorFinding(ctx: CheckContext, svc: Service, pods: Pod[]): FindingDraft {
+  const selector = svc.spec?.selector ?? {};
+  const ref = refOf('Service', svc);
+  const want = wantedSelector(ctx, pods);
+  const podLabels = formatSelector(pods[0]?.metadata?.labels);
+  const misses = nearMiss(selector, pods).filter((m) => !m.endsWith(': matches'));
+  const eps = dnsEndpoints(ctx.view, svc);
+  const evidence: Evidence[] = [
+    { type: 'object', text: `service/kube-dns -n kube-system selector ${formatSelector(selector) || '(none)'}; ${misses.join('; ')}`, command: kubectl.get(ref) },
+    { type: 'command', text: `CoreDNS pods and their labels: ${pods.map((p) => p.metadata?.name).join(', ')} (${podLabels})`, command: kubectl.list('pods', DNS_NAMESPACE, ['-l', formatSelector(want ?? { 'k8s-app': 'kube-dns' }), '--show-labels']) },
+    { type: 'object', text: `kube-dns endpoints (${eps.source}): ${eps.ready.length} ready, ${eps.notReady.length} not ready`, command: eps.command },
+  ];
+  const finding: FindingDraft = {
+    severity: 'critical',
+    title: `kube-dns selector ${formatSelector(selector) || '(empty)'} selects no CoreDNS pods`,
+    summary:
+      `Service kube-system/kube-dns selects ${formatSelector(selector) || 'nothing'}, but the CoreDNS pods are labelled ${podLabels}, so the Service has no endpoints and every DNS lookup in the cluster times out (\`nslookup kubernetes.default\` fails) while CoreDNS itself runs fine.`,
+    subject: ref,
+    evidence,
+    rootCause: true,
+    explains: [ref],
+  };
+  if (want) {
+    const operations = [
+      {
+        action: 'patch' as const,
+        target: svcTarget(svc),
+        patchType: 'json' as const,
+        patch: testAndReplace('/spec/selector', selector, want),
+        ...(svc.metadata?.resourceVersion ? { resourceVersion: svc.metadata.resourceVersion } : {}),
+      },
+    ];
+    finding.plan = makePlan({
+      summary: `Set the kube-dns selector to ${formatSelector(want)} (the CoreDNS Deployment's selector)`,
+      risk: 'low',
+      effect: 'The endpoints controller adds the CoreDNS pods to kube-dns at once; DNS answers resume without restarting anything.',
+      operations,
+      verify: { check: ID, subject: ref, waitFor: 'endpoints' },
+    });
+  } else {
+    finding.advice = [`Set spec.selector of service kube-dns to the CoreDNS pods' labels (kubeadm default k8s-app=kube-dns): kubectl -n kube-system edit service kube-dns`];
+  }
+  return finding;
+}
+
+interface PortProblem {
+  severity: Severity;
+  text: string;
+  fix?: JsonPatchOp[];
+}
+
+/** Service ports against the ports CoreDNS serves: 53/UDP and 53/TCP (the Corefile's server port) and what its containers declare. */
+function portProblems(ctx: CheckContext, svc: Service, pods: Pod[]): PortProblem[] {
+  const ports = svc.spec?.ports ?? [];
+  const spec = coreDnsDeployment(ctx.view)?.spec?.template?.spec ?? pods[0]?.spec;
+  const declared = (spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => ({ port: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' })));
+  const corefile = ctx.view.get('ConfigMap', DNS_NAMESPACE, 'coredns')?.data?.Corefile;
+  const serverPort = Number(/^\s*\.:(\d+)/m.exec(corefile ?? '')?.[1] ?? 53);
+  const served = (port: number, protocol: string): boolean =>
+    (port === serverPort && protocol !== 'SCTP') || declared.some((d) => d.port === port && d.protocol === protocol);
+  const problems: PortProblem[] = [];
+  for (const protocol of ['UDP', 'TCP']) {
+    if (!ports.some((p) => p.port === 53 && (p.protocol ?? 'TCP') === protocol)) {
+      problems.push({
+        severity: protocol === 'UDP' ? 'critical' : 'warning',
+        text: `no 53/${protocol} port: ${protocol === 'UDP' ? 'ordinary DNS queries (UDP) cannot reach CoreDNS' : 'large answers and TCP fallbacks fail'}`,
+      });
+    }
+  }
+  ports.forEach((p, i) => {
+    const protocol = p.protocol ?? 'TCP';
+    const target = p.targetPort ?? p.port;
+    const critical = p.port === 53;
+    if (typeof target === 'string' && !/^\d+$/.test(target)) {
+      const named = declared.find((d) => d.name === target && d.protocol === protocol);
+      if (!named) {
+        const fixTo = declared.find((d) => d.port === p.port && d.protocol === protocol);
+        problems.push({
+          severity: critical ? 'critical' : 'info',
+          text: `port ${portLabel(p)}: no CoreDNS container port is named "${target}" for ${protocol}${declared.length ? ` (declared: ${declared.map((d) => `${d.name ?? '?'} ${d.port}/${d.protocol}`).join(', ')})` : ''}, so the endpoints omit this port`,
+          ...(fixTo ? { fix: testAndReplace(pointer('spec', 'ports', i, 'targetPort'), target, fixTo.name ?? fixTo.port) } : {}),
+        });
+      }
+      return;
+    }
+    const number = Number(target);
+    if (!served(number, protocol)) {
+      const fixTo = served(p.port, protocol) ? p.port : undefined;
+      problems.push({
+        severity: critical ? 'critical' : 'info',
+        text: `port ${portLabel(p)}: CoreDNS does not serve ${number}/${protocol} (it listens on ${serverPort}${declared.length ? `; declared ${declared.map((d) => `${d.port}/${d.protocol}`).join(', ')}` : ''})`,
+        ...(fixTo !== undefined ? { fix: testAndReplace(pointer('spec', 'ports', i, 'targetPort'), p.targetPort, fixTo) } : {}),
+      });
+    }
+  });
+  return problems;
+}
+
+function portsFinding(ctx: CheckContext, svc: Service, problems: PortProblem[]): FindingDraft {
+  const ref = refOf('Service', svc);
+  const severity: Severity = problems.some((p) => p.severity === 'critical') ? 'critical' : problems.some((p) => p.severity === 'warning') ? 'warning' : 'info';
+  const eps = dnsEndpoints(ctx.view, svc);
+  const finding: FindingDraft = {
+    severity,
+    title: 'kube-dns Service ports are wrong',
+    summary: `Service kube-system/kube-dns does not route DNS to CoreDNS correctly: ${problems.map((p) => p.text).join('; ')}. ${severity === 'critical' ? 'Pods time out resolving names.' : 'DNS mostly works, but not fully.'}`,
+    subject: ref,
+    evidence: [
+      { type: 'object', text: `service/kube-dns -n kube-system ports: ${(svc.spec?.ports ?? []).map(portLabel).join(', ') || '(none)'}; kubeadm baseline: ${BASELINE}`, command: kubectl.get(ref) },
+      { type: 'object', text: `kube-dns endpoint ports (${eps.source}): ${eps.ports.join(', ') || '(none)'}`, command: eps.command },
+    ],
+    rootCause: true,
+    explains: [ref],
+  };
+  const fixes = problems.filter((p) => p.fix);
+  if (fixes.length === problems.length) {
+    finding.plan = makePlan({
+      summary: 'Point the kube-dns targetPorts at the ports CoreDNS serves',
+      risk: 'low',
+      effect: 'kube-proxy reprograms the kube-dns ClusterIP at once; no pod restarts.',
+      operations: [
+        {
+          action: 'patch',
+          target: svcTarget(svc),
+          patchType: 'json',
+          patch: fixes.flatMap((p) => p.fix!),
+          ...(svc.metadata?.resourceVersion ? { resourceVersion: svc.metadata.resourceVersion } : {}),
+        },
+      ],
+      verify: { check: ID, subject: ref, waitFor: 'endpoints' },
+    });
+  } else {
+    finding.advice = [
+      `Restore the kubeadm ports (${BASELINE}), keeping the clusterIP: kubectl -n kube-system edit service kube-dns`,
+      `kubectl -n kube-system patch service kube-dns --type=json -p '[{"op":"replace","path":"/spec/ports","value":[{"name":"dns","port":53,"protocol":"UDP","targetPort":53},{"name":"dns-tcp","port":53,"protocol":"TCP","targetPort":53},{"name":"metrics","port":9153,"protocol":"TCP","targetPort":9153}]}]'`,
+    ];
+  }
+  return finding;
+}
+
+/** Selector and ports are fine, but no endpoint is ready. */
+function endpointsFinding(ctx: CheckContext, svc: Service, pods: Pod[]): FindingDraft | undefined {
+  const eps = dnsEndpoints(ctx.view, svc);
+  if (eps.source === 'none' || eps.ready.length > 0) return undefined;
+  const ref = refOf('Service', svc);
+  const ready = pods.filter(isReady);
+  const evidence: Evidence[] = [
+    { type: 'object', text: `kube-dns endpoints (${eps.source}): none ready${eps.notReady.length ? `; not ready: ${eps.notReady.join(', ')}` : ''}`, command: eps.command },
+    ...pods.slice(0, 3).map((p): Evidence => ({ type: 'object', text: podStateText(p, ctx.now), command: kubectl.describe(refOf('Pod', p)) })),
+  ];
+  if (ready.length === 0) {
+    // A symptom: whatever keeps CoreDNS from being Ready (no CNI, a loop, a crash) is the root cause.
+    return {
+      severity: 'critical',
+      title: 'kube-dns has no ready endpoints: no CoreDNS pod is Ready',
+      summary: `Service kube-system/kube-dns selects the ${pods.length} CoreDNS pods, but none is Ready, so cluster DNS does not answer (\`Name does not resolve\` everywhere).`,
+      subject: ref,
+      evidence,
+      rootCause: false,
+      explains: [coreDnsRef(ctx.view, pods), ...pods.map((p) => refOf('Pod', p))],
+    };
+  }
+  return {
+    severity: 'warning',
+    title: 'kube-dns has no endpoints although CoreDNS is Ready',
+    summary: `${ready.length} CoreDNS pods are Ready and selected by kube-dns, yet its ${eps.source} lists no ready endpoint: the endpoints controller (kube-controller-manager) is not publishing them, so DNS lookups fail.`,
+    subject: ref,
+    evidence,
+    rootCause: true,
+    explains: [ref],
+    advice: [
+      'Check kube-controller-manager: kubectl -n kube-system get pods -l component=kube-controller-manager, and its log for endpointslice errors.',
+    ],
+  };
+}
+
+export const kubeDnsService: Check = {
+  id: ID,
+  title: 'kube-dns Service: selector that misses CoreDNS, wrong ports, no ready endpoints',
+  needs: ['Service', 'Pod', 'Deployment', 'ReplicaSet', 'EndpointSlice', 'Endpoints', 'ConfigMap'],
+  run(ctx) {
+    const { view } = ctx;
+    const svc = clusterDnsService(view);
+    const pods = coreDnsPods(view);
+    const deploy = coreDnsDeployment(view);
+    if (!svc) {
+      if (!deploy) return [];
+      const ref: ObjectRef = { apiVersion: 'v1', kind: 'Service', namespace: DNS_NAMESPACE, name: 'kube-dns' };
+      return [
+        {
+          severity: 'critical',
+          title: 'kube-dns Service is missing',
+          summary: 'CoreDNS runs, but there is no kube-system/kube-dns Service in front of it, so the nameserver every pod uses (the kubelet clusterDNS IP) answers nothing.',
+          subject: ref,
+          evidence: [{ type: 'command', text: 'No Service kube-dns (nor one labelled k8s-app=kube-dns) in kube-system', command: kubectl.list('services', DNS_NAMESPACE) }],
+          rootCause: true,
+          explains: [ref],
+          advice: [
+            'Recreate it with clusterIP equal to the kubelet clusterDNS (ConfigMap kube-system/kubelet-config, usually 10.96.0.10) and the ports ' + BASELINE + '; on kubeadm clusters: kubeadm init phase addon coredns',
+          ],
+        },
+      ];
+    }
+    if (pods.length === 0) {
+      if (!deploy || (deploy.spec?.replicas ?? 1) !== 0) return [];
+      const ref = refOf('Deployment', deploy);
+      return [
+        {
+          severity: 'critical',
+          title: 'CoreDNS is scaled to zero',
+          summary: 'Deployment kube-system/coredns has 0 replicas, so kube-dns has no endpoints and no name in the cluster resolves.',
+          subject: ref,
+          evidence: [{ type: 'object', text: `deployment/${deploy.metadata?.name} -n kube-system: replicas 0`, command: kubectl.get(ref) }],
+          rootCause: true,
+          explains: [ref, refOf('Service', svc)],
+          advice: [`kubectl -n kube-system scale deployment ${deploy.metadata?.name} --replicas=2`],
+        },
+      ];
+    }
+    const selected = pods.filter((p) => selectorMatches(svc.spec?.selector, p.metadata?.labels));
+    if (selected.length === 0) return [selectorFinding(ctx, svc, pods)];
+    const findings: FindingDraft[] = [];
+    const problems = portProblems(ctx, svc, selected);
+    if (problems.length > 0) findings.push(portsFinding(ctx, svc, problems));
+    if (!problems.some((p) => p.severity === 'critical')) {
+      const f = endpointsFinding(ctx, svc, selected);
+      if (f) findings.push(f);
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,109 @@
+import type { ClusterView } from '../../domain/cluster-view';
+import type { Deployment, Pod, Service } from '../../domain/kube-types';
+import { type ObjectRef, kubectl, refOf } from '../../domain/object-ref';
+import { owningWorkload } from './pods';
+import { selectorMatches } from './selectors';
+
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_SERVICE = 'kube-dns';
+const DNS_LABEL = { 'k8s-app': 'kube-dns' };
+
+/** The cluster DNS Service (kube-system/kube-dns, or a kube-system Service labelled k8s-app=kube-dns): the CoreDNS checks own it, the generic service checks skip it. */
+export function isClusterDnsService(svc: Service): boolean {
+  if (svc.metadata?.namespace !== DNS_NAMESPACE) return false;
+  return svc.metadata?.name === DNS_SERVICE || selectorMatches(DNS_LABEL, svc.metadata?.labels);
+}
+
+export function clusterDnsService(view: ClusterView): Service | undefined {
+  return view.get('Service', DNS_NAMESPACE, DNS_SERVICE) ?? view.list('Service', DNS_NAMESPACE).find(isClusterDnsService);
+}
+
+/** Deployment kube-system/coredns, or the kube-system Deployment whose pods are labelled k8s-app=kube-dns. */
+export function coreDnsDeployment(view: ClusterView): Deployment | undefined {
+  return (
+    view.get('Deployment', DNS_NAMESPACE, 'coredns') ??
+    view.list('Deployment', DNS_NAMESPACE).find((d) => selectorMatches(DNS_LABEL, d.spec?.template?.metadata?.labels))
+  );
+}
+
+/** The CoreDNS pods: owned by the CoreDNS Deployment, else labelled k8s-app=kube-dns, else named coredns-*. */
+export function coreDnsPods(view: ClusterView): Pod[] {
+  const deploy = coreDnsDeployment(view);
+  const pods = view.list('Pod', DNS_NAMESPACE).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  if (deploy) {
+    const owned = pods.filter((p) => {
+      const o = owningWorkload(view, p);
+      return o.kind === 'Deployment' && o.name === deploy.metadata?.name;
+    });
+    if (owned.length > 0) return owned;
+  }
+  const labelled = pods.filter((p) => selectorMatches(DNS_LABEL, p.metadata?.labels));
+  return labelled.length > 0 ? labelled : pods.filter((p) => /^coredns-/.test(p.metadata?.name ?? ''));
+}
+
+/** The ref CoreDNS findings are about: the Deployment, else the workload owning its pods. */
+export function coreDnsRef(view: ClusterView, pods: readonly Pod[]): ObjectRef {
+  const deploy = coreDnsDeployment(view);
+  if (deploy) return refOf('Deployment', deploy);
+  return pods[0] ? owningWorkload(view, pods[0]) : { apiVersion: 'apps/v1', kind: 'Deployment', namespace: DNS_NAMESPACE, name: 'coredns' };
+}
+
+export interface DnsEndpoints {
+  source: 'EndpointSlice' | 'Endpoints' | 'none';
+  ready: string[];
+  notReady: string[];
+  /** Ports the endpoints publish, `53/UDP`-style. */
+  ports: string[];
+  command: string;
+}
+
+/** kube-dns endpoints: EndpointSlices labelled kubernetes.io/service-name=kube-dns, else the Endpoints object. */
+export function dnsEndpoints(view: ClusterView, svc: Service): DnsEndpoints {
+  const ns = svc.metadata?.namespace;
+  const name = svc.metadata?.name ?? '';
+  const slices = view.list('EndpointSlice', ns).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === name);
+  if (slices.length > 0) {
+    const eps = slices.flatMap((s) => s.endpoints ?? []);
+    const label = (e: (typeof eps)[number]): string => e.targetRef?.name ?? e.addresses[0] ?? '';
+    return {
+      source: 'EndpointSlice',
+      ready: eps.filter((e) => e.conditions?.ready !== false).map(label),
+      notReady: eps.filter((e) => e.conditions?.ready === false).map(label),
+      ports: [...new Set(slices.flatMap((s) => (s.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`)))],
+      command: kubectl.list('endpointslices', ns, ['-l', `kubernetes.io/service-name=${name}`]),
+    };
+  }
+  const legacy = view.get('Endpoints', ns, name);
+  if (legacy) {
+    const subsets = legacy.subsets ?? [];
+    const label = (a: { ip: string; targetRef?: { name?: string } }): string => a.targetRef?.name ?? a.ip;
+    return {
+      source: 'Endpoints',
+      ready: subsets.flatMap((s) => (s.addresses ?? []).map(label)),
+      notReady: subsets.flatMap((s) => (s.notReadyAddresses ?? []).map(label)),
+      ports: [...new Set(subsets.flatMap((s) => (s.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`)))],
+      command: kubectl.get({ kind: 'Endpoints', namespace: ns, name }),
+    };
+  }
+  return { source: 'none', ready: [], notReady: [], ports: [], command: kubectl.list('endpointslices', ns, ['-l', `kubernetes.io/service-name=${name}`]) };
+}
+
+/** The `forward . <to…>` line of a Corefile's root zone, if any. */
+export function corefileForward(corefile: string | undefined): { line: string; targets: string[] } | undefined {
+  const m = /^[ \t]*forward[ \t]+\.[ \t]+([^{\n]+)/m.exec(corefile ?? '');
+  if (!m) return undefined;
+  return { line: m[0].trim(), targets: m[1]!.trim().split(/\s+/) };
+}
+
+/** A forward target that is this host: CoreDNS forwarding straight to itself. */
+export function isLoopbackTarget(target: string): boolean {
+  return /^(dns:\/\/)?(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)(:\d+)?$/.test(target);
+}
+
+/** kubelet `resolvConf` from ConfigMap kube-system/kubelet-config (kubeadm), if present. */
+export function kubeletResolvConf(view: ClusterView): { value: string; configMap: string } | undefined {
+  const cm = view.get('ConfigMap', DNS_NAMESPACE, 'kubelet-config') ?? view.list('ConfigMap', DNS_NAMESPACE).find((c) => /^kubelet-config(-\d+\.\d+)?$/.test(c.metadata?.name ?? ''));
+  const text = cm?.data?.kubelet;
+  const value = text ? /^\s*resolvConf:\s*"?([^"\s]+)"?\s*$/m.exec(text)?.[1] : undefined;
+  return value && cm ? { value, configMap: cm.metadata?.name ?? 'kubelet-config' } : undefined;
+}
