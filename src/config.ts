@@ -1,0 +1,175 @@
+/**
+ * The one module that reads the environment. Every setting is a row in FIELDS: the variable,
+ * how to parse it, its default and what it means. `loadConfig` validates all rows and reports
+ * every bad variable at once, naming the variable and what is wrong with it.
+ *
+ * To add a setting: add a row (`setting`, `optional` or `secret`), and the Config type follows.
+ */
+
+import { NetdoctorError } from './domain/errors';
+
+type Env = Record<string, string | undefined>;
+
+interface Field<T> {
+  /** The environment variable. */
+  env: string;
+  /** Turns the raw string into the value; throws an Error whose message says what is wrong. */
+  parse: (raw: string) => T;
+  /** Used when the variable is unset or empty; `undefined` means the setting is optional. */
+  default: T;
+  /** One line for the README's configuration table. */
+  doc: string;
+  /** Never printed (describeConfig shows it as set/unset only). */
+  secret?: boolean;
+}
+
+function setting<T>(env: string, parse: (raw: string) => T, fallback: T, doc: string): Field<T> {
+  return { env, parse, default: fallback, doc };
+}
+
+function optional<T>(env: string, parse: (raw: string) => T, doc: string): Field<T | undefined> {
+  return { env, parse, default: undefined, doc };
+}
+
+/** For tokens and signing secrets (e.g. `slackBotToken: secret('SLACK_BOT_TOKEN', '…')`). */
+function secret(env: string, doc: string): Field<string | undefined> {
+  return { env, parse: text, default: undefined, doc, secret: true };
+}
+
+// ---- parsers -----------------------------------------------------------------------------
+
+export function text(raw: string): string {
+  return raw;
+}
+
+/** A DNS-1123 label (cluster names end up in queue keys and job ids, so no `:` or `.`). */
+export function dnsLabel(raw: string): string {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(raw)) {
+    throw new Error('must be a DNS label: lower-case letters, digits and `-`, at most 63 characters');
+  }
+  return raw;
+}
+
+export function positiveInt(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0 || !Number.isSafeInteger(Number(raw))) throw new Error('must be a positive integer');
+  return Number(raw);
+}
+
+function redisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be a URL like redis://host:6379/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('must start with redis:// or rediss://');
+  return raw;
+}
+
+function cron(raw: string): string {
+  const parts = raw.trim().split(/\s+/);
+  if (parts.length < 5 || parts.length > 6) throw new Error('must be a cron pattern of 5 or 6 fields, e.g. "0 9 * * *"');
+  return parts.join(' ');
+}
+
+function timeZone(raw: string): string {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: raw });
+  } catch {
+    throw new Error('must be an IANA time zone such as UTC or Europe/Berlin');
+  }
+  return raw;
+}
+
+function oneOf<T extends string>(...values: T[]): (raw: string) => T {
+  return (raw) => {
+    if (!(values as string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}
+
+/** A Slack channel id (C…/G…) or name (#ops); the digest posts there. */
+function channel(raw: string): string {
+  if (!/^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/.test(raw)) throw new Error('must be a Slack channel id (C0123ABCD) or #name');
+  return raw;
+}
+
+// ---- the table ---------------------------------------------------------------------------
+
+export const FIELDS = {
+  redisUrl: setting('REDIS_URL', redisUrl, 'redis://127.0.0.1:6379', 'Redis for the queues, reports and plans (maxmemory-policy must be noeviction).'),
+  queuePrefix: setting('NETDOCTOR_QUEUE_PREFIX', dnsLabel, 'netdoctor', 'First part of every Redis key: queues are <prefix>:<cluster>:diagnose|remediate|digest.'),
+  cluster: setting('NETDOCTOR_CLUSTER', dnsLabel, 'default', 'The cluster this process serves (its workers consume only that cluster\'s queues).'),
+  reportTtlSeconds: setting('NETDOCTOR_REPORT_TTL_SECONDS', positiveInt, 7 * 24 * 3600, 'How long reports and their plans stay in Redis.'),
+  workerConcurrency: setting('NETDOCTOR_WORKER_CONCURRENCY', positiveInt, 2, 'Diagnose jobs one worker process runs at once.'),
+  shutdownTimeoutSeconds: setting('NETDOCTOR_SHUTDOWN_TIMEOUT_SECONDS', positiveInt, 20, 'On SIGTERM, how long to let the current job finish before releasing it (keep below terminationGracePeriodSeconds).'),
+  digestCron: setting('NETDOCTOR_DIGEST_CRON', cron, '0 9 * * *', 'When the daily digest runs (cron pattern).'),
+  digestTimezone: setting('NETDOCTOR_DIGEST_TIMEZONE', timeZone, 'UTC', 'Time zone of the digest cron pattern and of the digest\'s day.'),
+  digestChannel: optional('NETDOCTOR_DIGEST_CHANNEL', channel, 'Slack channel for the daily digest; unset: no digest scheduler.'),
+  digestWorkflow: setting('NETDOCTOR_DIGEST_WORKFLOW', dnsLabel, 'cluster-health', 'The cluster-wide workflow the digest runs.'),
+  digestHistory: setting('NETDOCTOR_DIGEST_HISTORY', positiveInt, 30, 'Digests kept per cluster for new/resolved and the trend.'),
+  logLevel: setting('LOG_LEVEL', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info', 'pino log level.'),
+  kubeconfig: optional('KUBECONFIG', text, 'Kubeconfig file(s) for the live cluster view; unset in a pod: the ServiceAccount is used.'),
+  kubeContext: optional('NETDOCTOR_KUBE_CONTEXT', text, 'Kubeconfig context to use instead of the current one.'),
+  home: optional('HOME', text, 'Where ~/.kube/config is looked for.'),
+  kubernetesServiceHost: optional('KUBERNETES_SERVICE_HOST', text, 'Set by Kubernetes in a pod; enables the in-cluster ServiceAccount.'),
+} satisfies Record<string, Field<unknown>>;
+
+type Fields = typeof FIELDS;
+export type Config = { readonly [K in keyof Fields]: Fields[K]['default'] };
+
+/** A user error (the CLI prints it and exits 2). */
+export class ConfigError extends NetdoctorError {
+  constructor(readonly problems: string[]) {
+    super('bad_input', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates the environment (pass `process.env` from the entry point); throws ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(FIELDS) as [string, Field<unknown>][]) {
+    if (key in overrides) {
+      out[key] = (overrides as Record<string, unknown>)[key];
+      continue;
+    }
+    const raw = env[field.env]?.trim();
+    if (raw === undefined || raw === '') {
+      out[key] = field.default;
+      continue;
+    }
+    try {
+      out[key] = field.parse(raw);
+    } catch (e) {
+      // The value itself is not echoed: it may be a secret.
+      problems.push(`${field.env} ${(e as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as Config;
+}
+
+/** Validates a value given on the command line with the same rule as its variable (e.g. `--cluster`). */
+export function parseSetting<K extends keyof Fields>(key: K, raw: string, flag: string): NonNullable<Config[K]> {
+  try {
+    return (FIELDS[key] as Field<unknown>).parse(raw) as NonNullable<Config[K]>;
+  } catch (e) {
+    throw new ConfigError([`${flag} ${(e as Error).message}`]);
+  }
+}
+
+/** The configuration table (for `netdoctor config` / the README): variable, default, meaning. */
+export function configTable(): { env: string; default: string; doc: string }[] {
+  return Object.values(FIELDS as Record<string, Field<unknown>>).map((f) => ({
+    env: f.env,
+    default: f.default === undefined ? '' : String(f.default),
+    doc: f.doc,
+  }));
+}
+
+/** The environment a kubeconfig loader needs, rebuilt from the validated config. */
+export function kubeEnv(config: Config): Env {
+  return { KUBECONFIG: config.kubeconfig, HOME: config.home, KUBERNETES_SERVICE_HOST: config.kubernetesServiceHost };
+}

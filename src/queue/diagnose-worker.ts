@@ -1,0 +1,124 @@
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { ClusterReader } from '../domain/cluster-view';
+import type { ChatSurface, DiagnoseRequest, RunStage } from '../domain/ports';
+import { verdictOf } from '../domain/report';
+import type { Clock, Logger } from '../domain/run-context';
+import { diagnose } from '../engine/diagnose';
+import { type Workflow, pickWorkflow } from '../engine/workflow';
+import { classify } from './failures';
+import { type DiagnoseJob, type DiagnoseResult, type RunProgress, parseDiagnoseJob } from './jobs';
+import type { RunStore } from './run-store';
+
+/** A ClusterReader for one run; `close` (when present) is called once the run is over. */
+export type LeasedReader = ClusterReader & { close?(): void };
+
+/**
+ * Makes the reader for a cluster: live in production, a DumpReader in tests. Throw a
+ * NetdoctorError for a cluster it does not know (the job fails with that message).
+ */
+export type ReaderFactory = (cluster: string) => Promise<LeasedReader> | LeasedReader;
+
+export interface DiagnoseDeps {
+  cluster: string;
+  surface: ChatSurface;
+  readerFor: ReaderFactory;
+  workflows: Map<string, Workflow>;
+  store: RunStore;
+  log: Logger;
+  clock: Clock;
+}
+
+/** Tells the surface when the read is over and analysis begins, without the engine knowing. */
+function withStages(reader: ClusterReader, onRead: () => Promise<void>): ClusterReader {
+  return {
+    get apiCalls() {
+      return reader.apiCalls;
+    },
+    namespaceExists: (ns) => reader.namespaceExists(ns),
+    read: async (scope) => {
+      const view = await reader.read(scope);
+      await onRead();
+      return view;
+    },
+  };
+}
+
+function progressOf(job: Job): RunProgress | undefined {
+  const p = job.progress;
+  return typeof p === 'object' && p !== null && typeof (p as RunProgress).stage === 'string' ? (p as RunProgress) : undefined;
+}
+
+/**
+ * The diagnose processor. Safe to run again for the same job (retries, a worker killed
+ * mid-run): the parent message and the "published" mark live in job.progress, the report in
+ * the store, so a re-run neither opens a second message nor posts the report twice.
+ */
+export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job) => Promise<DiagnoseResult> {
+  return async (job) => {
+    const runId = job.id!;
+    const log = deps.log.child({ jobId: runId, cluster: deps.cluster, queue: 'diagnose', attempt: job.attemptsMade + 1 });
+    const request = parseDiagnoseJob(job.data, deps.cluster);
+    let progress: RunProgress = progressOf(job) ?? { stage: 'queued' };
+    const save = async (next: Partial<RunProgress>): Promise<void> => {
+      progress = { ...progress, ...next };
+      await job.updateProgress({ ...progress });
+    };
+
+    const parentTs = progress.parentTs ?? request.parentTs ?? (await deps.surface.openRun(runId, request));
+    if (progress.published) {
+      log.info({}, 'report already published by an earlier attempt');
+      return { runId, parentTs, verdict: 'unknown', findings: 0 };
+    }
+    if (!progress.parentTs) await save({ parentTs, channel: request.channel });
+    const stage = async (s: RunStage): Promise<void> => {
+      await deps.surface.stage(runId, request, parentTs, s);
+      if (s !== 'queued') await save({ stage: s });
+    };
+
+    try {
+      let report = await deps.store.loadReport(deps.cluster, runId);
+      if (!report) {
+        const workflow = pickWorkflow(deps.workflows, request.workflow);
+        await stage('reading');
+        const reader = await deps.readerFor(request.cluster);
+        try {
+          const ctx = { runId, log, clock: deps.clock };
+          report = await diagnose(ctx, withStages(reader, () => stage('analysing')), workflow, { cluster: request.cluster, namespace: request.namespace });
+        } finally {
+          reader.close?.();
+        }
+        await deps.store.storeReport(deps.cluster, runId, report, deps.clock());
+      }
+      await stage('done');
+      await deps.surface.publishReport(runId, request, parentTs, report);
+      await save({ stage: 'done', published: true });
+      log.info({ findings: report.findings.length, verdict: verdictOf(report) }, 'diagnosis published');
+      return { runId, parentTs, verdict: verdictOf(report), findings: report.findings.length };
+    } catch (e) {
+      throw await failAttempt(job, e, request, parentTs, deps, log);
+    }
+  };
+}
+
+/** Decides retry or final failure; on a final one tells the user why. Returns what to throw. */
+async function failAttempt(job: Job, err: unknown, request: DiagnoseRequest, parentTs: string, deps: DiagnoseDeps, log: Logger): Promise<unknown> {
+  const failure = classify(err, request.namespace);
+  const attempts = job.opts.attempts ?? 1;
+  const final = !failure.transient || job.attemptsMade + 1 >= attempts;
+  log.warn({ err, transient: failure.transient, final }, 'diagnosis attempt failed');
+  const runId = job.id!;
+  if (!final) {
+    await deps.surface.stage(runId, request, parentTs, 'queued').catch((e) => log.warn({ err: e }, 'could not show the retry'));
+    return err;
+  }
+  try {
+    await deps.surface.stage(runId, request, parentTs, 'failed');
+    await deps.surface.failRun(runId, request, parentTs, failure.reason);
+    await job.updateProgress({ ...(progressOf(job) ?? {}), stage: 'failed' });
+  } catch (e) {
+    log.error({ err: e }, 'could not report the failed run');
+  }
+  return err instanceof UnrecoverableError ? err : new UnrecoverableError(failure.reason);
+}
+
+export type { DiagnoseJob };

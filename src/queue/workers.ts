@@ -1,0 +1,133 @@
+import { Queue, Worker, type WorkerOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CHECKS } from '../checks';
+import type { Config } from '../config';
+import type { ChatSurface } from '../domain/ports';
+import type { Clock, Logger } from '../domain/run-context';
+import { type Workflow, loadWorkflows } from '../engine/workflow';
+import { type ReaderFactory, diagnoseProcessor } from './diagnose-worker';
+import { digestProcessor } from './digest-worker';
+import { backoffStrategy } from './failures';
+import { queueAddress } from './jobs';
+import { JOB_OPTIONS } from './queues';
+import { checkRedis, workerConnection } from './redis';
+import { RunStore } from './run-store';
+
+/** Knobs tests turn (production uses BullMQ's defaults: 30 s locks and stalled checks). */
+export interface WorkerTuning {
+  lockDuration?: number;
+  stalledInterval?: number;
+  /** First retry delay; doubles per attempt (Retry-After wins when given). @defaultValue 2000 */
+  backoffMs?: number;
+  /** How often a stalled diagnosis may be recovered before it fails. @defaultValue 2 */
+  maxStalledCount?: number;
+}
+
+export interface StartWorkersOptions {
+  config: Config;
+  surface: ChatSurface;
+  readerFor: ReaderFactory;
+  log: Logger;
+  /** @defaultValue the wall clock; tests inject one to move the digest across days. */
+  clock?: Clock;
+  /** @defaultValue loadWorkflows(CHECKS) from workflows/ */
+  workflows?: Map<string, Workflow>;
+  tuning?: WorkerTuning;
+}
+
+export interface RunningWorkers {
+  /** Stops taking jobs, lets the current ones finish within the shutdown timeout (else releases them), closes Redis. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the diagnose and digest workers for `config.cluster`, and (when a digest channel is
+ * configured) upserts the daily digest scheduler. Refuses to start when Redis is unreachable or
+ * may evict keys.
+ */
+export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
+  const { config, surface, readerFor, tuning = {} } = options;
+  const log = options.log.child({ cluster: config.cluster });
+  const clock = options.clock ?? (() => new Date());
+  const workflows = options.workflows ?? loadWorkflows(CHECKS);
+  const redis = await checkRedis(config.redisUrl);
+  log.info({ redisVersion: redis.version }, 'redis ok');
+
+  const storeClient = new Redis(workerConnection(config.redisUrl));
+  storeClient.on('error', (err) => log.warn({ err }, 'redis (store) connection error'));
+  const store = new RunStore(storeClient, config.queuePrefix, config.reportTtlSeconds);
+  const base: Partial<WorkerOptions> = {
+    connection: workerConnection(config.redisUrl),
+    settings: { backoffStrategy: backoffStrategy(tuning.backoffMs ?? 2000) },
+    ...(tuning.lockDuration ? { lockDuration: tuning.lockDuration } : {}),
+    ...(tuning.stalledInterval ? { stalledInterval: tuning.stalledInterval } : {}),
+  };
+  const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock };
+
+  const diagnoseAt = queueAddress(config.queuePrefix, config.cluster, 'diagnose');
+  const diagnoseWorker = new Worker(diagnoseAt.name, diagnoseProcessor(deps), {
+    ...base,
+    connection: workerConnection(config.redisUrl),
+    prefix: diagnoseAt.prefix,
+    concurrency: config.workerConcurrency,
+    maxStalledCount: tuning.maxStalledCount ?? 2,
+  });
+  const digestAt = queueAddress(config.queuePrefix, config.cluster, 'digest');
+  const digestWorker = new Worker(
+    digestAt.name,
+    digestProcessor({
+      ...deps,
+      workflow: config.digestWorkflow,
+      timeZone: config.digestTimezone,
+      ...(config.digestChannel ? { channel: config.digestChannel } : {}),
+      historySize: config.digestHistory,
+    }),
+    { ...base, connection: workerConnection(config.redisUrl), prefix: digestAt.prefix, concurrency: 1 },
+  );
+  const workers = [diagnoseWorker, digestWorker];
+  for (const w of workers) {
+    w.on('error', (err) => log.warn({ err, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) => log.warn({ jobId: job?.id, queue: w.name, reason: err.message, attempts: job?.attemptsMade }, 'job failed'));
+    w.on('stalled', (jobId) => log.warn({ jobId, queue: w.name }, 'job stalled; it will be retried'));
+  }
+
+  const digestQueue = new Queue(digestAt.name, { connection: workerConnection(config.redisUrl), prefix: digestAt.prefix });
+  digestQueue.on('error', (err) => log.warn({ err }, 'digest queue error'));
+  const schedulerId = `digest-${config.cluster}`;
+  if (config.digestChannel) {
+    await digestQueue.upsertJobScheduler(
+      schedulerId,
+      { pattern: config.digestCron, tz: config.digestTimezone },
+      { name: 'digest', data: { cluster: config.cluster }, opts: JOB_OPTIONS.digest },
+    );
+    log.info({ cron: config.digestCron, tz: config.digestTimezone }, 'digest scheduled');
+  } else {
+    await digestQueue.removeJobScheduler(schedulerId);
+    log.info({}, 'no NETDOCTOR_DIGEST_CHANNEL: digest not scheduled');
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  log.info({ concurrency: config.workerConcurrency }, 'workers started');
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    const timeoutMs = config.shutdownTimeoutSeconds * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const finished = await Promise.race([graceful, timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      // The current jobs keep their lock until it expires; another worker then recovers them.
+      log.warn({ timeoutMs }, 'jobs still running at the shutdown timeout: releasing them');
+      await Promise.all(workers.map((w) => w.close(true)));
+    }
+    await digestQueue.close();
+    await storeClient.quit().catch(() => storeClient.disconnect());
+    log.info({}, 'workers stopped');
+  };
+  return {
+    close: () => (closing ??= close()),
+  };
+}
