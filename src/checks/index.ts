@@ -9,6 +9,7 @@ import { serviceNoEndpoints } from './service-no-endpoints';
 import { serviceTargetPort } from './service-target-port';
 import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
 import { envMissingService } from './env-missing-service';
+import { podNotRunning } from './pod-not-running';
 
 /** The catalog: an explicit, ordered list (no auto-discovery). Order breaks ties between equally severe root causes. */
 export const CHECKS: readonly Check[] = [
@@ -22,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   serviceTargetPort,
   serviceEndpointsNotReady,
   envMissingService,
+  podNotRunning,
 ];
 
 export function findCheck(id: string): Check | undefined {

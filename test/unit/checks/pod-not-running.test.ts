@@ -1,0 +1,127 @@
+import { cniNotRunning } from '../../../src/checks/cni-not-running';
+import { corednsLoop } from '../../../src/checks/coredns-loop';
+import { kubeDnsService } from '../../../src/checks/kube-dns-service';
+import { podNotRunning } from '../../../src/checks/pod-not-running';
+import { linkFindings } from '../../../src/engine/link-findings';
+import { WEAVE_SANDBOX, cluster, daemonSet, deployment, event, node, pod, rsOf, runCheck, scenario } from './network-fixtures';
+
+const web = { app: 'webapp' };
+const dnsLabels = { 'k8s-app': 'kube-dns' };
+
+describe('pod-not-running', () => {
+  it('reports a crash-looping Deployment once, with the previous log, as a symptom', () => {
+    const view = cluster(
+      [
+        ...deployment('triton', 'webapp', web),
+        pod('triton', 'webapp-5d4f8c7b9-aaaaa', { owner: rsOf('webapp'), labels: web, shape: 'crashloop', containers: ['web'] }),
+        pod('triton', 'webapp-5d4f8c7b9-bbbbb', { owner: rsOf('webapp'), labels: web, shape: 'crashloop', containers: ['web'] }),
+        event('Pod', 'triton', 'webapp-5d4f8c7b9-aaaaa', 'BackOff', 'Back-off restarting failed container web', { count: 25 }),
+      ],
+      { 'triton/webapp-5d4f8c7b9-aaaaa/web#previous': 'starting\npanic: dial tcp: lookup mysql on 10.96.0.10:53: no such host\n' },
+    );
+    const findings = runCheck(podNotRunning, view, 'triton');
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(f).toMatchObject({ severity: 'critical', rootCause: false, subject: { kind: 'Deployment', namespace: 'triton', name: 'webapp' } });
+    expect(f.title).toBe('deployment/webapp -n triton: crash-looping');
+    expect(f.summary).toContain('2 of 2 pods are crash-looping (6 restarts)');
+    expect(f.summary).toContain('Web log: panic: dial tcp: lookup mysql');
+    expect(f.explains!.map((r) => r.name)).toEqual(['webapp-5d4f8c7b9-aaaaa', 'webapp-5d4f8c7b9-bbbbb']);
+    expect(f.evidence).toContainEqual({ type: 'log', text: 'panic: dial tcp: lookup mysql on 10.96.0.10:53: no such host', command: 'kubectl logs -n triton webapp-5d4f8c7b9-aaaaa -c web --previous' });
+    expect(f.evidence.some((e) => e.type === 'event' && e.text.includes('BackOff (x25)'))).toBe(true);
+  });
+
+  it('reports pods stuck in ContainerCreating with the sandbox event, and bare pods under their own name', () => {
+    const view = cluster([
+      ...deployment('triton', 'webapp', web),
+      pod('triton', 'webapp-5d4f8c7b9-aaaaa', { owner: rsOf('webapp'), labels: web, shape: 'creating', ageMin: 2 }),
+      event('Pod', 'triton', 'webapp-5d4f8c7b9-aaaaa', 'FailedCreatePodSandBox', WEAVE_SANDBOX, { count: 4 }),
+      pod('triton', 'mysql', { shape: 'creating', ageMin: 30 }),
+    ]);
+    const findings = runCheck(podNotRunning, view, 'triton');
+    expect(findings.map((f) => `${f.subject.kind}/${f.subject.name}`).sort()).toEqual(['Deployment/webapp', 'Pod/mysql']);
+    const webFinding = findings.find((f) => f.subject.name === 'webapp')!;
+    expect(webFinding.summary).toContain('deployment/webapp -n triton: 1 of 1 pods is stuck in ContainerCreating for 2m, so it serves no traffic.');
+    expect(webFinding.summary).toContain('FailedCreatePodSandBox: CNI plugin type="weave-net" failed: unable to allocate IP address');
+    expect(webFinding.summary).not.toMatch(/[0-9a-f]{40}/);
+    expect(findings.find((f) => f.subject.name === 'mysql')!.summary).toMatch(/^Pod triton\/mysql is stuck in ContainerCreating for 30m, so it serves no traffic\.$/);
+  });
+
+  it('leaves young pods alone while they start (look-alike)', () => {
+    const view = cluster([
+      pod('triton', 'fresh', { shape: 'creating', ageMin: 1 }),
+      pod('triton', 'unscheduled', { shape: 'pending', ageMin: 1 }),
+      pod('triton', 'warming', { shape: 'notready', ageMin: 1 }),
+    ]);
+    expect(runCheck(podNotRunning, view, 'triton')).toHaveLength(0);
+  });
+
+  it('reports Pending for a non-network reason with the scheduler message (no CNI involved)', () => {
+    const view = cluster([pod('triton', 'big', { shape: 'pending', ageMin: 1 }), event('Pod', 'triton', 'big', 'FailedScheduling', '0/1 nodes are available: 1 Insufficient cpu.')]);
+    const [f] = runCheck(podNotRunning, view, 'triton');
+    expect(f).toMatchObject({ rootCause: false, subject: { kind: 'Pod', name: 'big' } });
+    expect(f!.summary).toContain('Scheduler: 0/1 nodes are available: 1 Insufficient cpu.');
+  });
+
+  it('warns when some replicas are still Ready', () => {
+    const view = cluster([
+      ...deployment('triton', 'webapp', web),
+      pod('triton', 'webapp-5d4f8c7b9-aaaaa', { owner: rsOf('webapp'), labels: web }),
+      pod('triton', 'webapp-5d4f8c7b9-bbbbb', { owner: rsOf('webapp'), labels: web, shape: 'notready' }),
+      event('Pod', 'triton', 'webapp-5d4f8c7b9-bbbbb', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', { count: 9 }),
+    ]);
+    const [f] = runCheck(podNotRunning, view, 'triton');
+    expect(f).toMatchObject({ severity: 'warning' });
+    expect(f!.summary).toContain('1 of 2 pods is Running but not Ready, 1 still Ready. Unhealthy: Readiness probe failed');
+  });
+
+  it('looks at CoreDNS and kube-proxy in kube-system, not at other kube-system pods, in a namespace run', () => {
+    const view = cluster([
+      ...deployment('kube-system', 'coredns', dnsLabels),
+      pod('kube-system', 'coredns-5d4f8c7b9-aaaaa', { owner: rsOf('coredns'), labels: dnsLabels, shape: 'crashloop' }),
+      daemonSet('kube-system', 'kube-proxy', { labels: { 'k8s-app': 'kube-proxy' } }),
+      pod('kube-system', 'kube-proxy-abcde', { owner: { kind: 'DaemonSet', name: 'kube-proxy' }, labels: { 'k8s-app': 'kube-proxy' }, shape: 'crashloop', hostNetwork: true }),
+      pod('kube-system', 'metrics-server-x', { shape: 'crashloop' }),
+      pod('kube-system', 'kube-apiserver-cp', { owner: { kind: 'Node', name: 'cp' }, shape: 'notready' }),
+    ]);
+    const subjects = (ns?: string) => runCheck(podNotRunning, view, ns).map((f) => `${f.subject.kind}/${f.subject.name}`).sort();
+    expect(subjects('triton')).toEqual(['DaemonSet/kube-proxy', 'Deployment/coredns']);
+    // Cluster-wide (and kube-system) runs see every pod; a static pod is its own subject, not its Node.
+    expect(subjects(undefined)).toEqual(['DaemonSet/kube-proxy', 'Deployment/coredns', 'Pod/kube-apiserver-cp', 'Pod/metrics-server-x']);
+  });
+
+  it('ignores finished pods and healthy ones', () => {
+    const done = pod('triton', 'job-1', { shape: 'running' });
+    (done.status as Record<string, unknown>).phase = 'Succeeded';
+    (done.status as Record<string, unknown>).conditions = [{ type: 'Ready', status: 'False' }];
+    expect(runCheck(podNotRunning, cluster([done, pod('triton', 'mysql')]), 'triton')).toHaveLength(0);
+  });
+
+  describe('on the shared scenarios', () => {
+    it('healthy: nothing', () => {
+      expect(runCheck(podNotRunning, scenario('healthy'), 'triton', new Date())).toHaveLength(0);
+    });
+
+    it('triton-kube-proxy-config: the crash-looping kube-proxy DaemonSet', () => {
+      const findings = runCheck(podNotRunning, scenario('triton-kube-proxy-config'), 'triton', new Date());
+      expect(findings.map((f) => [f.subject.kind, f.subject.name, f.rootCause])).toEqual([['DaemonSet', 'kube-proxy', false]]);
+      expect(findings[0]!.summary).toContain('failed complete: open /var/lib/kube-proxy/configuration.conf: no such file or directory');
+    });
+
+    it('triton-cni-missing: every symptom hangs under the weave CNI root cause', () => {
+      const view = scenario('triton-cni-missing');
+      const now = new Date();
+      const checks = [cniNotRunning, corednsLoop, kubeDnsService, podNotRunning];
+      const drafts = checks.flatMap((check, order) => check.run({ view, namespace: 'triton', now }).map((draft) => ({ check: check.id, order, draft })));
+      const findings = linkFindings(drafts);
+      const roots = findings.filter((f) => f.rootCause);
+      expect(roots.map((f) => f.check)).toEqual(['cni-not-running']);
+      expect(roots[0]!.symptoms.sort()).toEqual([
+        'kube-dns-service/Service/kube-system/kube-dns',
+        'pod-not-running/Deployment/kube-system/coredns',
+        'pod-not-running/Deployment/triton/webapp-mysql',
+        'pod-not-running/Pod/triton/mysql',
+      ]);
+    });
+  });
+});
