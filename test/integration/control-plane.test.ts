@@ -7,10 +7,11 @@ import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../cluster/kubelet';
 import { loadScenario, type LoadedScenario } from '../cluster/load-scenario';
+import { SCENARIO_DIR } from '../support/scenarios';
 
 jest.setTimeout(120_000);
 
-const SCENARIOS = process.env.NETDOCTOR_SCENARIOS ?? '/work/shared/scenarios';
+const SCENARIOS = SCENARIO_DIR;
 
 /** Polls until fn returns a value (not a timing assertion: the deadline only bounds a hang). */
 async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { ClusterSnapshot } from '../../../src/cluster/snapshot';
 import type { FindingDraft } from '../../../src/domain/finding';
 import type { Check } from '../../../src/domain/check';
+import { SCENARIO_DIR } from '../../support/scenarios';
 import { viewOf } from '../../support/view';
 
-export const SCENARIOS = '/work/shared/scenarios';
+export const SCENARIOS = SCENARIO_DIR;
 
 /** A shared scenario (objects.yaml + logs/<ns>/<pod>/<container>[.previous].log) as a ClusterView fixture. */
 export function scenarioView(name: string): ClusterSnapshot {
