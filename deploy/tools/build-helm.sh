@@ -59,9 +59,18 @@ START=$SECONDS
 
 echo "build-helm.sh: building helm $HELM_VERSION ($GO_VERSION, -p $JOBS) ..." >&2
 HELM_MAJOR="${HELM_VERSION%%.*}"
-go install -p "$JOBS" -trimpath \
-  -ldflags "-s -w -X helm.sh/helm/${HELM_MAJOR}/internal/version.version=${HELM_VERSION} -X helm.sh/helm/${HELM_MAJOR}/internal/version.gitTreeState=clean" \
-  "helm.sh/helm/${HELM_MAJOR}/cmd/helm@${HELM_VERSION}" >&2
+HELM_MOD="helm.sh/helm/${HELM_MAJOR}"
+# Like helm's Makefile: stamp the Kubernetes version of its client-go as the default
+# .Capabilities.KubeVersion (unstamped builds claim v1.20 and fail kubeVersion constraints).
+HELM_GOMOD="$(go mod download -json "${HELM_MOD}@${HELM_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+CLIENT_GO="$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$HELM_GOMOD")"   # v0.MINOR.PATCH
+K8S_MINOR="$(echo "$CLIENT_GO" | cut -d. -f2)"
+[[ -n "$K8S_MINOR" ]] || { echo "build-helm.sh: cannot read client-go version from $HELM_GOMOD" >&2; exit 1; }
+LDF="-s -w -X ${HELM_MOD}/internal/version.version=${HELM_VERSION} -X ${HELM_MOD}/internal/version.gitTreeState=clean"
+for pkg in pkg/chartutil pkg/lint/rules; do
+  LDF+=" -X ${HELM_MOD}/${pkg}.k8sVersionMajor=1 -X ${HELM_MOD}/${pkg}.k8sVersionMinor=${K8S_MINOR}"
+done
+go install -p "$JOBS" -trimpath -ldflags "$LDF" "${HELM_MOD}/cmd/helm@${HELM_VERSION}" >&2
 HELM_SECS=$((SECONDS - START))
 
 echo "build-helm.sh: building kustomize $KUSTOMIZE_VERSION ..." >&2
@@ -71,6 +80,8 @@ go install -p "$JOBS" -trimpath \
 KUST_SECS=$((SECONDS - START - HELM_SECS))
 
 "$TMP/helm" version --short >&2
+"$TMP/helm" show chart "$(dirname "${BASH_SOURCE[0]}")/../helm/netdoctor" >/dev/null 2>&1 || true
+echo "build-helm.sh: helm default kube version 1.${K8S_MINOR} (client-go ${CLIENT_GO})" >&2
 "$TMP/kustomize" version >&2
 echo "$KEY built in $((SECONDS - START))s (helm ${HELM_SECS}s, kustomize ${KUST_SECS}s)" > "$TMP/.complete"
 

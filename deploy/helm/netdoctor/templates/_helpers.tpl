@@ -1,0 +1,194 @@
+{{/* Chart name. */}}
+{{- define "netdoctor.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-based, at most 50 characters so suffixes (-worker-<cluster>) stay valid. */}}
+{{- define "netdoctor.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "netdoctor.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Common labels. */}}
+{{- define "netdoctor.labels" -}}
+helm.sh/chart: {{ include "netdoctor.chart" . }}
+app.kubernetes.io/name: {{ include "netdoctor.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: netdoctor
+{{- end }}
+
+{{/* Selector labels of the release (no component): the NetworkPolicy peers use these. */}}
+{{- define "netdoctor.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "netdoctor.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "netdoctor.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "netdoctor.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "netdoctor.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* True (non-empty) when the chart runs its own Redis. */}}
+{{- define "netdoctor.redis.bundled" -}}
+{{- if and (not .Values.redis.url) (not .Values.redis.urlSecret.name) }}true{{ end }}
+{{- end }}
+
+{{- define "netdoctor.redis.fullname" -}}
+{{- printf "%s-redis" (include "netdoctor.fullname" .) }}
+{{- end }}
+
+{{/*
+The clusters this release serves, as a list of dicts {name, inCluster, kubeconfigSecret, context, replicas, resources}.
+single: one in-cluster entry named .Values.cluster.name. multi: .Values.clusters, validated.
+*/}}
+{{- define "netdoctor.clusters" -}}
+{{- $out := list }}
+{{- if eq .Values.mode "single" }}
+{{- $out = append $out (dict "name" .Values.cluster.name "inCluster" true) }}
+{{- else if eq .Values.mode "multi" }}
+{{- if not .Values.clusters }}{{ fail "mode: multi needs at least one entry in clusters" }}{{ end }}
+{{- $seen := dict }}
+{{- range .Values.clusters }}
+{{- if not (regexMatch "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" (toString .name)) }}
+{{- fail (printf "clusters[].name %q must be a DNS label (lower-case letters, digits, -)" (toString .name)) }}
+{{- end }}
+{{- if hasKey $seen .name }}{{ fail (printf "clusters[].name %q appears twice" .name) }}{{ end }}
+{{- $_ := set $seen .name true }}
+{{- if and (not .inCluster) (not (and .kubeconfigSecret .kubeconfigSecret.name)) }}
+{{- fail (printf "clusters[%s]: set kubeconfigSecret.name (a Secret with a kubeconfig for that cluster) or inCluster: true" .name) }}
+{{- end }}
+{{- $out = append $out . }}
+{{- end }}
+{{- else }}
+{{- fail (printf "mode must be single or multi, not %q" (toString .Values.mode)) }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/* Environment shared by serve and workers. */}}
+{{- define "netdoctor.env" -}}
+- name: LOG_LEVEL
+  value: {{ .Values.config.logLevel | quote }}
+- name: NETDOCTOR_QUEUE_PREFIX
+  value: {{ .Values.config.queuePrefix | quote }}
+- name: NETDOCTOR_ADMIN_PORT
+  value: {{ .Values.admin.port | quote }}
+- name: NETDOCTOR_SHUTDOWN_TIMEOUT_SECONDS
+  value: {{ .Values.config.shutdownTimeoutSeconds | quote }}
+- name: NETDOCTOR_REMEDIATION_ENABLED
+  value: {{ .Values.remediation.enabled | quote }}
+{{- if .Values.config.digest.channel }}
+- name: NETDOCTOR_DIGEST_CHANNEL
+  value: {{ .Values.config.digest.channel | quote }}
+- name: NETDOCTOR_DIGEST_CRON
+  value: {{ .Values.config.digest.cron | quote }}
+- name: NETDOCTOR_DIGEST_TIMEZONE
+  value: {{ .Values.config.digest.timezone | quote }}
+{{- end }}
+{{- if .Values.redis.urlSecret.name }}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.urlSecret.name }}
+      key: {{ .Values.redis.urlSecret.key }}
+{{- else if .Values.redis.url }}
+- name: REDIS_URL
+  value: {{ .Values.redis.url | quote }}
+{{- else }}
+- name: REDIS_URL
+  value: {{ printf "redis://%s:6379/0" (include "netdoctor.redis.fullname" .) | quote }}
+{{- end }}
+{{- with .Values.config.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The bot token (workers post and update messages), from the referenced Secret only. */}}
+{{- define "netdoctor.slackBotTokenEnv" -}}
+- name: SLACK_BOT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "slack.existingSecret is required (a Secret with the bot token and signing secret)" .Values.slack.existingSecret }}
+      key: {{ .Values.slack.keys.botToken }}
+{{- end }}
+
+{{/* Everything serve needs from Slack: bot token, signing secret, optional app-level token. */}}
+{{- define "netdoctor.slackEnv" -}}
+{{- $secret := required "slack.existingSecret is required (a Secret with the bot token and signing secret)" .Values.slack.existingSecret -}}
+{{ include "netdoctor.slackBotTokenEnv" . }}
+- name: SLACK_SIGNING_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ .Values.slack.keys.signingSecret }}
+{{- if .Values.slack.keys.appToken }}
+- name: SLACK_APP_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ .Values.slack.keys.appToken }}
+{{- end }}
+{{- end }}
+
+{{/* Probes on the admin port. */}}
+{{- define "netdoctor.probes" -}}
+startupProbe:
+  httpGet: { path: /healthz, port: admin }
+  periodSeconds: 2
+  failureThreshold: 30
+livenessProbe:
+  httpGet: { path: /healthz, port: admin }
+  periodSeconds: 10
+  timeoutSeconds: 3
+  failureThreshold: 3
+readinessProbe:
+  httpGet: { path: /readyz, port: admin }
+  periodSeconds: 10
+  timeoutSeconds: 5
+  failureThreshold: 3
+{{- end }}
+
+{{/* Pod-level scheduling fields. */}}
+{{- define "netdoctor.scheduling" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
