@@ -123,7 +123,7 @@ export const podNotRunning: Check = {
       const impact = ready === 0 ? 'so it serves no traffic' : `${ready} still Ready`;
       findings.push({
         severity: ready === 0 ? 'critical' : 'warning',
-        title: `${label}: ${problems.map((p) => PHRASE[p]).join(', ')}`,
+        title: `${owner.kind === 'Pod' ? 'Pod' : `${pods.length}/${total} pods`} ${problems.map((p) => PHRASE[p]).join(', ')}`,
         summary: `${owner.kind === 'Pod' ? `Pod ${owner.namespace}/${owner.name}` : `${label}:`} ${count} ${PHRASE[main.problem]}${restarts}${since}, ${impact}.${reason ? ` ${reason.charAt(0).toUpperCase()}${reason.slice(1)}.` : ''}`.replace(/\.\./g, '.'),
         subject: owner,
         evidence: pods.slice(0, 3).flatMap((p) => podFailureEvidence(view, p.pod, ctx.now)),

@@ -23,7 +23,7 @@ describe('pod-not-running', () => {
     expect(findings).toHaveLength(1);
     const f = findings[0]!;
     expect(f).toMatchObject({ severity: 'critical', rootCause: false, subject: { kind: 'Deployment', namespace: 'triton', name: 'webapp' } });
-    expect(f.title).toBe('deployment/webapp -n triton: crash-looping');
+    expect(f.title).toBe('2/2 pods crash-looping');
     expect(f.summary).toContain('2 of 2 pods are crash-looping (6 restarts)');
     expect(f.summary).toContain('Web log: panic: dial tcp: lookup mysql');
     expect(f.explains!.map((r) => r.name)).toEqual(['webapp-5d4f8c7b9-aaaaa', 'webapp-5d4f8c7b9-bbbbb']);
