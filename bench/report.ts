@@ -1,0 +1,92 @@
+// Machine facts, the results file and the printed table.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Figure } from './stats';
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  go?: string;
+  kubernetes?: string;
+  etcd?: string;
+  redis?: string;
+}
+
+export interface Row {
+  n: string;
+  benchmark: string;
+  value: string;
+  target: string;
+  verdict: string;
+}
+
+export interface Results {
+  schema: 'netdoctor.bench/v1';
+  date: string;
+  durationS?: number;
+  machine: Machine;
+  table: Row[];
+  benchmarks: Record<string, unknown>;
+  notes: string[];
+}
+
+function cmd(file: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function modVersion(goMod: string, module: string): string | undefined {
+  try {
+    const line = fs.readFileSync(goMod, 'utf8').split('\n').find((l) => l.trim().startsWith(`${module} v`));
+    return line?.trim().split(/\s+/)[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export function machineFacts(repo: string): Machine {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    go: cmd('go', ['env', 'GOVERSION']),
+    kubernetes: modVersion(path.join(repo, 'test/cluster/go/k8s/go.mod'), 'k8s.io/kubernetes'),
+    etcd: modVersion(path.join(repo, 'test/cluster/go/etcd/go.mod'), 'go.etcd.io/etcd/server/v3'),
+    redis: cmd(process.env.NETDOCTOR_REDIS_SERVER ?? 'redis-server', ['--version'])?.match(/v=(\S+)/)?.[1],
+  };
+}
+
+/** "412 ms [398–440, n=10]" */
+export function fmt(f: Figure, unit: string, digits = 0): string {
+  const n = (x: number) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+  return `${n(f.median)} ${unit} [${n(f.min)}–${n(f.max)}, n=${f.runs}]`;
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+export function renderTable(rows: Row[]): string {
+  const head: Row = { n: '#', benchmark: 'Benchmark', value: 'Figure (median [min–max, runs])', target: 'Target', verdict: 'Result' };
+  const cols: (keyof Row)[] = ['n', 'benchmark', 'value', 'target', 'verdict'];
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = [head, ...rows].map((r) => `| ${cols.map((c) => esc(r[c])).join(' | ')} |`);
+  lines.splice(1, 0, `| ${cols.map(() => '---').join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function writeResults(file: string, results: Results): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+}
