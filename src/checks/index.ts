@@ -10,6 +10,7 @@ import { serviceTargetPort } from './service-target-port';
 import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
 import { envMissingService } from './env-missing-service';
 import { podNotRunning } from './pod-not-running';
+import { networkPolicyBlocks } from './network-policy-blocks';
 
 /** The catalog: an explicit, ordered list (no auto-discovery). Order breaks ties between equally severe root causes. */
 export const CHECKS: readonly Check[] = [
@@ -24,6 +25,7 @@ export const CHECKS: readonly Check[] = [
   serviceEndpointsNotReady,
   envMissingService,
   podNotRunning,
+  networkPolicyBlocks,
 ];
 
 export function findCheck(id: string): Check | undefined {

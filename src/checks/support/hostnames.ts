@@ -1,3 +1,6 @@
+import type { ClusterView } from '../../domain/cluster-view';
+import type { PodSpec } from './services';
+
 /** A host named inside a config value, and where it sits so it can be replaced in place. */
 export interface HostRef {
   host: string;
@@ -47,4 +50,40 @@ export function serviceNameOf(host: string, podNamespace: string, knownNamespace
   if (parts.length >= 3 && svc === 'svc') return { name: name!, namespace: ns!, short: false };
   if (parts.length === 2 && knownNamespaces.has(ns!)) return { name: name!, namespace: ns!, short: false };
   return undefined;
+}
+
+/** The env a pod spec's containers see, as far as the view can tell: literals, configMapKeyRef and envFrom ConfigMaps. */
+export function visibleEnv(
+  view: ClusterView,
+  namespace: string | undefined,
+  spec: PodSpec | undefined,
+): { container: string; variable: string; value: string }[] {
+  const out: { container: string; variable: string; value: string }[] = [];
+  for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.configMapKeyRef;
+      const value = e.value ?? (ref?.name ? view.get('ConfigMap', namespace, ref.name)?.data?.[ref.key] : undefined);
+      if (value !== undefined) out.push({ container: c.name, variable: e.name, value });
+    }
+    for (const from of c.envFrom ?? []) {
+      const data = from.configMapRef?.name ? view.get('ConfigMap', namespace, from.configMapRef.name)?.data : undefined;
+      for (const [key, value] of Object.entries(data ?? {})) out.push({ container: c.name, variable: `${from.prefix ?? ''}${key}`, value });
+    }
+  }
+  return out;
+}
+
+/** The env entries of a pod spec that name a given Service (by any name cluster DNS resolves to it from that namespace). */
+export function envReferences(
+  view: ClusterView,
+  namespace: string,
+  spec: PodSpec | undefined,
+  service: { name: string; namespace: string },
+  knownNamespaces: ReadonlySet<string>,
+): { container: string; variable: string; value: string }[] {
+  return visibleEnv(view, namespace, spec).filter((e) => {
+    const host = hostIn(e.variable, e.value);
+    const target = host ? serviceNameOf(host.host, namespace, knownNamespaces) : undefined;
+    return target?.name === service.name && target.namespace === service.namespace;
+  });
 }

@@ -1,0 +1,84 @@
+import { networkPolicyBlocks } from '../../../src/checks/network-policy-blocks';
+import { viewOf } from '../../support/view';
+import { loud, runOn, scenarioNames } from './scenario-view';
+import { TWO_TIER, networkPolicy, pod, service } from './service-fixtures';
+
+const runAll = (yaml: string, namespace: string | null = 'triton') => networkPolicyBlocks.run({ view: viewOf(yaml), namespace: namespace ?? undefined, now: new Date() });
+/** Without the info notes (deny-all also isolates web-service, whose clients are outside the cluster). */
+const run = (yaml: string, namespace: string | null = 'triton') => loud(runAll(yaml, namespace));
+const DENY_INGRESS = networkPolicy('default-deny', { podSelector: {}, policyTypes: ['Ingress'] });
+const COREDNS = pod('coredns-1', { ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, ports: [{ containerPort: 53, protocol: 'UDP' }] });
+
+describe('network-policy-blocks', () => {
+  it('NP-01: default-deny ingress blocks webapp → mysql; plans an additive allow policy', () => {
+    const [f, ...rest] = run(TWO_TIER + DENY_INGRESS);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ severity: 'critical', rootCause: true, subject: { kind: 'NetworkPolicy', namespace: 'triton', name: 'default-deny' } });
+    expect(f!.summary).toContain('webapp-mysql');
+    expect(f!.evidence[0]!.text).toBe('networkpolicy/default-deny: selects pods (all), isolates Ingress; ingress: none (deny all)');
+    expect(f!.evidence.some((e) => e.text.includes('DB_Host=mysql'))).toBe(true);
+    expect(f!.explains).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'Service', name: 'mysql' }), expect.objectContaining({ kind: 'Deployment', name: 'webapp-mysql' })]));
+    const plan = f!.plan!;
+    expect(plan.risk).toBe('low');
+    expect(plan.operations).toEqual([
+      {
+        action: 'create',
+        target: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'triton', name: 'netdoctor-allow-webapp-mysql-to-mysql' },
+        body: {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'netdoctor-allow-webapp-mysql-to-mysql', namespace: 'triton', labels: { 'app.kubernetes.io/managed-by': 'netdoctor' } },
+          spec: {
+            podSelector: { matchLabels: { name: 'mysql' } },
+            policyTypes: ['Ingress'],
+            ingress: [{ from: [{ podSelector: { matchLabels: { name: 'webapp-mysql' } } }], ports: [{ protocol: 'TCP', port: 3306 }] }],
+          },
+        },
+      },
+    ]);
+    expect(plan.operations.some((o) => o.action !== 'create')).toBe(false);
+  });
+
+  it('an allow rule on the Service port instead of the pod port still blocks (NP-04)', () => {
+    const allow80 = networkPolicy('allow-web', { podSelector: { matchLabels: { name: 'mysql' } }, ingress: [{ from: [{ podSelector: { matchLabels: { name: 'webapp-mysql' } } }], ports: [{ port: 80 }] }] });
+    expect(run(TWO_TIER + DENY_INGRESS + allow80)).toHaveLength(1);
+  });
+
+  it('egress deny on the client: plans an egress allow, with DNS when that is blocked too', () => {
+    const denyEgress = networkPolicy('deny-egress', { podSelector: { matchLabels: { name: 'webapp-mysql' } }, policyTypes: ['Egress'] });
+    const [f] = run(TWO_TIER + COREDNS + denyEgress);
+    expect(f!.subject).toMatchObject({ kind: 'NetworkPolicy', name: 'deny-egress' });
+    const body = f!.plan!.operations[0]!.body as { spec: { egress: unknown[]; podSelector: unknown } };
+    expect(f!.plan!.operations[0]!.target.name).toBe('netdoctor-allow-webapp-mysql-egress-to-mysql');
+    expect(body.spec.podSelector).toEqual({ matchLabels: { name: 'webapp-mysql' } });
+    expect(body.spec.egress).toHaveLength(2);
+    expect(JSON.stringify(body.spec.egress[1])).toContain('kube-dns');
+  });
+
+  it('does not fire when a rule admits the client (pod selector, namespace selector, named port, ipBlock) or nothing isolates it', () => {
+    expect(run(TWO_TIER)).toEqual([]);
+    const allowPods = networkPolicy('allow', { podSelector: { matchLabels: { name: 'mysql' } }, ingress: [{ from: [{ podSelector: { matchLabels: { name: 'webapp-mysql' } } }], ports: [{ port: 3306, protocol: 'TCP' }] }] });
+    expect(run(TWO_TIER + DENY_INGRESS + allowPods)).toEqual([]);
+    const allowNs = networkPolicy('allow-ns', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'triton' } } }] }] });
+    expect(run(TWO_TIER + DENY_INGRESS + allowNs)).toEqual([]);
+    const namedDb = TWO_TIER.replace('containerPort: 3306', 'containerPort: 3306, name: mysql').replace('{"containerPort":3306}', '{"containerPort":3306,"name":"mysql"}');
+    const allowNamed = networkPolicy('allow-named', { podSelector: {}, ingress: [{ ports: [{ port: 'mysql' }] }] });
+    expect(run(namedDb + DENY_INGRESS + allowNamed)).toEqual([]);
+    const allowIp = networkPolicy('allow-ip', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.32.0.0/16' } }] }] });
+    expect(run(TWO_TIER + DENY_INGRESS + allowIp)).toEqual([]);
+    const otherPods = networkPolicy('deny-other', { podSelector: { matchLabels: { app: 'other' } }, policyTypes: ['Ingress'] });
+    expect(run(TWO_TIER + otherPods)).toEqual([]);
+  });
+
+  it('with no known client, a deny-all on a Service backend is only an info note', () => {
+    const yaml = pod('db', { labels: { app: 'db' }, ports: [{ containerPort: 5432 }] }) + service('db', { ports: [{ port: 5432, targetPort: 5432 }] }) + DENY_INGRESS;
+    expect(run(yaml)).toEqual([]);
+    const [f] = runAll(yaml);
+    expect(f).toMatchObject({ severity: 'info', plan: null, subject: { kind: 'NetworkPolicy', name: 'default-deny' } });
+  });
+
+  it.each(scenarioNames())('scenario %s: silent', (name) => {
+    expect(loud(runOn(networkPolicyBlocks, name))).toEqual([]);
+    expect(loud(runOn(networkPolicyBlocks, name, 'cluster'))).toEqual([]);
+  });
+});
