@@ -94,6 +94,35 @@ function channel(raw: string): string {
   return raw;
 }
 
+/** A TCP port (0 is not allowed: operators need to know where it listens). */
+function port(raw: string): number {
+  const n = positiveInt(raw);
+  if (n > 65535) throw new Error('must be a port number between 1 and 65535');
+  return n;
+}
+
+function httpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be a URL like https://slack.com/api/');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('must start with https:// or http://');
+  return raw.endsWith('/') ? raw : `${raw}/`;
+}
+
+function channelIds(raw: string): string[] {
+  const ids = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  const bad = ids.find((c) => !/^[CGD][A-Z0-9]{6,}$/.test(c));
+  if (bad !== undefined) throw new Error('must be comma-separated Slack channel ids (C0123ABCD), not names');
+  return ids;
+}
+
+function clusterList(raw: string): string[] {
+  return raw.split(',').map((c) => c.trim()).filter(Boolean).map(dnsLabel);
+}
+
 // ---- the table ---------------------------------------------------------------------------
 
 export const FIELDS = {
@@ -113,6 +142,14 @@ export const FIELDS = {
   kubeContext: optional('NETDOCTOR_KUBE_CONTEXT', text, 'Kubeconfig context to use instead of the current one.'),
   home: optional('HOME', text, 'Where ~/.kube/config is looked for.'),
   kubernetesServiceHost: optional('KUBERNETES_SERVICE_HOST', text, 'Set by Kubernetes in a pod; enables the in-cluster ServiceAccount.'),
+  slackMode: setting('SLACK_MODE', oneOf('socket', 'http'), 'socket', 'How Slack reaches the bot: socket (Socket Mode, outbound WebSocket, no ingress) or http (Events/commands to SLACK_PORT, signed requests).'),
+  slackBotToken: secret('SLACK_BOT_TOKEN', 'Bot token (xoxb-…) for `netdoctor serve`.'),
+  slackAppToken: secret('SLACK_APP_TOKEN', 'App-level token (xapp-…, scope connections:write); required with SLACK_MODE=socket.'),
+  slackSigningSecret: secret('SLACK_SIGNING_SECRET', 'Signing secret; required with SLACK_MODE=http (requests are verified, at most 5 minutes old).'),
+  slackPort: setting('SLACK_PORT', port, 3000, 'HTTP mode: port of /slack/events (and /healthz); Socket Mode: port of /healthz.'),
+  slackApiUrl: optional('SLACK_API_URL', httpUrl, 'Slack Web API base URL (default https://slack.com/api/; tests point it at an emulator).'),
+  slackAllowedChannels: setting('SLACK_ALLOWED_CHANNELS', channelIds, [] as string[], 'Comma-separated channel ids where /netdoctor is accepted; empty: every channel the bot is in.'),
+  slackClusters: setting('SLACK_CLUSTERS', clusterList, [] as string[], 'Clusters /netdoctor --cluster may name (comma-separated); empty: only NETDOCTOR_CLUSTER. The first is the default.'),
 } satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof FIELDS;

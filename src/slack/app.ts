@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  App,
+  type CustomRoute,
+  HTTPReceiver,
+  LogLevel,
+  type Logger as BoltLogger,
+  type Middleware,
+  type ReceiverProcessEventErrorHandlerArgs,
+  type SocketModeReceiverProcessEventErrorHandlerArgs,
+  SocketModeReceiver,
+  type AnyMiddlewareArgs,
+  webApi,
+} from '@slack/bolt';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../domain/run-context';
+import { type CommandDeps, registerCommands } from './commands';
+
+export type SlackMode = 'socket' | 'http';
+
+/** Slack settings (from config.ts; secrets never logged). */
+export interface SlackSettings {
+  mode: SlackMode;
+  botToken: string;
+  /** `xapp-…` with connections:write; Socket Mode only. */
+  appToken?: string;
+  /** HTTP mode only: requests are verified with it (HMAC v0, at most 5 minutes old). */
+  signingSecret?: string;
+  /** HTTP mode: where the receiver listens (0: any free port). @defaultValue 3000 */
+  port?: number;
+  /** HTTP mode: bind address. @defaultValue all interfaces */
+  host?: string;
+  /** Web API base URL (a local emulator in tests). @defaultValue `https://slack.com/api/` */
+  apiUrl?: string;
+  /** Retries of one Web API call on 429 (after Retry-After) and 5xx. @defaultValue 3 */
+  retries?: number;
+  /** Per-request timeout of a Web API call. @defaultValue 10 s */
+  timeoutMs?: number;
+}
+
+/** Which inbound deliveries were already processed (Slack is at-least-once; replays must not queue twice). */
+export interface DeliveryDedupe {
+  /** True when none of the ids was seen before; records them all. */
+  firstSeen(ids: readonly string[]): Promise<boolean>;
+}
+
+/** Dedupe in Redis with a TTL longer than Slack's 5-minute signature window. */
+export function redisDeliveryDedupe(redis: Redis, prefix = 'netdoctor:slack', ttlSeconds = 600): DeliveryDedupe {
+  return {
+    async firstSeen(ids) {
+      let first = true;
+      for (const id of ids) {
+        const key = `${prefix}:delivery:${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+        if ((await redis.set(key, '1', 'EX', ttlSeconds, 'NX')) !== 'OK') first = false;
+      }
+      return first;
+    },
+  };
+}
+
+/** A delivery seen before: HTTP answers 401 (a replayed signed request), Socket Mode acks and drops it. */
+export class DuplicateDeliveryError extends Error {
+  readonly code = 'netdoctor_duplicate_delivery';
+  constructor() {
+    super('duplicate Slack delivery (replayed request or redelivered envelope)');
+    this.name = 'DuplicateDeliveryError';
+  }
+}
+
+/** Bolt's and web-api's logger interface over our pino-style logger (B13). Debug stays off: it logs request bodies. */
+export function boltLogger(log: Logger, name = 'slack'): BoltLogger {
+  let level = LogLevel.INFO;
+  let bound = log.child({ component: name });
+  const order = [LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR];
+  const enabled = (l: LogLevel): boolean => order.indexOf(l) >= order.indexOf(level);
+  const line = (msg: unknown[]): [object, string] => {
+    const err = msg.find((m): m is Error => m instanceof Error);
+    return [err ? { err } : {}, msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' ')];
+  };
+  return {
+    debug: (...msg) => enabled(LogLevel.DEBUG) && bound.debug(...line(msg)),
+    info: (...msg) => enabled(LogLevel.INFO) && bound.info(...line(msg)),
+    warn: (...msg) => enabled(LogLevel.WARN) && bound.warn(...line(msg)),
+    error: (...msg) => enabled(LogLevel.ERROR) && bound.error(...line(msg)),
+    setLevel: (l) => void (level = l),
+    getLevel: () => level,
+    setName: (n) => void (bound = log.child({ component: n })),
+  };
+}
+
+/** WebClient options shared by Bolt's client and the workers' surface: bounded retries, a timeout, the API URL. */
+export function webClientOptions(settings: Pick<SlackSettings, 'apiUrl' | 'retries' | 'timeoutMs'>, log: Logger): webApi.WebClientOptions {
+  return {
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    logger: boltLogger(log, 'slack-web-api'),
+    // p-retry: 429 waits Retry-After and retries; 5xx and network errors back off 0.5 s, 1 s, 2 s…
+    retryConfig: { retries: settings.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true },
+    timeout: settings.timeoutMs ?? 10_000,
+  };
+}
+
+/** The Web API client workers post with (not through Bolt). */
+export function createWebClient(settings: SlackSettings, log: Logger): webApi.WebClient {
+  return new webApi.WebClient(settings.botToken, webClientOptions(settings, log));
+}
+
+export interface SlackAppOptions {
+  settings: SlackSettings;
+  commands: CommandDeps;
+  dedupe: DeliveryDedupe;
+  log: Logger;
+  /** Extra routes served next to /slack/events (HTTP) or on the Socket Mode health port. */
+  routes?: CustomRoute[];
+}
+
+export interface SlackFrontEnd {
+  app: App;
+  /** Starts the receiver; in HTTP mode resolves to the port it listens on. */
+  start(): Promise<{ port?: number }>;
+  stop(): Promise<void>;
+}
+
+function deliveryIds(prefix: string, id: unknown, body: Record<string, unknown>): string[] {
+  const ids = typeof id === 'string' && id.length > 0 ? [`${prefix}:${id}`] : [];
+  // A redelivered slash command or interaction keeps its trigger id, whatever the transport.
+  if (typeof body.trigger_id === 'string') ids.push(`trigger:${body.trigger_id}`);
+  return ids;
+}
+
+/** First in the chain: drops deliveries already seen (signature / envelope id / trigger id). */
+function dedupeMiddleware(dedupe: DeliveryDedupe): Middleware<AnyMiddlewareArgs> {
+  return async ({ context, body, next }) => {
+    const ids = deliveryIds(context.transport as string, context.deliveryId, body as unknown as Record<string, unknown>);
+    if (ids.length > 0 && !(await dedupe.firstSeen(ids))) throw new DuplicateDeliveryError();
+    await next();
+  };
+}
+
+function isDuplicate(error: unknown): boolean {
+  const e = error as { code?: string; original?: unknown };
+  return e?.code === 'netdoctor_duplicate_delivery' || (e?.original as { code?: string } | undefined)?.code === 'netdoctor_duplicate_delivery';
+}
+
+/**
+ * Builds the Bolt app: Socket Mode (default: no ingress needed) or the HTTP receiver (signature
+ * verification on the raw body, 5-minute staleness, replays answered 401), the dedupe middleware,
+ * `/netdoctor`, and one error handler.
+ */
+export function createSlackApp({ settings, commands, dedupe, log, routes = [] }: SlackAppOptions): SlackFrontEnd {
+  const logger = boltLogger(log, 'bolt');
+  const clientOptions = webClientOptions(settings, log);
+  let receiver: HTTPReceiver | SocketModeReceiver;
+  if (settings.mode === 'http') {
+    if (!settings.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
+    receiver = new HTTPReceiver({
+      signingSecret: settings.signingSecret,
+      endpoints: '/slack/events',
+      port: settings.port ?? 3000,
+      logger,
+      customRoutes: routes,
+      customPropertiesExtractor: (req) => ({ transport: 'http', deliveryId: String(req.headers['x-slack-signature'] ?? '') }),
+      processEventErrorHandler: async ({ error, response, logger: l }: ReceiverProcessEventErrorHandlerArgs) => {
+        if (isDuplicate(error) && !response.headersSent) {
+          response.writeHead(401);
+          response.end();
+          return false;
+        }
+        if (!response.headersSent) {
+          response.writeHead(500);
+          response.end();
+        }
+        l.error('unhandled error while processing a Slack request', error);
+        return false;
+      },
+    });
+  } else {
+    if (!settings.appToken) throw new Error('SLACK_APP_TOKEN is required in Socket Mode');
+    receiver = new SocketModeReceiver({
+      appToken: settings.appToken,
+      logger,
+      customRoutes: routes,
+      installerOptions: { clientOptions, ...(settings.port !== undefined ? { port: settings.port } : {}) },
+      customPropertiesExtractor: (args) => ({ transport: 'socket', deliveryId: String((args as { envelope_id?: string }).envelope_id ?? '') }),
+      processEventErrorHandler: async ({ error, logger: l }: SocketModeReceiverProcessEventErrorHandlerArgs) => {
+        if (isDuplicate(error)) return true;
+        l.error('unhandled error while processing a Socket Mode event', error);
+        // Acked so Slack does not redeliver an event that fails the same way again.
+        return true;
+      },
+    });
+  }
+
+  const app = new App({ token: settings.botToken, receiver, logger, clientOptions });
+  app.use(dedupeMiddleware(dedupe));
+  registerCommands(app, commands);
+  app.error(async (error) => {
+    // Duplicates are rethrown so the receiver answers them (401 over HTTP, a silent ack over Socket Mode).
+    if (isDuplicate(error)) throw error;
+    log.error({ err: error, code: error.code }, 'slack listener failed');
+  });
+
+  return {
+    app,
+    async start() {
+      const started = (settings.mode === 'http' ? await app.start({ port: settings.port ?? 3000, host: settings.host }) : await app.start()) as unknown;
+      const address = (started as Server | undefined)?.address?.();
+      return { port: address && typeof address === 'object' ? (address as AddressInfo).port : undefined };
+    },
+    async stop() {
+      await app.stop();
+    },
+  };
+}

@@ -1,0 +1,214 @@
+import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import { NetdoctorError } from '../domain/errors';
+import type { DiagnoseRequest } from '../domain/ports';
+import type { Logger } from '../domain/run-context';
+import { type ClusterStatus, type SlackMessage, checksMessage, helpMessage, noticeMessage, statusMessage } from './blocks';
+import { code } from './escape';
+
+export const COMMAND = '/netdoctor';
+
+/** What `/netdoctor …` asked for, or why it cannot be understood (`reason` is mrkdwn-safe). */
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'checks' }
+  | { kind: 'status' }
+  | { kind: 'digest'; cluster?: string }
+  | { kind: 'diagnose'; namespace: string; cluster?: string; workflow?: string }
+  | { kind: 'invalid'; reason: string };
+
+/** RFC 1123 label: what Kubernetes accepts as a namespace name. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const FLAGS: Record<string, readonly ParsedCommand['kind'][]> = { cluster: ['diagnose', 'digest'], workflow: ['diagnose'] };
+
+function invalid(reason: string): ParsedCommand {
+  return { kind: 'invalid', reason: `${reason}\nTry ${code('/netdoctor help')}.` };
+}
+
+/** Parses the command text; pure, so every rejection is decided before anything is queued. */
+export function parseCommand(raw: string): ParsedCommand {
+  const words = raw.trim().split(/\s+/).filter(Boolean);
+  const flags: Record<string, string> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (!word.startsWith('-')) {
+      positionals.push(word);
+      continue;
+    }
+    const [flag, inline] = word.replace(/^--?/, '').split('=', 2) as [string, string | undefined];
+    if (!(flag in FLAGS)) return invalid(`Unknown option ${code(word)}.`);
+    const value = inline ?? words[++i];
+    if (!value || value.startsWith('-')) return invalid(`Option ${code(`--${flag}`)} needs a value.`);
+    if (!NAME.test(value)) return invalid(`${code(value)} is not a valid ${flag} name (lower-case letters, digits and ${code('-')}).`);
+    flags[flag] = value;
+  }
+  const [first, ...rest] = positionals;
+  const only = (kind: ParsedCommand['kind']): string | undefined => {
+    const wrong = Object.keys(flags).find((f) => !FLAGS[f]!.includes(kind));
+    if (wrong) return `${code(`--${wrong}`)} does not apply to ${code(first ?? '')}.`;
+    if (rest.length > 0) return `Unexpected ${code(rest.join(' '))}.`;
+    return undefined;
+  };
+  if (first === undefined) return invalid('Which namespace? For example ' + code('/netdoctor triton') + '.');
+  const simple = { help: 'help', checks: 'checks', status: 'status' } as const;
+  if (first in simple) {
+    const why = only(first as ParsedCommand['kind']);
+    return why ? invalid(why) : { kind: simple[first as keyof typeof simple] };
+  }
+  if (first === 'digest') {
+    const why = only('digest');
+    return why ? invalid(why) : { kind: 'digest', ...(flags.cluster ? { cluster: flags.cluster } : {}) };
+  }
+  if (!NAMESPACE.test(first)) return invalid(`${code(first)} is not a namespace name (RFC 1123: lower-case letters, digits and ${code('-')}, at most 63).`);
+  const why = only('diagnose');
+  if (why) return invalid(why);
+  return { kind: 'diagnose', namespace: first, ...(flags.cluster ? { cluster: flags.cluster } : {}), ...(flags.workflow ? { workflow: flags.workflow } : {}) };
+}
+
+export interface EnqueueResult {
+  jobId: string;
+  /** A run for the same target was already in flight; this request joined it. */
+  joined: boolean;
+  parentTs?: string;
+}
+
+/** What the command handler needs; injected so it is tested without a queue or a cluster. */
+export interface CommandDeps {
+  /** `requestId` (Slack's trigger id) makes a redelivered command enqueue once. */
+  enqueue(request: DiagnoseRequest, requestId: string): Promise<EnqueueResult>;
+  /** Posts the run's parent message once (ChatSurface.openRun) and records its ts. */
+  openRun(runId: string, request: DiagnoseRequest): Promise<string>;
+  /** The parent ts recorded for a run, to point a joining user at its thread. */
+  parentOf?(runId: string): Promise<string | undefined>;
+  status(): Promise<ClusterStatus[]>;
+  /** Queues a digest now; resolves to the job id. */
+  digestNow?(request: { cluster: string; channel: string; requestedBy: string }): Promise<string>;
+  /** The catalog for `/netdoctor checks` (id and title only: Slack never imports checks). */
+  checks: readonly { id: string; title: string }[];
+  /** Namespace-scoped workflows a user may name with --workflow; the first is the default. */
+  workflows: readonly string[];
+  /** Clusters served; the first is the default. */
+  clusters: readonly string[];
+  /** Channel ids where the command is accepted; empty: everywhere. */
+  allowedChannels: readonly string[];
+  /**
+   * Namespaces a worker last saw in the cluster, when it published them; undefined when unknown.
+   * Without it, a missing namespace is reported by the worker on the parent message.
+   */
+  knownNamespaces?(cluster: string): Promise<readonly string[] | undefined>;
+  log: Logger;
+}
+
+type Ack = (response?: { response_type: 'ephemeral'; text: string; blocks: SlackMessage['blocks'] }) => Promise<void>;
+
+export interface CommandArgs {
+  command: Pick<SlashCommand, 'text' | 'user_id' | 'channel_id' | 'trigger_id'>;
+  ack: Ack;
+  respond: RespondFn;
+  client: Pick<webApi.WebClient, 'chat'>;
+}
+
+const ephemeral = (m: SlackMessage): { response_type: 'ephemeral'; text: string; blocks: SlackMessage['blocks'] } => ({
+  response_type: 'ephemeral',
+  text: m.text,
+  blocks: m.blocks,
+});
+
+/**
+ * `/netdoctor`: parse and authorize (pure, in memory), ack within Slack's 3 s, then enqueue and
+ * post the parent message. No cluster reads here: the worker does those.
+ */
+export async function handleCommand({ command, ack, respond, client }: CommandArgs, deps: CommandDeps): Promise<void> {
+  const log = deps.log.child({ user: command.user_id, channel: command.channel_id });
+  if (deps.allowedChannels.length > 0 && !deps.allowedChannels.includes(command.channel_id)) {
+    await ack(ephemeral(noticeMessage(':no_entry: Sorry, netdoctor is not enabled in this channel. Ask your Slack admin which channels it serves.')));
+    return;
+  }
+  const parsed = parseCommand(command.text ?? '');
+  switch (parsed.kind) {
+    case 'invalid':
+      return ack(ephemeral(noticeMessage(parsed.reason)));
+    case 'help':
+      return ack(ephemeral(helpMessage()));
+    case 'checks':
+      return ack(ephemeral(checksMessage(deps.checks)));
+    case 'status':
+      await ack();
+      await respond(ephemeral(statusMessage(await deps.status())));
+      return;
+    case 'digest': {
+      const cluster = parsed.cluster ?? deps.clusters[0]!;
+      if (!deps.clusters.includes(cluster)) return ack(ephemeral(unknownCluster(cluster, deps)));
+      if (!deps.digestNow) return ack(ephemeral(noticeMessage('The digest is not enabled on this install.')));
+      await ack();
+      const jobId = await deps.digestNow({ cluster, channel: command.channel_id, requestedBy: command.user_id });
+      log.info({ jobId, cluster }, 'digest requested');
+      await respond(ephemeral(noticeMessage(`Digest for cluster ${code(cluster)} queued; it will be posted in this channel.`)));
+      return;
+    }
+    case 'diagnose':
+      return diagnoseCommand(parsed, { command, ack, respond, client }, deps, log);
+  }
+}
+
+function unknownCluster(cluster: string, deps: CommandDeps): SlackMessage {
+  return noticeMessage(`Unknown cluster ${code(cluster)}. Known: ${deps.clusters.map(code).join(', ')}.`);
+}
+
+async function diagnoseCommand(
+  parsed: Extract<ParsedCommand, { kind: 'diagnose' }>,
+  { command, ack, respond, client }: CommandArgs,
+  deps: CommandDeps,
+  log: Logger,
+): Promise<void> {
+  const cluster = parsed.cluster ?? deps.clusters[0]!;
+  const workflow = parsed.workflow ?? deps.workflows[0]!;
+  if (!deps.clusters.includes(cluster)) return ack(ephemeral(unknownCluster(cluster, deps)));
+  if (!deps.workflows.includes(workflow)) {
+    return ack(ephemeral(noticeMessage(`Unknown workflow ${code(workflow)}. Known: ${deps.workflows.map(code).join(', ')}.`)));
+  }
+  await ack();
+  const known = await deps.knownNamespaces?.(cluster);
+  if (known && !known.includes(parsed.namespace)) {
+    await respond(ephemeral(noticeMessage(`Namespace ${code(parsed.namespace)} does not exist in cluster ${code(cluster)}.`)));
+    return;
+  }
+  const request: DiagnoseRequest = { cluster, namespace: parsed.namespace, workflow, requestedBy: command.user_id, channel: command.channel_id };
+  const { jobId, joined, parentTs } = await deps.enqueue(request, command.trigger_id);
+  log.info({ jobId, joined, cluster, namespace: parsed.namespace, workflow }, 'diagnosis requested');
+  if (!joined) {
+    await deps.openRun(jobId, request);
+    return;
+  }
+  const ts = parentTs ?? (await deps.parentOf?.(jobId));
+  const link = ts ? await permalink(client, command.channel_id, ts) : undefined;
+  await respond(
+    ephemeral(
+      noticeMessage(
+        `A diagnosis of namespace ${code(parsed.namespace)} on cluster ${code(cluster)} is already running; ` +
+          (link ? `the results will appear in <${link}|its thread>.` : 'the results will appear in its thread in this channel.'),
+      ),
+    ),
+  );
+}
+
+async function permalink(client: Pick<webApi.WebClient, 'chat'>, channel: string, ts: string): Promise<string | undefined> {
+  const res = await client.chat.getPermalink({ channel, message_ts: ts });
+  // Slack gives the URL; it is still checked before going inside <…>.
+  return res.permalink && /^https?:\/\/[^\s<>|]+$/.test(res.permalink) ? res.permalink : undefined;
+}
+
+/** Registers `/netdoctor`; the handler stays thin (all decisions are in handleCommand). */
+export function registerCommands(app: App, deps: CommandDeps): void {
+  app.command(COMMAND, async ({ command, ack, respond, client }) => {
+    try {
+      await handleCommand({ command, ack: ack as Ack, respond, client }, deps);
+    } catch (e) {
+      // The user hears about it; the error still reaches app.error (and the logs) with its stack.
+      const why = e instanceof NetdoctorError ? code(e.message) : 'an internal error (the operator\'s logs have the details)';
+      await respond(ephemeral(noticeMessage(`:warning: netdoctor could not handle ${code(`${COMMAND} ${command.text}`)}: ${why}`))).catch(() => undefined);
+      throw e;
+    }
+  });
+}

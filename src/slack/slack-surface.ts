@@ -1,0 +1,186 @@
+import type { webApi } from '@slack/bolt';
+import type { Redis } from 'ioredis';
+import type { ChatSurface, DiagnoseRequest, Digest, RunStage } from '../domain/ports';
+import type { Report } from '../domain/report';
+import type { Logger } from '../domain/run-context';
+import { renderMarkdown } from '../render/markdown';
+import { type SlackMessage, deliveryFailureMessage, digestMessage, progressMessage, rootCauseMessage, summaryMessage } from './blocks';
+
+type WebClient = webApi.WebClient;
+
+export interface SlackSurfaceOptions {
+  client: WebClient;
+  redis: Redis;
+  log: Logger;
+  /** Key prefix for what the surface records per run. @defaultValue `netdoctor:slack` */
+  prefix?: string;
+  /** How long parent ts / reply records live. @defaultValue 7 days */
+  ttlSeconds?: number;
+  /** How long a second caller waits for another one's post of the same message. @defaultValue 20 s */
+  waitMs?: number;
+}
+
+const STAGE_ORDER: Record<RunStage, number> = { queued: 0, reading: 1, analysing: 2, done: 3, failed: 3 };
+/** Link previews of URLs from cluster text would fetch attacker-chosen pages into the channel. */
+const NO_UNFURL = { unfurl_links: false, unfurl_media: false } as const;
+
+/**
+ * ChatSurface over the Slack Web API. Idempotent per run: the parent ts, each root cause's reply,
+ * the attached report and each digest are recorded in Redis, and a short lock makes concurrent
+ * callers (a retried job, the front end and a worker) wait for one post instead of posting twice.
+ * Rate limits and 5xx are retried by the WebClient (its retryConfig honours Retry-After).
+ */
+export class SlackSurface implements ChatSurface {
+  private readonly client: WebClient;
+  private readonly redis: Redis;
+  private readonly log: Logger;
+  private readonly prefix: string;
+  private readonly ttl: number;
+  private readonly waitMs: number;
+
+  constructor(options: SlackSurfaceOptions) {
+    this.client = options.client;
+    this.redis = options.redis;
+    this.log = options.log;
+    this.prefix = options.prefix ?? 'netdoctor:slack';
+    this.ttl = options.ttlSeconds ?? 7 * 24 * 3600;
+    this.waitMs = options.waitMs ?? 20_000;
+  }
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  /** The parent ts recorded for a run, if any (the front end uses it to point joiners at the thread). */
+  async parentOf(runId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key('run', runId, 'parent'))) ?? undefined;
+  }
+
+  async openRun(runId: string, request: DiagnoseRequest): Promise<string> {
+    const key = this.key('run', runId, 'parent');
+    if (request.parentTs) {
+      await this.redis.set(key, request.parentTs, 'EX', this.ttl, 'NX');
+      return (await this.redis.get(key)) ?? request.parentTs;
+    }
+    const ts = await this.once(key, async () => {
+      const res = await this.client.chat.postMessage({ channel: request.channel, ...body(progressMessage(request, 'queued')), ...NO_UNFURL });
+      return res.ts!;
+    });
+    if (!ts) throw new Error(`run ${runId}: another process is posting the parent message and has not finished`);
+    await this.redis.set(this.key('run', runId, 'stage'), 'queued', 'EX', this.ttl, 'NX');
+    return ts;
+  }
+
+  async stage(runId: string, request: DiagnoseRequest, parentTs: string, stage: RunStage): Promise<void> {
+    // The final edit is publishReport's or failRun's: skipping these keeps a run to a handful of edits.
+    if (stage === 'done' || stage === 'failed') return;
+    const stageKey = this.key('run', runId, 'stage');
+    const previous = (await this.redis.get(stageKey)) as RunStage | null;
+    // A retried job replays its stages; never move the parent backwards or edit a finished run.
+    if (previous && STAGE_ORDER[previous] >= STAGE_ORDER[stage]) return;
+    await this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(progressMessage(request, stage)) });
+    await this.redis.set(stageKey, stage, 'EX', this.ttl);
+  }
+
+  async publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report): Promise<void> {
+    const log = this.log.child({ runId, channel: request.channel });
+    await this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(summaryMessage(report, request)) });
+    await this.redis.set(this.key('run', runId, 'stage'), 'done', 'EX', this.ttl);
+
+    const failures: string[] = [];
+    let truncated = false;
+    const roots = report.findings.filter((f) => f.rootCause);
+    for (const [i, finding] of roots.entries()) {
+      const message = rootCauseMessage(report, finding, i);
+      truncated ||= Boolean(message.truncated);
+      try {
+        await this.once(this.key('run', runId, 'reply', finding.id), async () => {
+          const res = await this.client.chat.postMessage({ channel: request.channel, thread_ts: parentTs, ...body(message), ...NO_UNFURL });
+          return res.ts!;
+        });
+      } catch (e) {
+        log.error({ err: e, finding: finding.id }, 'could not post a root-cause reply');
+        failures.push(`root cause ${i + 1}`);
+      }
+    }
+    if (truncated) {
+      try {
+        await this.once(this.key('run', runId, 'file'), async () => {
+          const where = report.target.namespace ?? 'cluster';
+          await this.client.filesUploadV2({
+            channel_id: request.channel,
+            thread_ts: parentTs,
+            filename: `netdoctor-${where}-${runId}.md`.replace(/[^A-Za-z0-9._-]/g, '_'),
+            title: 'Full netdoctor report',
+            content: renderMarkdown(report),
+          });
+          return 'uploaded';
+        });
+      } catch (e) {
+        log.error({ err: e }, 'could not attach the full report');
+        failures.push('the attached full report');
+      }
+    }
+    if (failures.length > 0) {
+      await this.surfaceFailure(runId, request.channel, parentTs, failures.join(', '));
+      // Thrown so the job is retried; the replies already recorded are not posted again.
+      throw new Error(`run ${runId}: Slack refused ${failures.join(', ')}`);
+    }
+  }
+
+  async failRun(runId: string, request: DiagnoseRequest, parentTs: string, reason: string): Promise<void> {
+    await this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(progressMessage(request, 'failed', reason)) });
+    await this.redis.set(this.key('run', runId, 'stage'), 'failed', 'EX', this.ttl);
+  }
+
+  async publishDigest(channel: string, digest: Digest): Promise<void> {
+    await this.once(this.key('digest', digest.cluster, digest.day, channel), async () => {
+      const res = await this.client.chat.postMessage({ channel, ...body(digestMessage(digest)), ...NO_UNFURL });
+      return res.ts!;
+    });
+  }
+
+  /** Tells the thread that part of the report is missing; best effort (Slack may be what is failing). */
+  private async surfaceFailure(runId: string, channel: string, parentTs: string, what: string): Promise<void> {
+    try {
+      await this.once(this.key('run', runId, 'failure-notice'), async () => {
+        const res = await this.client.chat.postMessage({ channel, thread_ts: parentTs, ...body(deliveryFailureMessage(runId, what)) });
+        return res.ts!;
+      });
+    } catch (e) {
+      this.log.error({ err: e, runId }, 'could not tell the thread about a delivery failure');
+    }
+  }
+
+  /**
+   * Posts at most once per key: returns the recorded value, or claims a short lock, posts and records.
+   * A caller that finds the lock taken waits for the other's record (undefined if it never comes).
+   * The lock expires, so a process that died between claim and post does not block a retry forever.
+   */
+  private async once(key: string, post: () => Promise<string>): Promise<string | undefined> {
+    const recorded = await this.redis.get(key);
+    if (recorded) return recorded;
+    const lock = `${key}:lock`;
+    if ((await this.redis.set(lock, '1', 'PX', 60_000, 'NX')) !== 'OK') return this.waitFor(key);
+    try {
+      const value = await post();
+      await this.redis.set(key, value, 'EX', this.ttl);
+      return value;
+    } finally {
+      await this.redis.del(lock);
+    }
+  }
+
+  private async waitFor(key: string): Promise<string | undefined> {
+    for (let waited = 0; waited < this.waitMs; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      const value = await this.redis.get(key);
+      if (value) return value;
+    }
+    return undefined;
+  }
+}
+
+function body(message: SlackMessage): { text: string; blocks: SlackMessage['blocks'] } {
+  return { text: message.text, blocks: message.blocks };
+}

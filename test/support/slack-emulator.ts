@@ -1,0 +1,217 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One Web API call as the emulator saw it (form fields decoded; JSON-valued fields parsed). */
+export interface RecordedCall {
+  method: string;
+  args: Record<string, unknown>;
+  /** The HTTP status the emulator answered with. */
+  status: number;
+}
+
+export interface EmulatedMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  blocks: unknown[];
+  /** Every chat.update applied to it, oldest first (the current content is the last one, or the original). */
+  edits: { text: string; blocks: unknown[] }[];
+}
+
+export interface EmulatedFile {
+  id: string;
+  filename: string;
+  title?: string;
+  channel?: string;
+  thread_ts?: string;
+  /** The raw multipart upload body (contains the file content). */
+  upload?: string;
+}
+
+type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 };
+
+/**
+ * A local stand-in for Slack's Web API on 127.0.0.1: the methods netdoctor calls, a response_url
+ * endpoint, and the files upload URL. Records every call; answers 429 (with Retry-After) or 5xx
+ * on demand. Point WebClient's `slackApiUrl` at `apiUrl`.
+ */
+export class SlackEmulator {
+  readonly calls: RecordedCall[] = [];
+  readonly messages: EmulatedMessage[] = [];
+  readonly ephemerals: { channel: string; user: string; text: string; blocks: unknown[] }[] = [];
+  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  readonly files: EmulatedFile[] = [];
+  private readonly faults = new Map<string, Fault[]>();
+  private seq = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<SlackEmulator> {
+    let emulator: SlackEmulator | undefined;
+    const server = createServer((req, res) => void emulator!.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    emulator = new SlackEmulator(server, `http://127.0.0.1:${port}`);
+    return emulator;
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  /** A response_url for a slash-command payload; what is POSTed there lands in `responses`. */
+  responseUrl(id = 'r1'): string {
+    return `${this.url}/response/${id}`;
+  }
+
+  /** The next `times` calls of `method` fail with the given status. */
+  failNext(method: string, fault: Fault, times = 1): void {
+    this.faults.set(method, [...(this.faults.get(method) ?? []), ...Array<Fault>(times).fill(fault)]);
+  }
+
+  callsTo(method: string): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Top-level channel messages (not thread replies). */
+  parents(channel?: string): EmulatedMessage[] {
+    return this.messages.filter((m) => !m.thread_ts && (!channel || m.channel === channel));
+  }
+
+  replies(parentTs: string): EmulatedMessage[] {
+    return this.messages.filter((m) => m.thread_ts === parentTs);
+  }
+
+  /** A message's current content (after its edits). */
+  static current(m: EmulatedMessage): { text: string; blocks: unknown[] } {
+    return m.edits.at(-1) ?? { text: m.text, blocks: m.blocks };
+  }
+
+  reset(): void {
+    for (const list of [this.calls, this.messages, this.ephemerals, this.responses, this.files]) list.length = 0;
+    this.faults.clear();
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private nextTs(): string {
+    this.seq += 1;
+    return `1700000000.${String(this.seq).padStart(6, '0')}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const path = new URL(req.url ?? '/', this.url).pathname;
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (path.startsWith('/response/')) {
+      this.responses.push({ id: path.slice('/response/'.length), body: JSON.parse(raw || '{}') as Record<string, unknown> });
+      return send(200, { ok: true });
+    }
+    if (path.startsWith('/upload/')) {
+      const file = this.files.find((f) => f.id === path.slice('/upload/'.length));
+      if (!file) return send(404, { ok: false });
+      file.upload = raw;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end('OK - ' + raw.length);
+    }
+    if (!path.startsWith('/api/')) return send(404, { ok: false, error: 'unknown_path' });
+    const method = path.slice('/api/'.length).replace(/\/$/, '');
+    const args = parseArgs(raw, String(req.headers['content-type'] ?? ''));
+    const fault = this.faults.get(method)?.shift();
+    if (fault) {
+      this.calls.push({ method, args, status: fault.status });
+      if (fault.status === 429) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter) });
+      return send(fault.status, { ok: false, error: 'internal_error' });
+    }
+    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) {
+      this.calls.push({ method, args, status: 200 });
+      return send(200, { ok: false, error: 'not_authed' });
+    }
+    this.calls.push({ method, args, status: 200 });
+    send(200, this.answer(method, args));
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    const str = (k: string): string => (typeof args[k] === 'string' ? (args[k] as string) : '');
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://emulated.slack.test/', team: 'Emulated', user: 'netdoctor', team_id: 'T0EMUL', user_id: 'U0BOT', bot_id: 'B0BOT' };
+      case 'chat.postMessage': {
+        if (!str('channel')) return { ok: false, error: 'channel_not_found' };
+        const message: EmulatedMessage = {
+          channel: str('channel'),
+          ts: this.nextTs(),
+          text: str('text'),
+          blocks: (args.blocks as unknown[]) ?? [],
+          edits: [],
+          ...(str('thread_ts') ? { thread_ts: str('thread_ts') } : {}),
+        };
+        this.messages.push(message);
+        return { ok: true, channel: message.channel, ts: message.ts, message: { text: message.text } };
+      }
+      case 'chat.update': {
+        const m = this.messages.find((x) => x.channel === str('channel') && x.ts === str('ts'));
+        if (!m) return { ok: false, error: 'message_not_found' };
+        m.edits.push({ text: str('text'), blocks: (args.blocks as unknown[]) ?? [] });
+        return { ok: true, channel: m.channel, ts: m.ts };
+      }
+      case 'chat.postEphemeral':
+        this.ephemerals.push({ channel: str('channel'), user: str('user'), text: str('text'), blocks: (args.blocks as unknown[]) ?? [] });
+        return { ok: true, message_ts: this.nextTs() };
+      case 'chat.getPermalink':
+        return { ok: true, channel: str('channel'), permalink: `https://emulated.slack.test/archives/${str('channel')}/p${str('message_ts').replace('.', '')}` };
+      case 'files.getUploadURLExternal': {
+        const id = `F${String(this.files.length + 1).padStart(6, '0')}`;
+        this.files.push({ id, filename: str('filename') });
+        return { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal': {
+        const list = (args.files as { id: string; title?: string }[] | undefined) ?? [];
+        for (const f of list) {
+          const file = this.files.find((x) => x.id === f.id);
+          if (!file) return { ok: false, error: 'file_not_found' };
+          Object.assign(file, { title: f.title, channel: str('channel_id'), thread_ts: str('thread_ts') || undefined });
+        }
+        return { ok: true, files: list.map((f) => ({ id: f.id, title: f.title })) };
+      }
+      case 'users.info':
+        return { ok: true, user: { id: str('user'), name: 'someone', is_bot: false } };
+      case 'conversations.info':
+        return { ok: true, channel: { id: str('channel'), name: 'ops', is_member: true } };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+}
+
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'files', 'metadata']);
+
+function parseArgs(raw: string, contentType: string): Record<string, unknown> {
+  if (contentType.includes('application/json')) return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    out[k] = JSON_FIELDS.has(k) ? safeJson(v) : v;
+  }
+  delete out.token;
+  return out;
+}
+
+function safeJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
