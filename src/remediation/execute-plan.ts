@@ -113,8 +113,8 @@ export async function applyPlan(writer: KubeWriter, plan: Plan): Promise<ApplyOu
 }
 
 /**
- * The plan that undoes applied changes: the prior spec restored on exactly the version the
- * apply produced, created objects deleted. It goes through the same dry-run/apply discipline.
+ * The plan that undoes applied changes: the prior spec restored only while the spec is still
+ * the one the apply produced; created objects deleted. Same dry-run/apply discipline.
  */
 export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
   const operations: Operation[] = [...changes].reverse().map(({ operation, before, after }) => {
@@ -124,12 +124,14 @@ export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
       const { resourceVersion: _rv, uid: _uid, managedFields: _mf, creationTimestamp: _ct, ...metadata } = (before.metadata ?? {}) as Record<string, unknown>;
       return { action: 'create', target, body: { ...before, metadata, status: undefined } };
     }
+    // Guarded by generation, not resourceVersion: controllers rewrite status (and so the
+    // resourceVersion) all the time, but only a spec change moves the generation.
+    const generation = (after.metadata as { generation?: number } | undefined)?.generation;
     return {
       action: 'patch',
       target,
       patchType: 'json',
-      patch: [{ op: 'replace', path: '/spec', value: before?.spec }],
-      resourceVersion: rv(after),
+      patch: [...(generation !== undefined ? [{ op: 'test', path: '/metadata/generation', value: generation }] : []), { op: 'replace', path: '/spec', value: before?.spec }],
     };
   });
   return makePlan({

@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import type { ObjectRef } from '../domain/object-ref';
+
+/** Where a plan stands. Only the transitions in TRANSITIONS exist; each is one atomic compare-and-set. */
+export type PlanState =
+  | 'proposed'
+  | 'not-applicable'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'applied'
+  | 'noop'
+  | 'conflict'
+  | 'failed'
+  | 'rollback-approved'
+  | 'rolled-back'
+  | 'rollback-failed';
+
+export const TRANSITIONS: Readonly<Record<PlanState, readonly PlanState[]>> = {
+  proposed: ['approved', 'rejected', 'expired'],
+  'not-applicable': [],
+  approved: ['applied', 'noop', 'conflict', 'failed'],
+  rejected: [],
+  expired: [],
+  applied: ['rollback-approved'],
+  noop: [],
+  conflict: [],
+  failed: [],
+  'rollback-approved': ['rolled-back', 'rollback-failed'],
+  'rolled-back': [],
+  'rollback-failed': [],
+};
+
+/** A plan's decision record: who asked, what was shown, who decided, what happened. */
+export interface PlanEntry {
+  planId: string;
+  cluster: string;
+  state: PlanState;
+  requestedBy: string;
+  channel: string;
+  /** The thread reply that shows the plan and its buttons. */
+  messageTs?: string;
+  parentTs?: string;
+  /** When the server-side dry run was made: approvals are valid for a window after it. */
+  dryRunAt: string;
+  /** Hash of the diff the approver saw (audited). */
+  diffHash: string;
+  diff: string;
+  targets: ObjectRef[];
+  decidedBy?: string;
+  decidedAt?: string;
+  /** Applied changes (prior objects) for rollback, and the verification verdict. */
+  result?: unknown;
+  updatedAt: string;
+}
+
+// KEYS[1] entry key; ARGV: from-states (comma list), to-state, JSON patch of fields, now.
+const CAS = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {0, 'missing'} end
+local entry = cjson.decode(raw)
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if entry.state == s then allowed = true end end
+if not allowed then return {0, entry.state} end
+local fields = cjson.decode(ARGV[3])
+for k, v in pairs(fields) do entry[k] = v end
+entry.state = ARGV[2]
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ttl) else redis.call('SET', KEYS[1], cjson.encode(entry)) end
+return {1, ARGV[2]}
+`;
+
+export type Transition = { ok: true; entry: PlanEntry } | { ok: false; state: PlanState | 'missing' };
+
+/**
+ * Plan decisions in Redis. A transition is a Lua compare-and-set, so a double click, a second
+ * approver or a redelivered interaction finds the state already moved and changes nothing.
+ */
+export class PlanLedger {
+  constructor(
+    private readonly redis: Redis,
+    private readonly queuePrefix: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  private key(cluster: string, planId: string): string {
+    return [this.queuePrefix, cluster, 'data', 'plan-state', planId].join(':');
+  }
+
+  /** Records a proposal once; a retried job keeps the first record. Returns the stored entry. */
+  async propose(entry: Omit<PlanEntry, 'state' | 'updatedAt'>, now: Date): Promise<PlanEntry> {
+    const fresh: PlanEntry = { ...entry, state: 'proposed', updatedAt: now.toISOString() };
+    await this.redis.set(this.key(entry.cluster, entry.planId), JSON.stringify(fresh), 'EX', this.ttlSeconds, 'NX');
+    return (await this.get(entry.cluster, entry.planId))!;
+  }
+
+  /** Records a plan whose dry run failed: shown, never approvable. */
+  async notApplicable(entry: Omit<PlanEntry, 'state' | 'updatedAt'>, now: Date): Promise<void> {
+    const record: PlanEntry = { ...entry, state: 'not-applicable', updatedAt: now.toISOString() };
+    await this.redis.set(this.key(entry.cluster, entry.planId), JSON.stringify(record), 'EX', this.ttlSeconds, 'NX');
+  }
+
+  async get(cluster: string, planId: string): Promise<PlanEntry | undefined> {
+    const raw = await this.redis.get(this.key(cluster, planId));
+    return raw ? (JSON.parse(raw) as PlanEntry) : undefined;
+  }
+
+  /** Moves the plan from one of `from` to `to` atomically, merging `fields`; refuses transitions that do not exist. */
+  async transition(cluster: string, planId: string, from: PlanState[], to: PlanState, fields: Partial<PlanEntry>, now: Date): Promise<Transition> {
+    const legal = from.filter((s) => TRANSITIONS[s].includes(to));
+    if (legal.length === 0) throw new Error(`no transition from ${from.join('|')} to ${to}`);
+    const [ok, state] = (await this.redis.eval(CAS, 1, this.key(cluster, planId), legal.join(','), to, JSON.stringify({ ...fields, updatedAt: now.toISOString() }))) as [number, string];
+    if (ok !== 1) return { ok: false, state: state as PlanState | 'missing' };
+    return { ok: true, entry: (await this.get(cluster, planId))! };
+  }
+}
