@@ -14,6 +14,7 @@ import { INFRA_NAMESPACES, diagnose } from '../engine/diagnose';
 import { loadWorkflows, pickWorkflow } from '../engine/workflow';
 import { renderMarkdown } from '../render/markdown';
 import { renderText } from '../render/text';
+import { digestCommand, statusCommand, workerCommand } from './worker-command';
 
 /** Where the CLI writes; injected so tests run it in-process. */
 export interface CliIo {
@@ -28,6 +29,9 @@ const USAGE = `Usage:
                                  [--workflow NAME] [--output text|markdown|json]
   netdoctor snapshot <namespace...> --out DIR [--kubeconfig FILE] [--context NAME]
   netdoctor checks
+  netdoctor worker --cluster NAME [--from DIR]
+  netdoctor digest --cluster NAME [--channel C]
+  netdoctor status [--cluster NAME] [--output text|json]
   netdoctor help`;
 
 const OUTPUTS = ['text', 'markdown', 'json'] as const;
@@ -115,6 +119,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'snapshot':
         await snapshotCommand(rest, io);
         return 0;
+      case 'worker':
+        return await workerCommand(rest, io);
+      case 'digest':
+        return await digestCommand(rest, io);
+      case 'status':
+        return await statusCommand(rest, io);
       case 'checks':
         checksCommand(io);
         return 0;

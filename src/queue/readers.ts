@@ -1,0 +1,30 @@
+import { DumpReader } from '../cluster/dump-reader';
+import { KubeApi } from '../cluster/kube-api';
+import { loadKubeConfig } from '../cluster/kubeconfig';
+import { LiveReader } from '../cluster/live-reader';
+import { type Config, kubeEnv } from '../config';
+import { NetdoctorError } from '../domain/errors';
+import type { LeasedReader, ReaderFactory } from './diagnose-worker';
+
+function only(served: string, cluster: string): void {
+  if (cluster !== served) throw new NetdoctorError('bad_input', `unknown cluster "${cluster}": this worker serves cluster "${served}"`);
+}
+
+/** Production: a live reader per run on the kubeconfig (or the pod's ServiceAccount); its connections close with the run. */
+export function liveReaderFor(config: Config): ReaderFactory {
+  return async (cluster) => {
+    only(config.cluster, cluster);
+    const kc = await loadKubeConfig({ context: config.kubeContext, env: kubeEnv(config) });
+    const api = await KubeApi.fromKubeConfig(kc);
+    const reader: LeasedReader = Object.assign(new LiveReader(api, { cluster }), { close: () => api.close() });
+    return reader;
+  };
+}
+
+/** Offline: every run reads the same dump directory (demos, `netdoctor worker --from DIR`). */
+export function dumpReaderFor(served: string, dir: string): ReaderFactory {
+  return (cluster) => {
+    only(served, cluster);
+    return new DumpReader(dir);
+  };
+}
