@@ -15,6 +15,7 @@ import {
   kubeadmPodSubnet,
   namespaceRead,
   networkNotReadyMessage,
+  networkUnavailableCondition,
   podsWithoutNetwork,
   sandboxFailureOf,
   shortenIds,
@@ -147,11 +148,11 @@ function staleConfig(ctx: CheckContext, agent: CniAgent, stuck: Stuck[], running
 }
 
 /** CNI-03: the agent DaemonSet exists but is down (or still starting: then only a note). */
-function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: AgentHealth, stuck: Stuck[], notReady: KubeNode[]): FindingDraft {
+function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: AgentHealth, stuck: Stuck[], notReady: KubeNode[], unavailable: KubeNode[] = []): FindingDraft {
   const subject = refOf('DaemonSet', ds);
   const dsLabel = refLabel(subject);
   const failingNodes = new Set(health.failing.map((p) => p.spec?.nodeName ?? '').filter(Boolean));
-  for (const n of [...health.nodesWithout, ...nodesOf(stuck), ...notReady.map((n) => n.metadata?.name ?? '')]) if (n) failingNodes.add(n);
+  for (const n of [...health.nodesWithout, ...nodesOf(stuck), ...[...notReady, ...unavailable].map((n) => n.metadata?.name ?? '')]) if (n) failingNodes.add(n);
   const waiting = podsWithoutNetwork(ctx.view, failingNodes).filter((p) => !health.pods.includes(p));
   const pods = [...new Set([...stuck.map((s) => s.pod), ...waiting])];
   const nodeRefs = [...failingNodes].sort().map((name) => ({ apiVersion: 'v1', kind: 'Node', name }));
@@ -187,7 +188,7 @@ function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: Ag
         `Do not restart the stuck application pods: they get a network once the agent is Ready.`,
       ];
   return {
-    severity: pods.length > 0 || notReady.length > 0 ? 'critical' : 'warning',
+    severity: pods.length > 0 || notReady.length > 0 || unavailable.length > 0 ? 'critical' : 'warning',
     title: uncovered ? `CNI agent ${ds.metadata?.name} does not run on ${health.nodesWithout.join(', ')}` : `CNI agent ${ds.metadata?.name} is unhealthy`,
     summary:
       `The ${agent.product} agent (${dsLabel}) is installed but not working: ${health.why}. ` +
@@ -289,6 +290,7 @@ export const cniNotRunning: Check = {
     const findings: FindingDraft[] = [];
     const stuck = stuckPods(ctx);
     const notReady = ctx.view.list('Node').filter((n) => networkNotReadyMessage(n) !== undefined);
+    const unavailable = ctx.view.list('Node').filter((n) => networkUnavailableCondition(n) !== undefined);
     const installed = CNI_AGENTS.flatMap((agent) => agentDaemonSets(ctx.view, agent).map((ds) => ({ agent, ds })));
 
     const groups = new Map<string, Stuck[]>();
@@ -315,12 +317,13 @@ export const cniNotRunning: Check = {
       handled.add(refKey(refOf('DaemonSet', ds)));
       const onlyAgent = installed.length === 1;
       const nodeNotReady = onlyAgent ? notReady : [];
-      const health = agentHealth(ctx.view, ds, ctx.now, [...nodes, ...nodeNotReady.map((n) => n.metadata?.name ?? '')]);
+      const nodeUnavailable = onlyAgent ? unavailable : [];
+      const health = agentHealth(ctx.view, ds, ctx.now, [...nodes, ...[...nodeNotReady, ...nodeUnavailable].map((n) => n.metadata?.name ?? '')]);
       if (health.state === 'healthy') {
         const f = failingDespiteHealthy(ctx, agent, ds, health, group);
         if (f) findings.push(f);
       } else {
-        findings.push(agentDown(ctx, agent, ds, health, group, nodeNotReady));
+        findings.push(agentDown(ctx, agent, ds, health, group, nodeNotReady, nodeUnavailable));
       }
     }
 
@@ -328,8 +331,9 @@ export const cniNotRunning: Check = {
     for (const { agent, ds } of installed) {
       if (handled.has(refKey(refOf('DaemonSet', ds)))) continue;
       const nodeNotReady = installed.length === 1 ? notReady : [];
-      const health = agentHealth(ctx.view, ds, ctx.now, nodeNotReady.map((n) => n.metadata?.name ?? ''));
-      if (health.state !== 'healthy') findings.push(agentDown(ctx, agent, ds, health, [], nodeNotReady));
+      const nodeUnavailable = installed.length === 1 ? unavailable : [];
+      const health = agentHealth(ctx.view, ds, ctx.now, [...nodeNotReady, ...nodeUnavailable].map((n) => n.metadata?.name ?? ''));
+      if (health.state !== 'healthy') findings.push(agentDown(ctx, agent, ds, health, [], nodeNotReady, nodeUnavailable));
     }
 
     if (notReady.length > 0 && installed.length === 0) findings.push(noPodNetwork(ctx, notReady));

@@ -10,6 +10,7 @@ import { serviceTargetPort } from './service-target-port';
 import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
 import { envMissingService } from './env-missing-service';
 import { podNotRunning } from './pod-not-running';
+import { nodeNetworkUnavailable } from './node-network-unavailable';
 import { networkPolicyBlocks } from './network-policy-blocks';
 
 /** The catalog: an explicit, ordered list (no auto-discovery). Order breaks ties between equally severe root causes. */
@@ -24,6 +25,7 @@ export const CHECKS: readonly Check[] = [
   serviceTargetPort,
   serviceEndpointsNotReady,
   envMissingService,
+  nodeNetworkUnavailable,
   podNotRunning,
   networkPolicyBlocks,
 ];

@@ -240,6 +240,11 @@ export function networkNotReadyMessage(node: KubeNode): string | undefined {
   return /NetworkPluginNotReady|cni plugin not initialized|cni config uninitialized|network plugin is not ready/i.test(msg) ? msg : undefined;
 }
 
+/** The node's NetworkUnavailable=True condition (NODE-01), else undefined. */
+export function networkUnavailableCondition(node: KubeNode): NonNullable<NonNullable<KubeNode['status']>['conditions']>[number] | undefined {
+  return (node.status?.conditions ?? []).find((c) => c.type === 'NetworkUnavailable' && c.status === 'True');
+}
+
 /** Pods that need the pod network and do not have it yet: sandbox not created, no IP (hostNetwork pods excluded). */
 export function podsWithoutNetwork(view: ClusterView, nodes?: ReadonlySet<string>): Pod[] {
   return view.list('Pod').filter((p) => {
