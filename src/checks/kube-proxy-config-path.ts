@@ -69,7 +69,7 @@ export const kubeProxyConfigPath: Check = {
       const explains: ObjectRef[] = [kp.ref, ...crashing.map((p) => refOf('Pod', p))];
       findings.push({
         severity: 'critical',
-        title: `kube-proxy --config names ${mount.relative}, which ConfigMap ${mount.configMapName} does not have`,
+        title: `kube-proxy --config points at missing ${mount.relative}`,
         summary:
           `DaemonSet ${ns}/${kp.ref.name} starts kube-proxy with --config=${flag.path}, but ConfigMap ${mount.configMapName} mounted at ${mount.mountPath} ` +
           `only provides ${keys.join(', ') || 'no keys'}. ${crashText}, so Service ClusterIPs and NodePorts are not routed on those nodes.`,

@@ -71,7 +71,7 @@ export const kubeProxyKubeconfig: Check = {
       const explains: ObjectRef[] = [kp.ref, ...crashing.map((p) => refOf('Pod', p))];
       findings.push({
         severity: 'critical',
-        title: `kube-proxy's kubeconfig ${fault.kubeconfigPath} is not in ConfigMap ${fault.kubeconfigMount.configMapName}`,
+        title: `kube-proxy kubeconfig points at missing ${fault.kubeconfigMount.relative}`,
         summary:
           `${fault.configFile} in ConfigMap ${cmRef.name} sets clientConnection.kubeconfig: ${fault.kubeconfigPath}, but the ConfigMap mounted at ` +
           `${fault.kubeconfigMount.mountPath} only provides ${keys.join(', ') || 'nothing'}. kube-proxy cannot reach the API server ` +

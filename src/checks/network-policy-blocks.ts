@@ -158,6 +158,7 @@ export const networkPolicyBlocks: Check = {
     if (ctx.view.list('NetworkPolicy').length === 0) return [];
     const findings: FindingDraft[] = [];
     const known = new Set([...ctx.view.list('Namespace').map((n) => n.metadata?.name ?? ''), ...ctx.view.list('Pod').map((p) => p.metadata?.namespace ?? '')]);
+    const anyEgressIsolation = ctx.view.list('NetworkPolicy').some((p) => isolates(p).egress);
     for (const svc of servicesInScope(ctx)) {
       if (!hasSelector(svc)) continue;
       const backends = selectedPods(ctx.view, svc);
@@ -167,6 +168,8 @@ export const networkPolicyBlocks: Check = {
       const backendPorts = [...new Map(backends.flatMap((b) => flowPorts(svc, b)).map((p) => [`${p.port}/${p.protocol}`, p])).values()];
       const portText = backendPorts.map((p) => `${p.port}/${p.protocol}`).join(', ');
       const ingressIsolating = ctx.view.list('NetworkPolicy', ns).filter((p) => isolates(p).ingress && backends.some((b) => selectsPod(p, b)));
+      // Nothing isolates the backends and no policy isolates egress anywhere: no flow to this Service can be blocked.
+      if (ingressIsolating.length === 0 && !anyEgressIsolation) continue;
       const talkers = talkersOf(ctx, svc, backends, known);
       const blocked = talkers.filter((t) => t.ingressBlocked || t.egressBlocked);
 

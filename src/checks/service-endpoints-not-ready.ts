@@ -74,7 +74,7 @@ export const serviceEndpointsNotReady: Check = {
       if (probeFailing) {
         findings.push({
           severity: 'critical',
-          title: `Service ${ref.name} has no ready endpoints: readiness probe failing`,
+          title: 'No ready endpoints: readiness probe failing',
           summary:
             `All ${backing.length} pod(s) behind Service ${ns}/${ref.name} run but fail their readiness probe${probes > 0 ? '' : ' (no Unhealthy event left; events expire after an hour)'}, ` +
             `so the Service has no ready endpoints and connections to it are refused.`,
@@ -91,7 +91,7 @@ export const serviceEndpointsNotReady: Check = {
       } else {
         findings.push({
           severity: 'critical',
-          title: `Service ${ref.name} has no ready endpoints: its pods are ${states}`,
+          title: `No ready endpoints: pods are ${states}`,
           summary: `Service ${ns}/${ref.name} has no ready endpoint because its ${backing.length} pod(s) are ${states}; it answers again once they run.`,
           subject: ref,
           evidence,

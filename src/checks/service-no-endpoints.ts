@@ -177,7 +177,7 @@ export const serviceNoEndpoints: Check = {
           : '';
       findings.push({
         severity: 'critical',
-        title: `Service ${ref.name} selects no pods (${sel})`,
+        title: `Selector ${sel} matches no pods`,
         summary: `Service ${ns}/${ref.name} selects ${sel}, but no pod in ${ns} has these labels, so it has no endpoints and connections to it are refused.${hint}`,
         subject: ref,
         evidence,

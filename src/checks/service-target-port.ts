@@ -83,8 +83,8 @@ export const serviceTargetPort: Check = {
         findings.push({
           severity: named || only ? 'critical' : 'warning',
           title: named
-            ? `Service ${ref.name}: named targetPort "${target}" is not defined on its pods`
-            : `Service ${ref.name}: targetPort ${target} is not a port its pods expose`,
+            ? `Named targetPort "${target}" is not defined on its pods`
+            : `targetPort ${target} is not a port its pods expose`,
           summary:
             `Service ${ns}/${ref.name} sends port ${sp.port}/${protocol} to targetPort ${JSON.stringify(target)}, but the pods of ${who} ` +
             `declare ${exposed.length > 0 ? exposed.join(', ') : 'no ports'}: ${consequence}.`,

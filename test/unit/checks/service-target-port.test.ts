@@ -29,7 +29,7 @@ describe('service-target-port', () => {
     const yaml = deployment('web', { ports: [{ containerPort: 8080, name: 'web' }] }) + service('web', { ports: [{ port: 80, targetPort: 'http' }] });
     const [f] = run(yaml);
     expect(f!.severity).toBe('critical');
-    expect(f!.title).toContain('named targetPort "http"');
+    expect(f!.title).toContain('Named targetPort "http"');
     expect(f!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/ports/0/targetPort', value: 'web' });
   });
 
