@@ -43,7 +43,7 @@ function patchFor(svc: Service, index: number, sp: ServicePort, value: number | 
 export const serviceTargetPort: Check = {
   id: ID,
   title: 'Service targetPort is not a port the selected pods expose',
-  needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints'],
+  needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'ReplicaSet'],
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const svc of servicesInScope(ctx)) {

@@ -55,6 +55,19 @@ describe('kube-proxy-config-path', () => {
     expect(f!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/template/spec/containers/0/command/2', value: '/var/lib/kube-proxy/config.conf' });
   });
 
+  it('reads args too, whatever the container is called', () => {
+    const yaml = kubeProxyYaml().replace('- name: kube-proxy\n        image', '- name: proxy\n        image').replace(
+      /        command:\n(        - .*\n)+/,
+      '        command: [/usr/local/bin/kube-proxy]\n        args: ["--config=/var/lib/kube-proxy/configuration.conf", "--v=2"]\n',
+    );
+    const [f] = run(yaml);
+    expect(f!.plan!.operations[0]!.patch).toEqual([
+      { op: 'test', path: '/spec/template/spec/containers/0/name', value: 'proxy' },
+      { op: 'test', path: '/spec/template/spec/containers/0/args/0', value: '--config=/var/lib/kube-proxy/configuration.conf' },
+      { op: 'replace', path: '/spec/template/spec/containers/0/args/0', value: '--config=/var/lib/kube-proxy/config.conf' },
+    ]);
+  });
+
   it('advises instead of planning when the intended key is ambiguous', () => {
     const keys = { 'a.conf': PROXY_CONFIG(), 'b.conf': PROXY_CONFIG(), 'kubeconfig.conf': KUBECONFIG };
     const [f] = run(kubeProxyYaml({ command: BAD, keys }));
