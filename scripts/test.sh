@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc --noEmit -p .
 npm run --silent build
-exec npx jest "$@"
+# One apiserver and one Redis serve the whole run, and scenarios share kube-system: run files one at a time.
+exec npx jest --runInBand "$@"
