@@ -25,7 +25,7 @@ type Labels = Record<string, string>;
 
 /**
  * The old selector with each unmatched entry mapped onto one of the pod's labels: same key with a
- * similar value (`app=web-app` → `app=webapp`), or the same value under a similar key (`name=mysql` → `app=mysql`).
+ * similar value (`app=web-app` → `app=webapp`), or the same value under another key (`name=mysql` → `app=mysql`).
  * Undefined when some entry has no such near miss.
  */
 export function nearMissSelector(selector: Labels, labels: Labels): Labels | undefined {
@@ -59,6 +59,8 @@ interface Candidate {
   why: string;
   /** Found by a label near miss (stronger than serving the port). */
   near: boolean;
+  /** The proposed selector picks exactly this workload's pods (only then is it a plan). */
+  exact: boolean;
 }
 
 /** Workloads whose pods the Service probably meant, with the selector that would pick exactly them. */
@@ -83,16 +85,13 @@ function candidates(view: ClusterView, svc: Service): Candidate[] {
     const why = near
       ? `labels ${formatSelector(labels)} are a near miss of the selector`
       : `it serves the Service's target port (labels ${formatSelector(stableLabels(labels))})`;
-    byWorkload.set(key, { workload, pods: [pod], selector: proposed, why, near: near !== undefined });
+    byWorkload.set(key, { workload, pods: [pod], selector: proposed, why, near: near !== undefined, exact: false });
   }
-  // A proposed selector must select the candidate's pods and no pod of another workload.
-  const exact = [...byWorkload.values()].filter((c) =>
-    pods.every((p) => {
-      const mine = c.pods.includes(p) || sameRef(owningWorkload(view, p), c.workload);
-      return selectorMatches(c.selector, p.metadata?.labels) === mine;
-    }),
-  );
-  return exact.some((c) => c.near) ? exact.filter((c) => c.near) : exact;
+  const found = [...byWorkload.values()];
+  for (const c of found) {
+    c.exact = pods.every((p) => selectorMatches(c.selector, p.metadata?.labels) === (c.pods.includes(p) || sameRef(owningWorkload(view, p), c.workload)));
+  }
+  return found.some((c) => c.near) ? found.filter((c) => c.near) : found;
 }
 
 /** Workloads whose pod template the selector matches although no pod exists (scaled to zero, or failing to create pods). */
@@ -144,14 +143,14 @@ export const serviceNoEndpoints: Check = {
         continue;
       }
       const found = candidates(ctx.view, svc);
-      for (const c of found) {
+      for (const c of found.slice(0, 5)) {
         evidence.push(objectEvidence(refOf('Pod', c.pods[0]!), `${c.workload.kind.toLowerCase()}/${c.workload.name}: ${c.why}`, kubectl.list('pods', ns, ['--show-labels'])));
       }
       const elsewhere = ctx.view.list('Pod').filter((p) => p.metadata?.namespace !== ns && isLive(p) && selectorMatches(selector, p.metadata?.labels));
       if (elsewhere.length > 0) {
         evidence.push({ type: 'command', text: `pods with labels ${sel} exist in namespace ${elsewhere[0]!.metadata?.namespace}; selectors only match pods in the Service's own namespace`, command: kubectl.list('pods', undefined, ['-A', '-l', sel]) });
       }
-      const only = found.length === 1 ? found[0]! : undefined;
+      const only = found.length === 1 && found[0]!.exact ? found[0]! : undefined;
       const plan = only
         ? makePlan({
             summary: `Set service/${ref.name}'s selector to ${formatSelector(only.selector)} (${only.workload.kind} ${only.workload.name})`,
@@ -172,8 +171,8 @@ export const serviceNoEndpoints: Check = {
         : null;
       const hint = only
         ? ` The pods of ${only.workload.kind} ${only.workload.name} carry ${formatSelector(only.selector)}.`
-        : found.length > 1
-          ? ` Candidates: ${found.map((c) => `${c.workload.name} (${formatSelector(c.selector)})`).join(', ')}.`
+        : found.length > 0
+          ? ` Candidates: ${found.slice(0, 5).map((c) => `${c.workload.name} (${formatSelector(c.selector)})`).join(', ')}.`
           : '';
       findings.push({
         severity: 'critical',
@@ -185,8 +184,12 @@ export const serviceNoEndpoints: Check = {
         explains: [ref],
         advice: only
           ? []
-          : found.length > 1
-            ? [`Several workloads could be meant; pick one and set the selector to its labels: kubectl -n ${ns} edit service ${ref.name}`]
+          : found.length > 0
+            ? [
+                found.length > 1
+                  ? `Several workloads could be meant; pick one and set the selector to labels only its pods carry: kubectl -n ${ns} edit service ${ref.name}`
+                  : `The candidate's labels also match other pods; pick labels only its pods carry: kubectl -n ${ns} edit service ${ref.name}`,
+              ]
             : [`Compare the selector with the labels of the pods that should serve it: ${kubectl.list('pods', ns, ['--show-labels'])}`],
         plan,
       });

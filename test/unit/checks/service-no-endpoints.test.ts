@@ -47,6 +47,13 @@ describe('service-no-endpoints', () => {
     expect(f!.summary).toContain('Candidates: api-a');
   });
 
+  it('names a candidate whose labels also match other pods, without planning', () => {
+    const yaml = deployment('web', { labels: { app: 'web' } }) + pod('web-debug', { labels: { app: 'web' } }) + service('web', { selector: { app: 'wep' } });
+    const [f] = run(yaml);
+    expect(f!.plan).toBeNull();
+    expect(f!.summary).toContain('Candidates: web');
+  });
+
   it('notes a workload scaled to zero instead of a broken selector', () => {
     const [f] = run(deployment('web', { replicas: 0, withPods: 0 }) + service('web'));
     expect(f).toMatchObject({ severity: 'info', plan: null });
