@@ -1,0 +1,459 @@
+// The deploy manifests against the real test apiserver:
+//  - the Helm chart rendered by a real helm (deploy/tools/build-helm.sh builds it from the
+//    Go module proxy) for the default, multi-cluster and external-Redis values, and the
+//    kustomize base (and its remediation overlay) rendered by a real kustomize;
+//  - every rendered object server-side applied with dryRun=All (full validation, defaulting
+//    and admission, nothing persisted) into a namespace created for real, labelled to enforce
+//    the restricted Pod Security Standard; every pod template is also dry-run created as a
+//    Pod there, so PodSecurity admission *enforces* restricted on it (for Deployments it only warns);
+//  - the RBAC in the chart and the kustomize base is the one in deploy/rbac/ (the RBAC test uses that).
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { Rest, type Obj } from '../../cluster/rest';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CHART = path.join(ROOT, 'deploy', 'helm', 'netdoctor');
+const KUSTOMIZE = path.join(ROOT, 'deploy', 'kustomize');
+const RBAC = path.join(ROOT, 'deploy', 'rbac');
+const FIELD_MANAGER = 'netdoctor-chart-test';
+
+type K8sObj = Obj & {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown };
+  spec?: Record<string, any>;
+  rules?: { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] }[];
+};
+
+function parseYamlStream(text: string): K8sObj[] {
+  return parseAllDocuments(text)
+    .map((d) => {
+      if (d.errors.length) throw new Error(d.errors.map((e) => e.message).join('; '));
+      return d.toJS() as K8sObj | null;
+    })
+    .filter((o): o is K8sObj => o !== null && typeof o === 'object');
+}
+
+function readYaml(file: string): K8sObj[] {
+  return parseYamlStream(fs.readFileSync(file, 'utf8'));
+}
+
+const key = (o: K8sObj): string => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+
+/** Pod templates of workload objects, with what a Pod made from them needs. */
+function podTemplates(objs: K8sObj[]): { owner: K8sObj; template: { metadata?: any; spec: any } }[] {
+  return objs
+    .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind!))
+    .map((owner) => ({ owner, template: owner.spec!.template }));
+}
+
+function containersOf(objs: K8sObj[]): { owner: K8sObj; container: any; pod: any }[] {
+  return podTemplates(objs).flatMap(({ owner, template }) =>
+    [...(template.spec.initContainers ?? []), ...template.spec.containers].map((container: any) => ({ owner, container, pod: template.spec })),
+  );
+}
+
+interface ApiResult {
+  status: number;
+  body: string;
+  warnings: string[];
+}
+
+/** One request with the admin kubeconfig's credentials; returns the status, body and Warning headers. */
+async function call(kc: k8s.KubeConfig, method: string, urlPath: string, body: unknown, contentType = 'application/json'): Promise<ApiResult> {
+  const server = kc.getCurrentCluster()!.server.replace(/\/$/, '');
+  const url = new URL(server + urlPath);
+  const payload = JSON.stringify(body);
+  const opts: https.RequestOptions = {
+    method,
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    headers: { Accept: 'application/json', 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) },
+  };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = https.request(opts, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => {
+        const raw = res.headers.warning;
+        const text = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
+        const warnings = [...text.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+        resolve({ status: res.statusCode ?? 0, body: data, warnings });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function statusMessage(r: ApiResult): string {
+  try {
+    return (JSON.parse(r.body) as { message?: string }).message ?? r.body;
+  } catch {
+    return r.body;
+  }
+}
+
+interface DryRunOutcome {
+  /** "Kind/ns/name: message" for every object the apiserver refused. */
+  failures: string[];
+  /** Warning headers per object (PodSecurity warns on workloads, deprecated APIs warn, ...). */
+  warnings: string[];
+  applied: string[];
+}
+
+/** Server-side apply of every object with dryRun=All (what `kubectl apply --server-side --dry-run=server` does). */
+async function dryRunApply(kc: k8s.KubeConfig, rest: Rest, objs: K8sObj[]): Promise<DryRunOutcome> {
+  const out: DryRunOutcome = { failures: [], warnings: [], applied: [] };
+  for (const obj of objs) {
+    let p: string;
+    try {
+      p = await rest.objectPath(obj);
+    } catch (e) {
+      out.failures.push(`${key(obj)}: ${(e as Error).message}`);
+      continue;
+    }
+    const r = await call(kc, 'PATCH', `${p}?dryRun=All&fieldManager=${FIELD_MANAGER}&force=true`, obj, 'application/apply-patch+yaml');
+    if (r.status < 200 || r.status >= 300) out.failures.push(`${key(obj)}: HTTP ${r.status}: ${statusMessage(r)}`);
+    else out.applied.push(key(obj));
+    out.warnings.push(...r.warnings.map((w) => `${key(obj)}: ${w}`));
+  }
+  return out;
+}
+
+/** Dry-run creates one Pod per pod template: PodSecurity admission enforces the namespace's level on Pods. */
+async function dryRunPods(kc: k8s.KubeConfig, objs: K8sObj[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const { owner, template } of podTemplates(objs)) {
+    const ns = owner.metadata.namespace!;
+    const spec = structuredClone(template.spec);
+    // A StatefulSet's claims become volumes of its pods.
+    for (const claim of owner.spec?.volumeClaimTemplates ?? []) {
+      spec.volumes = [...(spec.volumes ?? []), { name: claim.metadata.name, persistentVolumeClaim: { claimName: `${claim.metadata.name}-${owner.metadata.name}-0` } }];
+    }
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${owner.metadata.name}-dry-run`.slice(0, 63), namespace: ns, labels: template.metadata?.labels }, spec };
+    const r = await call(kc, 'POST', `/api/v1/namespaces/${ns}/pods?dryRun=All&fieldManager=${FIELD_MANAGER}`, pod);
+    if (r.status !== 201 && r.status !== 200) failures.push(`pod of ${key(owner)}: HTTP ${r.status}: ${statusMessage(r)}`);
+  }
+  return failures;
+}
+
+/** Rules as a comparable, order-independent set of "group|resource|verb" triples. */
+function ruleSet(role: K8sObj): string[] {
+  return (role.rules ?? [])
+    .flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}|${res}|${v}${r.resourceNames ? `|${r.resourceNames.join(',')}` : ''}`))))
+    .sort();
+}
+
+const READER_RULES = ruleSet(readYaml(path.join(RBAC, 'reader.yaml')).find((o) => o.kind === 'ClusterRole')!);
+const REMEDIATOR_RULES = ruleSet(readYaml(path.join(RBAC, 'remediation', 'remediator.yaml')).find((o) => o.kind === 'ClusterRole')!);
+
+/** What every rendering must satisfy, whatever the values. */
+function checkInvariants(objs: K8sObj[], opts: { remediation: boolean }): void {
+  // No Secret is ever rendered: credentials are references only.
+  expect(objs.filter((o) => o.kind === 'Secret').map(key)).toEqual([]);
+  // RBAC: the reader is deploy/rbac's reader; the remediator exists only when enabled.
+  const roles = objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role');
+  const reader = roles.find((r) => r.metadata.name.endsWith('-reader'));
+  expect(reader && ruleSet(reader)).toEqual(READER_RULES);
+  const remediator = roles.find((r) => r.metadata.name.endsWith('-remediator'));
+  if (opts.remediation) expect(remediator && ruleSet(remediator)).toEqual(REMEDIATOR_RULES);
+  else expect(remediator).toBeUndefined();
+  for (const role of roles) {
+    for (const triple of ruleSet(role)) {
+      const [, resource, verb] = triple.split('|');
+      expect(triple).not.toMatch(/\*/);
+      expect(resource).not.toBe('secrets');
+      expect(resource).not.toMatch(/^pods\/(exec|attach|portforward|proxy)$/);
+      expect(verb).not.toMatch(/^(impersonate|escalate|bind)$/);
+    }
+  }
+  // Pods: restricted security contexts, probes on the admin port for netdoctor's own containers.
+  for (const { owner, container, pod } of containersOf(objs)) {
+    const where = `${key(owner)} container ${container.name}`;
+    expect({ where, runAsNonRoot: pod.securityContext?.runAsNonRoot, seccomp: pod.securityContext?.seccompProfile?.type }).toEqual({ where, runAsNonRoot: true, seccomp: 'RuntimeDefault' });
+    expect({ where, ...container.securityContext }).toMatchObject({ where, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect({ where, limits: container.resources?.limits?.memory !== undefined, requests: container.resources?.requests !== undefined }).toEqual({ where, limits: true, requests: true });
+    for (const env of container.env ?? []) {
+      if (/^SLACK_/.test(env.name)) expect({ where, name: env.name, value: env.value, ref: !!env.valueFrom?.secretKeyRef }).toEqual({ where, name: env.name, value: undefined, ref: true });
+    }
+    if (['serve', 'worker'].includes(container.name)) {
+      expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'admin' });
+      expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'admin' });
+      expect(container.ports.some((p: any) => p.name === 'admin')).toBe(true);
+      expect(container.volumeMounts).toEqual(expect.arrayContaining([{ name: 'tmp', mountPath: '/tmp' }]));
+    }
+  }
+  // Bundled Redis, when present: AOF and noeviction.
+  for (const { container } of containersOf(objs).filter((c) => c.container.name === 'redis')) {
+    const args = (container.args as string[]).join(' ');
+    expect(args).toContain('--appendonly yes');
+    expect(args).toContain('--maxmemory-policy noeviction');
+  }
+  // The bot's own NetworkPolicy: ingress and egress both restricted.
+  const np = objs.find((o) => o.kind === 'NetworkPolicy' && o.spec?.podSelector?.matchExpressions);
+  expect(np?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+}
+
+describe('deploy manifests on the real test apiserver (server-side dry-run)', () => {
+  let kc: k8s.KubeConfig;
+  let rest: Rest;
+  let helm: string;
+  let kustomize: string;
+  let kubeVersion: string;
+  const created: string[] = [];
+  const suffix = `${process.pid}`;
+
+  /** A namespace created for real, enforcing (and warning on) the restricted Pod Security Standard. */
+  async function namespace(name: string): Promise<string> {
+    const r = await call(kc, 'POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': 'latest',
+        },
+      },
+    });
+    if (r.status !== 201 && r.status !== 409) throw new Error(`create namespace ${name}: HTTP ${r.status}: ${statusMessage(r)}`);
+    created.push(name);
+    return name;
+  }
+
+  /** ServiceAccounts of a rendering, created for real: the ServiceAccount admission of a Pod needs them. */
+  async function createServiceAccounts(objs: K8sObj[]): Promise<void> {
+    for (const sa of objs.filter((o) => o.kind === 'ServiceAccount')) {
+      const r = await call(kc, 'POST', `/api/v1/namespaces/${sa.metadata.namespace}/serviceaccounts`, sa);
+      if (r.status !== 201 && r.status !== 409) throw new Error(`create ${key(sa)}: HTTP ${r.status}: ${statusMessage(r)}`);
+    }
+  }
+
+  function helmTemplate(release: string, ns: string, valuesFiles: string[] = [], extra: string[] = []): K8sObj[] {
+    const args = ['template', release, CHART, '--namespace', ns, '--kube-version', kubeVersion, ...valuesFiles.flatMap((f) => ['-f', path.join(CHART, f)]), ...extra];
+    return parseYamlStream(execFileSync(helm, args, { encoding: 'utf8', maxBuffer: 16 << 20 }));
+  }
+
+  async function applyAll(objs: K8sObj[]): Promise<DryRunOutcome & { podFailures: string[] }> {
+    // Namespaces first (as kubectl orders them), then everything else in render order.
+    const ordered = [...objs.filter((o) => o.kind === 'Namespace'), ...objs.filter((o) => o.kind !== 'Namespace')];
+    const outcome = await dryRunApply(kc, rest, ordered);
+    await createServiceAccounts(objs);
+    return { ...outcome, podFailures: await dryRunPods(kc, objs) };
+  }
+
+  beforeAll(async () => {
+    const kubeconfig = process.env.NETDOCTOR_TEST_KUBECONFIG;
+    if (!kubeconfig) throw new Error('NETDOCTOR_TEST_KUBECONFIG not set: run through the integration jest project (globalSetup)');
+    kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    rest = new Rest(kc);
+    // Builds helm + kustomize from the Go module proxy once; later runs reuse the cached binaries.
+    const out = execFileSync('bash', [path.join(ROOT, 'deploy', 'tools', 'build-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const bin = out.trim().split('\n').pop()!.trim();
+    helm = path.join(bin, 'helm');
+    kustomize = path.join(bin, 'kustomize');
+    kubeVersion = (await rest.request<{ gitVersion: string }>('GET', '/version')).gitVersion;
+  }, 1_800_000);
+
+  afterAll(async () => {
+    for (const ns of created) await rest.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
+  });
+
+  it('helm lint --strict passes for every values file', () => {
+    for (const values of [[], ['ci/multi-values.yaml'], ['ci/external-redis-values.yaml']]) {
+      execFileSync(helm, ['lint', '--strict', CHART, '--kube-version', kubeVersion, ...values.flatMap((f) => ['-f', path.join(CHART, f)])], { encoding: 'utf8' });
+    }
+  });
+
+  it('default values: single cluster, bundled Redis, read-only RBAC — applies cleanly', async () => {
+    const ns = await namespace(`nd-helm-default-${suffix}`);
+    const objs = helmTemplate('netdoctor', ns);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        'ClusterRole/netdoctor-reader',
+        'ClusterRoleBinding/netdoctor-reader',
+        'Deployment/netdoctor-serve',
+        'Deployment/netdoctor-worker-default',
+        'NetworkPolicy/netdoctor',
+        'NetworkPolicy/netdoctor-redis',
+        'Service/netdoctor',
+        'Service/netdoctor-redis',
+        'ServiceAccount/netdoctor',
+        'StatefulSet/netdoctor-redis',
+      ].sort(),
+    );
+    checkInvariants(objs, { remediation: false });
+    const binding = objs.find((o) => o.kind === 'ClusterRoleBinding')! as any;
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'netdoctor', namespace: ns }]);
+    const worker = objs.find((o) => o.metadata.name === 'netdoctor-worker-default')!;
+    expect(worker.spec!.template.spec.automountServiceAccountToken).toBe(true);
+    expect(worker.spec!.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NETDOCTOR_CLUSTER', value: 'default' }, { name: 'REDIS_URL', value: 'redis://netdoctor-redis:6379/0' }]));
+    expect(objs.find((o) => o.metadata.name === 'netdoctor-serve')!.spec!.template.spec.automountServiceAccountToken).toBe(false);
+
+    const r = await applyAll(objs);
+    expect(r.failures).toEqual([]);
+    expect(r.podFailures).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.applied).toHaveLength(objs.length);
+  });
+
+  it('multi-cluster values: a worker per cluster, remediation on, Ingress — applies cleanly', async () => {
+    const ns = await namespace(`nd-helm-multi-${suffix}`);
+    const objs = helmTemplate('nd', ns, ['ci/multi-values.yaml']);
+    checkInvariants(objs, { remediation: true });
+    const workers = objs.filter((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'worker');
+    expect(workers.map((w) => w.metadata.labels!['netdoctor.io/cluster'])).toEqual(['mgmt', 'prod-eu', 'prod-us']);
+    const byCluster = Object.fromEntries(workers.map((w) => [w.metadata.labels!['netdoctor.io/cluster'], w.spec!]));
+    expect(byCluster['mgmt'].template.spec.automountServiceAccountToken).toBe(true);
+    expect(byCluster['prod-eu'].replicas).toBe(2);
+    for (const remote of ['prod-eu', 'prod-us']) {
+      const spec = byCluster[remote].template.spec;
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'kubeconfig', secret: expect.objectContaining({ secretName: `netdoctor-kubeconfig-${remote}` }) })]));
+      expect(spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NETDOCTOR_CLUSTER', value: remote }, expect.objectContaining({ name: 'KUBECONFIG' })]));
+    }
+    const serve = objs.find((o) => o.metadata.name === 'nd-netdoctor-serve')!;
+    expect(serve.spec!.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NETDOCTOR_CLUSTERS', value: 'mgmt,prod-eu,prod-us' }]));
+    expect(objs.some((o) => o.kind === 'Ingress')).toBe(true);
+
+    const r = await applyAll(objs);
+    expect(r.failures).toEqual([]);
+    expect(r.podFailures).toEqual([]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('external Redis from a Secret and Socket Mode: no bundled Redis — applies cleanly', async () => {
+    const ns = await namespace(`nd-helm-ext-${suffix}`);
+    const objs = helmTemplate('netdoctor', ns, ['ci/external-redis-values.yaml']);
+    checkInvariants(objs, { remediation: false });
+    expect(objs.some((o) => o.metadata.name.includes('redis'))).toBe(false);
+    const env = objs.find((o) => o.metadata.name === 'netdoctor-serve')!.spec!.template.spec.containers[0].env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: 'netdoctor-redis-url', key: 'REDIS_URL' } } },
+        { name: 'SLACK_APP_TOKEN', valueFrom: { secretKeyRef: { name: 'my-slack', key: 'app-token' } } },
+      ]),
+    );
+    const r = await applyAll(objs);
+    expect(r.failures).toEqual([]);
+    expect(r.podFailures).toEqual([]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('the chart refuses bad values: literal Slack tokens, credentials in redis.url, unknown mode, multi without clusters', () => {
+    const fails = (set: string[]): string => {
+      try {
+        execFileSync(helm, ['template', 'x', CHART, '--kube-version', kubeVersion, ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        return String((e as { stderr?: string }).stderr);
+      }
+      throw new Error(`helm template accepted ${set.join(' ')}`);
+    };
+    expect(fails(['slack.botToken=xoxb-123'])).toContain("additional properties 'botToken' not allowed");
+    expect(fails(['redis.url=redis://:hunter2@redis:6379'])).toContain('/redis/url');
+    expect(fails(['mode=both'])).toContain('mode');
+    expect(fails(['mode=multi'])).toContain('mode: multi needs at least one entry in clusters');
+    expect(fails(['mode=multi', 'clusters[0].name=remote'])).toContain('set kubeconfigSecret.name');
+  });
+
+  it('kustomize base: renders with namespace netdoctor and carries deploy/rbac verbatim', () => {
+    const objs = parseYamlStream(execFileSync(kustomize, ['build', path.join(KUSTOMIZE, 'base')], { encoding: 'utf8' }));
+    expect(objs.filter((o) => o.metadata.namespace).every((o) => o.metadata.namespace === 'netdoctor')).toBe(true);
+    for (const file of ['namespace.yaml', 'serviceaccount.yaml', 'reader.yaml']) {
+      expect(readYaml(path.join(KUSTOMIZE, 'base', file))).toEqual(readYaml(path.join(RBAC, file)));
+    }
+    expect(readYaml(path.join(KUSTOMIZE, 'components', 'remediation', 'remediator.yaml'))).toEqual(readYaml(path.join(RBAC, 'remediation', 'remediator.yaml')));
+    checkInvariants(objs, { remediation: false });
+    // Same objects as the chart's default rendering (plus the Namespace and the generated ConfigMap).
+    const chart = helmTemplate('netdoctor', 'netdoctor').map((o) => `${o.kind}/${o.metadata.name}`);
+    const base = objs.filter((o) => o.kind !== 'Namespace' && o.kind !== 'ConfigMap').map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(base.sort()).toEqual(chart.sort());
+  });
+
+  it('kustomize base and chart defaults do not drift: same specs (labels aside), same settings', () => {
+    const HELM_ONLY = ['helm.sh/chart', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of'];
+    const normalize = (v: any): any => {
+      if (Array.isArray(v)) return v.map(normalize);
+      if (v && typeof v === 'object') {
+        return Object.fromEntries(
+          Object.entries(v)
+            .filter(([k]) => !HELM_ONLY.includes(k) && k !== 'env' && k !== 'envFrom' && k !== 'image')
+            .map(([k, x]) => [k, normalize(x)]),
+        );
+      }
+      return v;
+    };
+    const chart = helmTemplate('netdoctor', 'netdoctor');
+    const base = parseYamlStream(execFileSync(kustomize, ['build', path.join(KUSTOMIZE, 'base')], { encoding: 'utf8' }));
+    const specs = (objs: K8sObj[]) => Object.fromEntries(objs.filter((o) => o.spec).map((o) => [key(o), normalize(o.spec)]));
+    expect(specs(base)).toEqual(specs(chart));
+    // Every variable the chart sets is set by the base too (from netdoctor-config or a Secret).
+    const config = (base.find((o) => o.kind === 'ConfigMap') as any).data as Record<string, string>;
+    for (const name of ['netdoctor-serve', 'netdoctor-worker-default']) {
+      const chartEnv = chart.find((o) => o.metadata.name === name)!.spec!.template.spec.containers[0].env as { name: string; value?: string }[];
+      const baseC = base.find((o) => o.metadata.name === name)!.spec!.template.spec.containers[0];
+      const baseNames = new Set([...Object.keys(config), ...(baseC.env ?? []).map((e: { name: string }) => e.name)]);
+      expect(chartEnv.map((e) => e.name).filter((n) => !baseNames.has(n))).toEqual([]);
+      for (const e of chartEnv) if (e.value !== undefined && e.name in config) expect({ [e.name]: config[e.name] }).toEqual({ [e.name]: e.value });
+    }
+  });
+
+  it('deploy/rbac (and deploy/rbac/remediation) applies cleanly', async () => {
+    const ns = `nd-rbac-${suffix}`;
+    // The files name namespace netdoctor; moved to a namespace of this run (the RBAC test may own netdoctor).
+    const files = [...fs.readdirSync(RBAC).filter((f) => f.endsWith('.yaml')).map((f) => path.join(RBAC, f)), path.join(RBAC, 'remediation', 'remediator.yaml')];
+    const objs = files.flatMap(readYaml).map((o) => {
+      const c = structuredClone(o) as any;
+      if (c.kind === 'Namespace') c.metadata.name = ns;
+      if (c.metadata.namespace) c.metadata.namespace = ns;
+      for (const s of c.subjects ?? []) if (s.namespace) s.namespace = ns;
+      return c as K8sObj;
+    });
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [`Namespace/${ns}`, 'ServiceAccount/netdoctor', 'ClusterRole/netdoctor-reader', 'ClusterRoleBinding/netdoctor-reader', 'ClusterRole/netdoctor-remediator', 'ClusterRoleBinding/netdoctor-remediator'].sort(),
+    );
+    await namespace(ns);
+    const r = await applyAll(objs);
+    expect(r.failures).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.applied).toHaveLength(objs.length);
+  });
+
+  it.each([
+    ['base', false],
+    ['overlays/remediation', true],
+  ] as const)('kustomize %s applies cleanly in its own namespace', async (dir, remediation) => {
+    const ns = `nd-kust-${remediation ? 'rem' : 'base'}-${suffix}`;
+    // An overlay beside nothing else, so the namespace (and the Namespace object) can be set per run.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nd-kustomize-'));
+    try {
+      fs.writeFileSync(
+        path.join(tmp, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${ns}\nresources:\n  - ${path.relative(tmp, path.join(KUSTOMIZE, dir))}\n`,
+      );
+      const objs = parseYamlStream(execFileSync(kustomize, ['build', tmp], { encoding: 'utf8' }));
+      checkInvariants(objs, { remediation });
+      const config = objs.find((o) => o.kind === 'ConfigMap') as any;
+      expect(config.data.NETDOCTOR_REMEDIATION_ENABLED).toBe(String(remediation));
+      await namespace(ns);
+      const r = await applyAll(objs);
+      expect(r.failures).toEqual([]);
+      expect(r.podFailures).toEqual([]);
+      expect(r.warnings).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
