@@ -258,7 +258,10 @@ function genericFailure(ctx: CheckContext, stuck: Stuck[]): FindingDraft {
 /** CNI-02: nodes report NetworkPluginNotReady and no CNI agent is installed at all. */
 function noPodNetwork(ctx: CheckContext, nodes: KubeNode[]): FindingDraft {
   const names = nodes.map((n) => n.metadata?.name ?? '');
-  const pods = podsWithoutNetwork(ctx.view, new Set(names));
+  // With no node Ready, every unscheduled pod waits for the network, even once its FailedScheduling event expired.
+  const allDown = nodes.length === ctx.view.list('Node').length;
+  const pending = allDown ? ctx.view.list('Pod').filter((p) => podState(p) === 'pending') : [];
+  const pods = [...new Set([...podsWithoutNetwork(ctx.view, new Set(names)), ...pending])];
   const subnet = kubeadmPodSubnet(ctx.view);
   return {
     severity: 'critical',

@@ -3,7 +3,7 @@ import type { FindingDraft } from '../domain/finding';
 import type { Pod } from '../domain/kube-types';
 import { type ObjectRef, refKey, refLabel, refOf } from '../domain/object-ref';
 import { START_GRACE_MS, ageMs, formatAge } from './support/age';
-import { parseSandboxError, shortenIds } from './support/cni';
+import { agentDaemonSets, agentHealth, agentOf, parseSandboxError, sandboxFailureOf, shortenIds } from './support/cni';
 import { DNS_NAMESPACE, coreDnsPods } from './support/dns';
 import { containerLog } from './support/evidence';
 import { failureExcerpt, podFailureEvidence, podWarningEvents, schedulingFailure } from './support/pod-evidence';
@@ -78,6 +78,19 @@ function reasonOf(ctx: CheckContext, pod: Pod, problem: Problem): string | undef
   return problem === 'error' && waiting.length ? waiting.join(', ') : undefined;
 }
 
+/** The CNI agent a stuck pod waits for, when that agent is still starting (a fresh install or rollout): then the pod is only waiting. */
+function startingCniAgent(ctx: CheckContext, pod: Pod, cache: Map<string, boolean>): string | undefined {
+  const found = sandboxFailureOf(ctx.view, pod);
+  const agent = found ? agentOf(found.failure.family) : undefined;
+  if (!agent) return undefined;
+  const ds = agentDaemonSets(ctx.view, agent).find((d) => {
+    const key = `${d.metadata?.namespace}/${d.metadata?.name}`;
+    if (!cache.has(key)) cache.set(key, agentHealth(ctx.view, d, ctx.now).state === 'starting');
+    return cache.get(key);
+  });
+  return ds ? `${ds.metadata?.name}` : undefined;
+}
+
 const ORDER: Problem[] = ['crashloop', 'error', 'creating', 'pending', 'unready'];
 
 export const podNotRunning: Check = {
@@ -102,6 +115,7 @@ export const podNotRunning: Check = {
     }
 
     const findings: FindingDraft[] = [];
+    const startingCache = new Map<string, boolean>();
     for (const { owner, pods } of groups.values()) {
       pods.sort((a, b) => ORDER.indexOf(a.problem) - ORDER.indexOf(b.problem));
       const main = pods[0]!;
@@ -121,10 +135,12 @@ export const podNotRunning: Check = {
       const since = main.problem === 'creating' || main.problem === 'pending' ? ` for ${formatAge(ageMs(main.pod.metadata?.creationTimestamp, ctx.now))}` : '';
       const reason = reasonOf(ctx, main.pod, main.problem);
       const impact = ready === 0 ? 'so it serves no traffic' : `${ready} still Ready`;
+      const waitingOn = pods.every((p) => p.problem === 'creating') ? startingCniAgent(ctx, main.pod, startingCache) : undefined;
+      const note = waitingOn ? ` It waits for the CNI agent ${waitingOn}, which is still starting.` : '';
       findings.push({
-        severity: ready === 0 ? 'critical' : 'warning',
+        severity: waitingOn ? 'info' : ready === 0 ? 'critical' : 'warning',
         title: `${owner.kind === 'Pod' ? 'Pod' : `${pods.length}/${total} pods`} ${problems.map((p) => PHRASE[p]).join(', ')}`,
-        summary: `${owner.kind === 'Pod' ? `Pod ${owner.namespace}/${owner.name}` : `${label}:`} ${count} ${PHRASE[main.problem]}${restarts}${since}, ${impact}.${reason ? ` ${reason.charAt(0).toUpperCase()}${reason.slice(1)}.` : ''}`.replace(/\.\./g, '.'),
+        summary: `${owner.kind === 'Pod' ? `Pod ${owner.namespace}/${owner.name}` : `${label}:`} ${count} ${PHRASE[main.problem]}${restarts}${since}, ${impact}.${reason ? ` ${reason.charAt(0).toUpperCase()}${reason.slice(1)}.` : ''}${note}`.replace(/\.\./g, '.'),
         subject: owner,
         evidence: pods.slice(0, 3).flatMap((p) => podFailureEvidence(view, p.pod, ctx.now)),
         rootCause: false,

@@ -222,12 +222,16 @@ describe('cni-not-running', () => {
       ...deployment('kube-system', 'coredns', coreDnsLabels),
       pod('kube-system', 'coredns-5d4f8c7b9-aaaaa', { owner: rsOf('coredns'), labels: coreDnsLabels, shape: 'pending' }),
       event('Pod', 'kube-system', 'coredns-5d4f8c7b9-aaaaa', 'FailedScheduling', '0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/1 nodes are available'),
+      // Its FailedScheduling event expired: with no node Ready it still waits for the network.
+      pod('kube-system', 'coredns-5d4f8c7b9-bbbbb', { owner: rsOf('coredns'), labels: coreDnsLabels, shape: 'pending' }),
+      pod('kube-system', 'kube-proxy-xyz12', { owner: { kind: 'DaemonSet', name: 'kube-proxy' }, hostNetwork: true, node: 'cp' }),
     ]);
     const [f, ...rest] = runCheck(cniNotRunning, view, 'kube-system');
     expect(rest).toHaveLength(0);
     expect(f).toMatchObject({ severity: 'critical', rootCause: true, subject: { kind: 'Node', name: 'cp' } });
     expect(textOf(f!)).toContain('cni plugin not initialized');
-    expect(f!.explains!.map((r) => r.name)).toEqual(expect.arrayContaining(['cp', 'coredns-5d4f8c7b9-aaaaa', 'coredns']));
+    expect(f!.explains!.map((r) => r.name)).toEqual(expect.arrayContaining(['cp', 'coredns-5d4f8c7b9-aaaaa', 'coredns-5d4f8c7b9-bbbbb', 'coredns']));
+    expect(f!.explains!.map((r) => r.name)).not.toContain('kube-proxy-xyz12');
   });
 
   it('does not fire for a Pending pod that lacks CPU, nor for a non-network sandbox failure (look-alikes)', () => {

@@ -3,7 +3,7 @@ import { corednsLoop } from '../../../src/checks/coredns-loop';
 import { kubeDnsService } from '../../../src/checks/kube-dns-service';
 import { podNotRunning } from '../../../src/checks/pod-not-running';
 import { linkFindings } from '../../../src/engine/link-findings';
-import { WEAVE_SANDBOX, cluster, daemonSet, deployment, event, node, pod, rsOf, runCheck, scenario } from './network-fixtures';
+import { NOW, WEAVE_SANDBOX, cluster, daemonSet, deployment, event, node, pod, rsOf, runCheck, scenario } from './network-fixtures';
 
 const web = { app: 'webapp' };
 const dnsLabels = { 'k8s-app': 'kube-dns' };
@@ -88,6 +88,24 @@ describe('pod-not-running', () => {
     expect(subjects('triton')).toEqual(['DaemonSet/kube-proxy', 'Deployment/coredns']);
     // Cluster-wide (and kube-system) runs see every pod; a static pod is its own subject, not its Node.
     expect(subjects(undefined)).toEqual(['DaemonSet/kube-proxy', 'Deployment/coredns', 'Pod/kube-apiserver-cp', 'Pod/metrics-server-x']);
+  });
+
+  it('only notes pods that wait for a CNI agent that is still starting (look-alike), and they hang under its note', () => {
+    const view = cluster([
+      node('node1'),
+      daemonSet('kube-system', 'weave-net', { ready: 0, ageMin: 1 }),
+      pod('kube-system', 'weave-net-new01', { owner: { kind: 'DaemonSet', name: 'weave-net' }, labels: { name: 'weave-net' }, shape: 'creating', ageMin: 1, hostNetwork: true }),
+      ...deployment('triton', 'webapp', web),
+      pod('triton', 'webapp-5d4f8c7b9-bbbbb', { owner: rsOf('webapp'), labels: web, shape: 'creating', ageMin: 20 }),
+      event('Pod', 'triton', 'webapp-5d4f8c7b9-bbbbb', 'FailedCreatePodSandBox', WEAVE_SANDBOX, { count: 12, lastMin: 2 }),
+    ]);
+    const [f] = runCheck(podNotRunning, view, 'triton');
+    expect(f).toMatchObject({ severity: 'info', rootCause: false });
+    expect(f!.summary).toContain('It waits for the CNI agent weave-net, which is still starting.');
+    const drafts = [cniNotRunning, podNotRunning].flatMap((check, order) => check.run({ view, namespace: 'triton', now: NOW }).map((draft) => ({ check: check.id, order, draft })));
+    const linked = linkFindings(drafts);
+    expect(linked.filter((x) => x.severity !== 'info')).toHaveLength(0);
+    expect(linked.find((x) => x.rootCause)!.symptoms).toEqual(['pod-not-running/Deployment/triton/webapp']);
   });
 
   it('ignores finished pods and healthy ones', () => {
