@@ -1,0 +1,184 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { CHECKS } from '../checks';
+import { type Config, loadConfig, parseSetting } from '../config';
+import { NetdoctorError } from '../domain/errors';
+import type { Logger } from '../domain/run-context';
+import { loadWorkflows } from '../engine/workflow';
+import { createLogger } from '../observability/logger';
+import type { ReaderFactory } from '../queue/diagnose-worker';
+import { Producer, producerOptions } from '../queue/queues';
+import { dumpReaderFor, liveReaderFor } from '../queue/readers';
+import { RedisSetupError, producerConnection, workerConnection } from '../queue/redis';
+import { startWorkers } from '../queue/workers';
+import { type SlackSettings, createSlackApp, createWebClient, redisDeliveryDedupe } from '../slack/app';
+import type { ClusterStatus } from '../slack/blocks';
+import type { CommandDeps } from '../slack/commands';
+import { SlackSurface } from '../slack/slack-surface';
+import type { CliIo } from './main';
+import type { SignalSource } from './worker-command';
+
+/** The Slack part of the configuration, checked for the chosen mode (names the variable that is missing). */
+export function slackSettings(config: Config): SlackSettings {
+  const missing = (name: string, why: string): never => {
+    throw new NetdoctorError('bad_input', `${name} is not set: ${why}`);
+  };
+  const botToken = config.slackBotToken ?? missing('SLACK_BOT_TOKEN', 'netdoctor serve posts as the bot');
+  if (config.slackMode === 'socket' && !config.slackAppToken) missing('SLACK_APP_TOKEN', 'Socket Mode needs an app-level token (or set SLACK_MODE=http)');
+  if (config.slackMode === 'http' && !config.slackSigningSecret) missing('SLACK_SIGNING_SECRET', 'HTTP mode verifies every request with it');
+  return {
+    mode: config.slackMode,
+    botToken,
+    ...(config.slackAppToken ? { appToken: config.slackAppToken } : {}),
+    ...(config.slackSigningSecret ? { signingSecret: config.slackSigningSecret } : {}),
+    port: config.slackPort,
+    ...(config.slackApiUrl ? { apiUrl: config.slackApiUrl } : {}),
+  };
+}
+
+/** Wires `/netdoctor` to the queue (producer side) and the surface; nothing here reads a cluster. */
+export function commandDeps(options: { config: Config; producer: Producer; surface: SlackSurface; log: Logger }): CommandDeps {
+  const { config, producer, surface, log } = options;
+  const clusters = config.slackClusters.length > 0 ? config.slackClusters : [config.cluster];
+  const workflows = [...loadWorkflows(CHECKS).values()]
+    .filter((w) => w.scope === 'namespace')
+    .map((w) => w.name)
+    .sort((a, b) => (a === 'namespace-triage' ? -1 : b === 'namespace-triage' ? 1 : a.localeCompare(b)));
+  return {
+    enqueue: (request, requestId) => producer.enqueueDiagnose(request, requestId),
+    openRun: (runId, request) => surface.openRun(runId, request),
+    parentOf: (runId) => surface.parentOf(runId),
+    status: async (): Promise<ClusterStatus[]> =>
+      Promise.all(
+        clusters.map(async (cluster) => {
+          const s = await producer.queueStatus(cluster);
+          const d = s.queues.diagnose;
+          return { cluster, waiting: d.waiting, active: d.active, failed: d.failed, delayed: d.delayed, workers: d.workers, ...(s.lastDigestDay ? { lastDigest: s.lastDigestDay } : {}) };
+        }),
+      ),
+    digestNow: async ({ cluster, channel, requestedBy }) => (await producer.triggerDigestNow(cluster, { channel, requestedBy })).jobId,
+    checks: CHECKS.map((c) => ({ id: c.id, title: c.title })),
+    workflows,
+    clusters,
+    allowedChannels: config.slackAllowedChannels,
+    log,
+  };
+}
+
+export interface ServeOptions {
+  config: Config;
+  slack: SlackSettings;
+  readerFor: ReaderFactory;
+  log: Logger;
+  /** Skip the workers (a front end for clusters whose workers run elsewhere). */
+  frontEndOnly?: boolean;
+}
+
+export interface RunningServe {
+  /** HTTP mode: the port /slack/events listens on. */
+  port?: number;
+  surface: SlackSurface;
+  producer: Producer;
+  /** Stops taking Slack requests first, then lets the workers finish, then closes Redis. */
+  stop(): Promise<void>;
+}
+
+/** The single-cluster install: the Slack front end plus the local cluster's workers, one process. */
+export async function startServe({ config, slack, readerFor, log, frontEndOnly = false }: ServeOptions): Promise<RunningServe> {
+  const producer = await Producer.connect(producerOptions(config));
+  const surfaceRedis = new Redis(workerConnection(config.redisUrl));
+  const dedupeRedis = new Redis(producerConnection(config.redisUrl));
+  for (const r of [surfaceRedis, dedupeRedis]) r.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
+  const closeRedis = async (): Promise<void> => {
+    await Promise.all([surfaceRedis, dedupeRedis].map((r) => r.quit().catch(() => r.disconnect())));
+  };
+  try {
+    const surface = new SlackSurface({
+      client: createWebClient(slack, log),
+      redis: surfaceRedis,
+      log: log.child({ component: 'slack-surface' }),
+      prefix: `${config.queuePrefix}:slack`,
+      ttlSeconds: config.reportTtlSeconds,
+    });
+    const workers = frontEndOnly ? undefined : await startWorkers({ config, surface, readerFor, log });
+    const healthz = (_req: IncomingMessage, res: ServerResponse): void => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+    };
+    const front = createSlackApp({
+      settings: slack,
+      commands: commandDeps({ config, producer, surface, log }),
+      dedupe: redisDeliveryDedupe(dedupeRedis, `${config.queuePrefix}:slack`),
+      log,
+      routes: [{ path: '/healthz', method: ['GET'], handler: healthz }],
+    });
+    const { port } = await front.start();
+    log.info({ mode: slack.mode, port, cluster: config.cluster }, 'slack front end started');
+    let stopping: Promise<void> | undefined;
+    return {
+      ...(port !== undefined ? { port } : {}),
+      surface,
+      producer,
+      stop: () =>
+        (stopping ??= (async () => {
+          await front.stop().catch((err: unknown) => log.warn({ err }, 'slack receiver did not stop cleanly'));
+          await workers?.close();
+          await producer.close();
+          await closeRedis();
+        })()),
+    };
+  } catch (e) {
+    await producer.close();
+    await closeRedis();
+    throw e;
+  }
+}
+
+function untilSignal(signals: SignalSource): Promise<string> {
+  return new Promise((resolve) => {
+    const onTerm = (): void => done('SIGTERM');
+    const onInt = (): void => done('SIGINT');
+    const done = (name: string): void => {
+      signals.removeListener('SIGTERM', onTerm);
+      signals.removeListener('SIGINT', onInt);
+      resolve(name);
+    };
+    signals.once('SIGTERM', onTerm);
+    signals.once('SIGINT', onInt);
+  });
+}
+
+function flags(args: string[], options: NonNullable<ParseArgsConfig['options']>): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (e) {
+    throw new NetdoctorError('bad_input', (e as Error).message);
+  }
+}
+
+/**
+ * `netdoctor serve [--cluster NAME] [--from DIR]`: Slack front end and the local cluster's
+ * workers until SIGTERM/SIGINT, then a graceful stop.
+ */
+export async function serveCommand(args: string[], io: CliIo, signals: SignalSource = process): Promise<number> {
+  const { values } = flags(args, { cluster: { type: 'string' }, from: { type: 'string' } });
+  const cluster = values.cluster as string | undefined;
+  const config = loadConfig(io.env, cluster ? { cluster: parseSetting('cluster', cluster, '--cluster') } : {});
+  const slack = slackSettings(config);
+  const log = createLogger({ level: config.logLevel });
+  const readerFor = values.from ? dumpReaderFor(config.cluster, values.from as string) : liveReaderFor(config);
+  try {
+    const running = await startServe({ config, slack, readerFor, log });
+    const signal = await untilSignal(signals);
+    log.info({ signal }, 'shutting down');
+    await running.stop();
+    return 0;
+  } catch (e) {
+    if (e instanceof RedisSetupError) {
+      io.stderr(`netdoctor: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,255 @@
+// The real Bolt app in HTTP mode on a loopback port, the real queue and workers on the test Redis,
+// and the Slack Web API emulated: signed slash commands in, messages recorded by the emulator out.
+import { createHmac, randomUUID } from 'node:crypto';
+import { CHECKS } from '../../../src/checks';
+import { startServe, type RunningServe } from '../../../src/cli/serve-command';
+import { DumpReader } from '../../../src/cluster/dump-reader';
+import { type Config, loadConfig } from '../../../src/config';
+import type { Report } from '../../../src/domain/report';
+import { silentLogger } from '../../../src/domain/run-context';
+import { diagnose } from '../../../src/engine/diagnose';
+import { loadWorkflows } from '../../../src/engine/workflow';
+import { jobIdFrom } from '../../../src/queue/jobs';
+import type { SlackSettings } from '../../../src/slack/app';
+import { escapeMrkdwn } from '../../../src/slack/escape';
+import { SlackEmulator } from '../../support/slack-emulator';
+import { type Scenario, listScenarios } from '../../support/scenarios';
+
+const SECRET = 'test-signing-secret-' + randomUUID();
+const CHANNEL = 'C0OPS0001';
+const scenarios = listScenarios();
+const workflow = loadWorkflows(CHECKS).get('namespace-triage')!;
+
+let emulator: SlackEmulator;
+let serve: RunningServe | undefined;
+let config: Config;
+let settings: SlackSettings;
+let current: Scenario = scenarios.find((s) => s.expect.rootCause) ?? scenarios[0]!;
+let url: string;
+
+function sign(body: string, ts: number, secret = SECRET): Record<string, string> {
+  const sig = 'v0=' + createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex');
+  return { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig };
+}
+
+function commandBody(text: string, triggerId = `trig.${randomUUID()}`, user = 'U0ALICE01'): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: 'T0EMUL',
+    team_domain: 'emulated',
+    channel_id: CHANNEL,
+    channel_name: 'ops',
+    user_id: user,
+    user_name: 'alice',
+    command: '/netdoctor',
+    text,
+    api_app_id: 'A0NETDOC',
+    response_url: emulator.responseUrl(triggerId),
+    trigger_id: triggerId,
+  }).toString();
+}
+
+async function post(body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}/slack/events`, { method: 'POST', body, headers });
+  return { status: res.status, text: await res.text() };
+}
+
+async function slash(text: string, triggerId?: string): Promise<{ status: number; text: string; triggerId: string; body: string }> {
+  const id = triggerId ?? `trig.${randomUUID()}`;
+  const body = commandBody(text, id);
+  const res = await post(body, sign(body, Math.floor(Date.now() / 1000)));
+  return { ...res, triggerId: id, body };
+}
+
+/** Polls until `check` stops throwing; no timing is asserted, the deadline only bounds a broken run. */
+async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+async function diagnoseJobs(): Promise<number> {
+  const queue = await serve!.producer.queue('prod', 'diagnose');
+  const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+async function expectedReport(scenario: Scenario): Promise<Report> {
+  return diagnose({ runId: 't', log: silentLogger, clock: () => new Date() }, new DumpReader(scenario.dir), workflow, { cluster: 'prod', namespace: scenario.expect.namespace });
+}
+
+async function start(frontEndOnly: boolean): Promise<void> {
+  serve = await startServe({ config, slack: settings, readerFor: () => new DumpReader(current.dir), log: silentLogger, frontEndOnly });
+  url = `http://127.0.0.1:${serve.port}`;
+}
+
+beforeAll(async () => {
+  const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) throw new Error('REDIS_URL is not set (the integration project globalSetup starts a private redis-server)');
+  emulator = await SlackEmulator.start();
+  config = loadConfig({
+    REDIS_URL: redisUrl,
+    NETDOCTOR_QUEUE_PREFIX: `ndslack${randomUUID().slice(0, 8)}`,
+    NETDOCTOR_CLUSTER: 'prod',
+    SLACK_MODE: 'http',
+    SLACK_ALLOWED_CHANNELS: `${CHANNEL},C0OTHER01`,
+  });
+  settings = { mode: 'http', botToken: 'xoxb-test', signingSecret: SECRET, port: 0, host: '127.0.0.1', apiUrl: emulator.apiUrl, retries: 2, timeoutMs: 5_000 };
+});
+
+afterAll(async () => {
+  await serve?.stop();
+  await emulator?.close();
+});
+
+describe('/netdoctor over HTTP against the Slack emulator', () => {
+  describe('before any worker runs', () => {
+    beforeAll(() => start(true));
+    afterAll(async () => {
+      await serve?.stop();
+      serve = undefined;
+    });
+
+    it('answers a forged signature with 401 and queues nothing', async () => {
+      const body = commandBody('triton');
+      const res = await post(body, sign(body, Math.floor(Date.now() / 1000), 'not-the-secret'));
+      expect(res.status).toBe(401);
+      expect(await diagnoseJobs()).toBe(0);
+      expect(emulator.parents()).toHaveLength(0);
+    });
+
+    it('answers a stale timestamp (over 5 minutes) with 401 and queues nothing', async () => {
+      const body = commandBody('triton');
+      const res = await post(body, sign(body, Math.floor(Date.now() / 1000) - 6 * 60));
+      expect(res.status).toBe(401);
+      expect(await diagnoseJobs()).toBe(0);
+    });
+
+    it('refuses unknown flags, bad namespaces and other channels with an ephemeral reply, nothing queued', async () => {
+      for (const text of ['triton --force', 'Not_A_Namespace', 'triton --cluster staging', 'triton --workflow nope']) {
+        const res = await slash(text);
+        expect(res.status).toBe(200);
+        expect(JSON.parse(res.text)).toMatchObject({ response_type: 'ephemeral' });
+      }
+      const other = commandBody('triton').replace(`channel_id=${CHANNEL}`, 'channel_id=C0NOTALLOWED');
+      const refused = await post(other, sign(other, Math.floor(Date.now() / 1000)));
+      expect(refused.status).toBe(200);
+      expect(refused.text).toContain('not enabled in this channel');
+      expect(await diagnoseJobs()).toBe(0);
+      expect(emulator.parents()).toHaveLength(0);
+    });
+
+    it('answers help and checks from memory', async () => {
+      const help = await slash('help');
+      expect(help.text).toContain('/netdoctor NAMESPACE');
+      const checks = await slash('checks');
+      expect(checks.text).toContain(CHECKS[0]!.id);
+    });
+
+    it('acks, posts one parent, and a second request for the same namespace joins the first', async () => {
+      const first = await slash('triton');
+      expect(first.status).toBe(200);
+      expect(first.text).toBe('');
+      await eventually(() => expect(emulator.parents(CHANNEL)).toHaveLength(1));
+      const parent = emulator.parents(CHANNEL)[0]!;
+      expect(parent.text).toContain('Diagnosing namespace triton on cluster prod');
+      expect(JSON.stringify(parent.blocks)).toContain('<@U0ALICE01>');
+
+      const second = await slash('triton');
+      expect(second.status).toBe(200);
+      const notice = await eventually(() => {
+        const r = emulator.responses.find((x) => x.id === second.triggerId);
+        if (!r) throw new Error('no response yet');
+        return r;
+      });
+      expect(notice.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(String(notice.body.text)).toContain('already running');
+      expect(String(notice.body.text)).toContain(`p${parent.ts.replace('.', '')}`);
+      expect(emulator.parents(CHANNEL)).toHaveLength(1);
+      expect(await diagnoseJobs()).toBe(1);
+    });
+
+    it('answers a replayed request (same signature, within 5 minutes) with 401 and queues nothing more', async () => {
+      const body = commandBody('other-ns');
+      const headers = sign(body, Math.floor(Date.now() / 1000));
+      expect((await post(body, headers)).status).toBe(200);
+      await eventually(() => expect(emulator.parents(CHANNEL)).toHaveLength(2));
+      const jobs = await diagnoseJobs();
+      expect((await post(body, headers)).status).toBe(401);
+      expect(await diagnoseJobs()).toBe(jobs);
+      expect(emulator.parents(CHANNEL)).toHaveLength(2);
+    });
+  });
+
+  describe('with workers', () => {
+    beforeAll(async () => {
+      // Drain what the previous block queued, then serve with workers on a fresh prefix.
+      config = { ...config, queuePrefix: `ndslack${randomUUID().slice(0, 8)}` };
+      emulator.reset();
+      await start(false);
+    });
+
+    it.each(scenarios.map((s) => [s.name, s] as const))('scenario %s: one parent edited into the summary, one reply per root cause', async (_name, scenario) => {
+      current = scenario;
+      emulator.reset();
+      const expected = await expectedReport(scenario);
+      const roots = expected.findings.filter((f) => f.rootCause);
+      const res = await slash(scenario.expect.namespace);
+      expect(res.status).toBe(200);
+      const jobId = jobIdFrom('diagnose', res.triggerId);
+      const job = await (await serve!.producer.queue('prod', 'diagnose')).getJob(jobId);
+      expect(job?.data).toMatchObject({ cluster: 'prod', namespace: scenario.expect.namespace, requestedBy: 'U0ALICE01', channel: CHANNEL });
+      expect(JSON.stringify(job?.data)).not.toContain('response');
+
+      const parent = await eventually(() => {
+        const [p] = emulator.parents(CHANNEL);
+        if (!p || !SlackEmulator.current(p).text.includes(' is ')) throw new Error('summary not posted yet');
+        expect(emulator.replies(p.ts)).toHaveLength(roots.length);
+        return p;
+      });
+      expect(emulator.parents(CHANNEL)).toHaveLength(1);
+      const summary = SlackEmulator.current(parent);
+      const verdict = roots.some((f) => f.severity === 'critical') ? 'broken' : roots.length ? 'degraded' : 'healthy';
+      expect(summary.text).toContain(`is ${verdict}`);
+      expect(parent.edits.length).toBeLessThanOrEqual(4);
+      const replies = emulator.replies(parent.ts);
+      roots.forEach((f, i) => {
+        const reply = JSON.stringify(replies[i]!.blocks);
+        expect(reply).toContain(JSON.stringify(escapeMrkdwn(f.title)).slice(1, -1));
+        if (f.plan) expect(reply).toContain(f.plan.id);
+        expect(reply).not.toContain('"button"');
+      });
+    });
+
+    it('a 429 with Retry-After on the parent post ends with exactly one parent', async () => {
+      current = scenarios.find((s) => s.expect.rootCause) ?? scenarios[0]!;
+      emulator.reset();
+      emulator.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const res = await slash(`${current.expect.namespace} --cluster prod`);
+      expect(res.status).toBe(200);
+      await eventually(() => {
+        const [p] = emulator.parents(CHANNEL);
+        if (!p || !SlackEmulator.current(p).text.includes(' is ')) throw new Error('summary not posted yet');
+      });
+      expect(emulator.callsTo('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(1);
+      expect(emulator.parents(CHANNEL)).toHaveLength(1);
+    });
+
+    it('status shows the queue', async () => {
+      const res = await slash('status');
+      expect(res.status).toBe(200);
+      const r = await eventually(() => {
+        const x = emulator.responses.find((y) => y.id === res.triggerId);
+        if (!x) throw new Error('no response yet');
+        return x;
+      });
+      expect(String(JSON.stringify(r.body))).toContain('worker(s)');
+    });
+  });
+});
