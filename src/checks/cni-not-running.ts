@@ -31,6 +31,12 @@ interface Stuck {
 }
 
 const podName = (p: Pod): string => `${p.metadata?.namespace}/${p.metadata?.name}`;
+/** The pods with a sandbox failure, plus the other pods on those nodes still waiting for a network (their events may have expired). */
+function affectedPods(ctx: CheckContext, stuck: readonly Stuck[]): Pod[] {
+  const waiting = podsWithoutNetwork(ctx.view, new Set(nodesOf(stuck))).filter((p) => podState(p) === 'creating');
+  return [...new Set([...stuck.map((s) => s.pod), ...waiting])];
+}
+
 const nodesOf = (stuck: readonly Stuck[]): string[] => [...new Set(stuck.map((s) => s.pod.spec?.nodeName ?? '').filter(Boolean))].sort();
 
 function plural(n: number, word: string): string {
@@ -48,7 +54,7 @@ function stuckPods(ctx: CheckContext): Stuck[] {
 }
 
 /** The sandbox events, one per namespace first (so CoreDNS shows next to the app), at most three. */
-function sandboxEvidence(stuck: readonly Stuck[]): Evidence[] {
+function sandboxEvidence(stuck: readonly Stuck[], pods: readonly Pod[] = []): Evidence[] {
   const byNs = new Map<string, Stuck>();
   for (const s of stuck) if (!byNs.has(s.pod.metadata?.namespace ?? '')) byNs.set(s.pod.metadata?.namespace ?? '', s);
   const out = [...byNs.values()].slice(0, 3).map((s) => {
@@ -57,9 +63,17 @@ function sandboxEvidence(stuck: readonly Stuck[]): Evidence[] {
   });
   out.push({
     type: 'object',
-    text: `${plural(stuck.length, 'pod')} stuck in ContainerCreating without an IP: ${stuck.map((s) => podName(s.pod)).join(', ')}`,
+    text: `${plural(stuck.length, 'pod')} stuck in ContainerCreating with FailedCreatePodSandBox events: ${stuck.map((s) => podName(s.pod)).join(', ')}`,
     command: 'kubectl get events -A --field-selector reason=FailedCreatePodSandBox',
   });
+  const quiet = pods.filter((p) => !stuck.some((s) => s.pod === p));
+  if (quiet.length > 0) {
+    out.push({
+      type: 'object',
+      text: `${plural(quiet.length, 'more pod')} on the same nodes wait${quiet.length === 1 ? 's' : ''} for a network (no IP; events expired or not yet recorded): ${quiet.map(podName).join(', ')}`,
+      command: 'kubectl get pods -A -o wide --field-selector status.phase=Pending',
+    });
+  }
   return out;
 }
 
@@ -87,11 +101,11 @@ function describeFailure(f: SandboxFailure): string {
 function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): FindingDraft {
   const subject = expectedAgentRef(agent);
   const nodes = nodesOf(stuck);
-  const pods = stuck.map((s) => s.pod);
+  const pods = affectedPods(ctx, stuck);
   const unread = agent.namespaces.filter((ns) => !namespaceRead(ctx, ns) && ctx.view.get('Namespace', undefined, ns));
   const searched = [...new Set([...(ctx.namespace ? [ctx.namespace, 'kube-system'] : ['all namespaces'])])].join(', ');
   const evidence: Evidence[] = [
-    ...sandboxEvidence(stuck),
+    ...sandboxEvidence(stuck, pods),
     {
       type: 'command',
       text: `No ${agent.daemonSetNames.join('/')} DaemonSet (nor one labelled ${agent.labels.map((l) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',')).join(' or ')}) in ${searched}${unread.length ? `; namespace ${unread.join(', ')} exists but was not read` : ''}`,
@@ -125,7 +139,7 @@ function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): Findi
 /** CNI-05(a): the sandbox names one CNI, while another CNI's agent is healthy: a stale config file on the node. */
 function staleConfig(ctx: CheckContext, agent: CniAgent, stuck: Stuck[], running: { agent: CniAgent; ds: DaemonSet }): FindingDraft {
   const nodes = nodesOf(stuck);
-  const pods = stuck.map((s) => s.pod);
+  const pods = affectedPods(ctx, stuck);
   const subject: ObjectRef = { apiVersion: 'v1', kind: 'Node', name: nodes[0] ?? '' };
   return {
     severity: 'critical',
@@ -135,7 +149,7 @@ function staleConfig(ctx: CheckContext, agent: CniAgent, stuck: Stuck[], running
       `A leftover ${agent.product} file in /etc/cni/net.d sorts first and wins, so ${plural(pods.length, 'pod')} cannot get a network${coreDnsNote(pods)}.`,
     subject,
     evidence: [
-      ...sandboxEvidence(stuck),
+      ...sandboxEvidence(stuck, pods),
       { type: 'object', text: `DaemonSet ${running.ds.metadata?.namespace}/${running.ds.metadata?.name} is Ready (${running.ds.status?.numberReady ?? 0}/${running.ds.status?.desiredNumberScheduled ?? 0})`, command: kubectl.get(refOf('DaemonSet', running.ds), 'wide') },
     ],
     rootCause: true,
@@ -159,7 +173,7 @@ function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: Ag
   const explains = explainsForPods(ctx.view, pods, [...nodeRefs, ...health.pods.map((p) => refOf('Pod', p))]);
   const status = `${ds.status?.numberReady ?? 0}/${ds.status?.desiredNumberScheduled ?? 0} Ready, ${ds.status?.updatedNumberScheduled ?? 0} up to date`;
   const dsEvidence: Evidence = { type: 'object', text: `${dsLabel}: ${status}; ${health.why}`, command: kubectl.get(subject, 'wide') };
-  const stuckEvidence = stuck.length > 0 ? sandboxEvidence(stuck) : [];
+  const stuckEvidence = stuck.length > 0 ? sandboxEvidence(stuck, pods) : [];
   const nodeEvidence = notReady.slice(0, 2).map((n) => nodeReadyEvidence(n, n.metadata?.name ?? ''));
   const affected = pods.length > 0 ? ` ${plural(pods.length, 'pod')} wait for a network meanwhile${coreDnsNote(pods)}.` : '';
 
@@ -235,7 +249,7 @@ function failingDespiteHealthy(ctx: CheckContext, agent: CniAgent, ds: DaemonSet
 function genericFailure(ctx: CheckContext, stuck: Stuck[]): FindingDraft {
   const f = stuck[0]!.failure;
   const nodes = nodesOf(stuck);
-  const pods = stuck.map((s) => s.pod);
+  const pods = affectedPods(ctx, stuck);
   const binaryMissing = /failed to find plugin "([^"]+)"/.exec(f.cause);
   const named = f.pluginType ? ctx.view.list('DaemonSet').find((d) => (d.metadata?.name ?? '').includes(f.pluginType!.replace(/-cni$/, ''))) : undefined;
   return {
@@ -243,7 +257,7 @@ function genericFailure(ctx: CheckContext, stuck: Stuck[]): FindingDraft {
     title: `CNI plugin ${f.pluginType ?? ''} cannot set up pod networks`.replace(/\s+/g, ' '),
     summary: `On ${nodes.join(', ') || 'the node'} ${describeFailure(f)}, so ${plural(pods.length, 'pod')} stay in ContainerCreating without an IP${coreDnsNote(pods)}.`,
     subject: named ? refOf('DaemonSet', named) : { apiVersion: 'v1', kind: 'Node', name: nodes[0] ?? '' },
-    evidence: [...sandboxEvidence(stuck), ...nodes.slice(0, 2).map((n) => nodeReadyEvidence(ctx.view.get('Node', undefined, n), n))],
+    evidence: [...sandboxEvidence(stuck, pods), ...nodes.slice(0, 2).map((n) => nodeReadyEvidence(ctx.view.get('Node', undefined, n), n))],
     rootCause: true,
     explains: explainsForPods(ctx.view, pods, nodes.map((name) => ({ apiVersion: 'v1', kind: 'Node', name }))),
     advice: binaryMissing

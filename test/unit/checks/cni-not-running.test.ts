@@ -91,7 +91,10 @@ describe('cni-not-running', () => {
         'Node//node1',
       ]),
     );
-    // mysql has no event (expired) and is not explained by a sandbox failure of its own.
+    // mysql has no event (expired) but waits on the same node: explained too.
+    expect(explained).toContain('Pod/triton/mysql');
+    expect(f!.evidence.some((e) => e.text.startsWith('1 more pod on the same nodes waits for a network') && e.text.includes('triton/mysql'))).toBe(true);
+    expect(f!.summary).toContain('3 pods stuck in ContainerCreating');
     expect(f!.evidence.some((e) => e.type === 'event' && e.text.includes('(x43)') && e.command?.includes('kubectl get events -n kube-system'))).toBe(true);
     expect(f!.evidence.some((e) => e.text.startsWith('node/node1 Ready=True'))).toBe(true);
     expect(f!.advice!.join('\n')).toContain('kubectl apply -f https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml');
