@@ -10,8 +10,14 @@
 // on time: a missed target is reported in the table, never a failure.
 import * as path from 'node:path';
 import { benchCliColdStart } from './cli-cold-start';
-import { fmt, machineFacts, renderTable, writeResults, type Results, type Row } from './report';
+import { startCluster, type BenchEnv } from './cluster-env';
+import { benchNamespace } from './namespace';
+import { benchPeerSeeds, buildK8sgpt, k8sgptOnNamespace, type K8sgptBuild } from './peer';
+import { fmt, machineFacts, mib, renderTable, writeResults, type Results, type Row } from './report';
+import { benchScale } from './scale';
 import { nowMs, round } from './stats';
+import { loadScenario } from '../test/cluster/load-scenario';
+import { ensureNodes, nodeNames } from './synth';
 
 const REPO = path.resolve(__dirname, '..');
 const SHARED = process.env.NETDOCTOR_SHARED ?? path.resolve(REPO, '..', 'shared');
@@ -74,6 +80,109 @@ async function main(): Promise<void> {
       });
     }
     save();
+  }
+
+
+  const needCluster = ['namespace', 'scale', 'peer'].some((s) => opts.only.has(s as Stage));
+  let env: BenchEnv | undefined;
+  let k8sgpt: K8sgptBuild | undefined;
+  try {
+    if (opts.only.has('peer')) {
+      log('6/6 peer: looking up k8sgpt on the Go module proxy');
+      k8sgpt = await buildK8sgpt(log);
+      results.benchmarks.k8sgptBuild = k8sgpt;
+      if (!k8sgpt.available) results.notes.push(`k8sgpt (${'github.com/k8sgpt-ai/k8sgpt'}) not measured — the Go module proxy answered: ${k8sgpt.error?.replace(/\s+/g, ' ')}`);
+    }
+    if (needCluster) {
+      log('starting the control plane (test/cluster)');
+      env = await startCluster(log);
+      results.machine.kubernetes = env.apiserverVersion;
+    }
+    if (env && opts.only.has('peer')) {
+      log('6/6 peer: seed scenarios loaded live, netdoctor vs k8sgpt');
+      const seeds = [
+        { dir: path.join(SCENARIOS, 'triton-cni-missing'), expected: 'weave-net CNI configured but its DaemonSet missing', match: /weave|cni/i },
+        { dir: path.join(SCENARIOS, 'triton-kube-proxy-config'), expected: 'kube-proxy DaemonSet --config names a file its ConfigMap lacks', match: /kube-proxy/i },
+      ];
+      const sides = await benchPeerSeeds(env, k8sgpt!, seeds, opts.quick ? 3 : 5, log);
+      results.benchmarks.peerSeeds = sides;
+      for (const side of sides) {
+        rows.push({
+          n: '6',
+          benchmark: `Peer on \`${side.scenario}\` (live): netdoctor`,
+          value: `${fmt(side.netdoctor.wallMs, 'ms')}, ${side.netdoctor.apiCalls} calls; root cause: ${side.netdoctor.rootCauses[0] ?? '(none)'}`,
+          target: 'finds the seed fault',
+          verdict: side.netdoctor.foundExpected ? 'found' : 'NOT found',
+        });
+        rows.push({
+          n: '6',
+          benchmark: `Peer on \`${side.scenario}\` (live): k8sgpt analyze`,
+          value: side.k8sgpt.notMeasured ? 'not measured' : `${fmt(side.k8sgpt.wallMs!, 'ms')}; ${side.k8sgpt.problems!.length} problems: ${side.k8sgpt.problems!.slice(0, 2).join('; ')}`,
+          target: 'side by side',
+          verdict: side.k8sgpt.notMeasured ? 'module not served by the Go proxy (see notes)' : side.k8sgpt.foundExpected ? 'found' : 'not found',
+        });
+      }
+      save();
+    }
+    if (env && (opts.only.has('scale') || opts.only.has('namespace'))) {
+      // The realistic kube-system (kube-proxy, CoreDNS, weave-net) and nodes of the healthy seed.
+      await loadScenario(path.join(SCENARIOS, 'healthy'), { kubelet: env.kubelet });
+    }
+    if (env && opts.only.has('scale')) {
+      log('3/6 cluster digest scaling');
+      const baselinePods = (await env.client.json<{ items: unknown[] }>('GET', '/api/v1/pods')).items.length;
+      const sizes = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(',').map(Number) : opts.quick ? [100, 1000] : [100, 1000, 10000];
+      const scale = await benchScale(env, { sizes, reps: opts.quick ? 2 : 3, baselinePods, log, deadlineMs: (opts.quick ? 3 : 8) * 60_000 });
+      results.benchmarks.clusterDigestScaling = scale;
+      for (const [i, l] of scale.levels.entries()) {
+        const big = i === scale.levels.length - 1;
+        rows.push({
+          n: '3',
+          benchmark: `Cluster digest, ${l.pods} pods / ${l.namespaces} ns / ${l.nodes} nodes (${l.objects} objects)`,
+          value: `${fmt(l.wallMs, 'ms')}, ${l.apiCalls} calls, ${mib(l.bytesRead)} read, peak RSS ${mib(l.peakRssBytes.median)}` +
+            (i > 0 ? `; time exponent ${scale.timeExponents[i - 1]}, RSS exponent ${scale.rssExponents[i - 1]}` : ''),
+          target: big ? 'linear or better; RSS < 512 MiB' : 'linear or better',
+          verdict: i === 0 ? '–' : `${scale.timeExponents[i - 1]! <= 1.1 ? 'linear' : 'superlinear'}${big ? (l.peakRssBytes.median < 512 * 2 ** 20 ? ', RSS met' : ', RSS missed') : ''}`,
+        });
+      }
+      save();
+    }
+    if (env && opts.only.has('namespace')) {
+      log('2/6 namespace diagnosis vs its floor');
+      const apps = opts.quick ? 100 : 1000;
+      const nodes = nodeNames(opts.quick ? 10 : 60);
+      await ensureNodes(env.kubelet, env.client, nodes);
+      const ns = await benchNamespace(env, { namespace: 'shop', apps, replicas: 3, events: apps * 5, nodes, reps: opts.quick ? 3 : 7, log });
+      results.benchmarks.namespaceDiagnosis = ns;
+      rows.push({
+        n: '2',
+        benchmark: `Namespace diagnosis, ${ns.load.objects.pods} pods / ${ns.load.objects.services} svc / ${ns.load.objects.events} events + kube-system (${ns.objects} objects): live vs floor`,
+        value: `live ${fmt(ns.liveMs, 'ms')}, floor ${fmt(ns.floorMs, 'ms')}, ratio ${ns.ratio.median.toFixed(2)}× [${ns.ratio.min.toFixed(2)}–${ns.ratio.max.toFixed(2)}]`,
+        target: '≤ 1.5×',
+        verdict: ns.met ? 'met' : `missed by ${(ns.ratio.median - 1.5).toFixed(2)}×`,
+      });
+      rows.push({
+        n: '2',
+        benchmark: 'Namespace diagnosis: API calls, bytes, memory',
+        value: `${ns.apiCalls} calls (${Object.entries(ns.callBreakdown).map(([k, v]) => `${k} ${v}`).join(', ')}), ${mib(ns.bytesRead)} read, peak RSS ${mib(ns.peakRssBytes.median)} (floor process ${mib(ns.floorPeakRssBytes.median)})`,
+        target: 'no per-object N+1',
+        verdict: ns.apiCalls < 100 ? 'met' : 'check breakdown',
+      });
+      if (k8sgpt) {
+        const peer = await k8sgptOnNamespace(k8sgpt, env.cluster.kubeconfigPath, 'shop', 3);
+        results.benchmarks.peerNamespace = peer;
+        rows.push({
+          n: '6',
+          benchmark: `Peer on the large namespace: netdoctor vs k8sgpt analyze`,
+          value: 'notMeasured' in peer ? `netdoctor ${ns.liveMs.median.toFixed(0)} ms; k8sgpt not measured` : `netdoctor ${ns.liveMs.median.toFixed(0)} ms; k8sgpt ${fmt(peer.wallMs, 'ms')} (${peer.problems} problems)`,
+          target: 'side by side',
+          verdict: 'notMeasured' in peer ? 'k8sgpt not served (see notes)' : 'measured',
+        });
+      }
+      save();
+    }
+  } finally {
+    await env?.stop();
   }
 
   save();

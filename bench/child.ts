@@ -1,0 +1,42 @@
+// Runs bench/diagnose-child.ts in a fresh Node process and parses its one-line JSON answer.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { FloorResult, LiveResult, LoggedRequest } from './diagnose-child';
+import { run } from './stats';
+
+const CHILD = path.join(__dirname, 'diagnose-child.ts');
+const REGISTER = path.join(__dirname, 'register.js');
+
+async function child<T>(args: string[]): Promise<T> {
+  const r = await run(process.execPath, ['-r', REGISTER, CHILD, ...args], { timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`diagnose-child ${args[0]} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
+export function liveRun(kubeconfig: string, workflow: string, namespace?: string): Promise<LiveResult> {
+  return child<LiveResult>(['live', kubeconfig, workflow, ...(namespace ? [namespace] : [])]);
+}
+
+export async function floorRun(kubeconfig: string, requests: LoggedRequest[]): Promise<FloorResult> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netdoctor-bench-')), 'requests.json');
+  fs.writeFileSync(file, JSON.stringify(requests));
+  try {
+    return await child<FloorResult>(['floor', kubeconfig, file]);
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+/** API calls per resource (pods, events, …, log), pages counted. */
+export function callBreakdown(requests: LoggedRequest[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of requests) {
+    const parts = r.path.split('/').filter(Boolean);
+    const key = parts[parts.length - 1] === 'log' ? 'pods/log' : r.query.limit !== undefined ? parts[parts.length - 1]! : `get ${parts[parts.length - 2]}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+export type { LiveResult, FloorResult };

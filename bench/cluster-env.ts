@@ -1,0 +1,48 @@
+// The benchmark's own environment, from the test harness's modules: the real control plane
+// (binaries from test/cluster/build.sh's cache, built on first use), a private redis-server
+// and one scripted kubelet serving every fake node.
+import * as path from 'node:path';
+import { startControlPlane, type ControlPlane } from '../test/cluster/control-plane';
+import { ensureBinaries } from '../test/cluster/global-setup';
+import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../test/cluster/kubelet';
+import { startRedis, type TestRedis } from '../test/cluster/redis';
+import { BareClient, credsFromKubeconfig } from './kube-client';
+
+export interface BenchEnv {
+  cluster: ControlPlane;
+  kubelet: ScriptedKubelet;
+  client: BareClient;
+  binDir: string;
+  apiserverVersion: string;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(log: (l: string) => void): Promise<BenchEnv> {
+  const binDir = ensureBinaries();
+  const cluster = await startControlPlane({ binDir, log });
+  try {
+    // finalizeDeletions off: its loop LISTs every pod twice a second, which would load the
+    // apiserver during measurements on a 10,000-pod cluster.
+    const kubelet = await ScriptedKubelet.start({ kubeconfigPath: cluster.kubeconfigPath, tls: kubeletTlsFromPkiDir(cluster.pki.dir), finalizeDeletions: false });
+    const client = new BareClient(credsFromKubeconfig(cluster.kubeconfigPath), 32);
+    const version = await client.json<{ gitVersion: string }>('GET', '/version');
+    return {
+      cluster,
+      kubelet,
+      client,
+      binDir,
+      apiserverVersion: version.gitVersion,
+      stop: async () => {
+        client.close();
+        await kubelet.stop();
+        await cluster.stop();
+      },
+    };
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+}
+
+export { startRedis, type TestRedis };
+export const REPO = path.resolve(__dirname, '..');

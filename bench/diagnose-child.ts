@@ -1,0 +1,130 @@
+// One measured diagnosis in a fresh process (so peak RSS belongs to that run alone):
+//
+//   node -r ./bench/register.js bench/diagnose-child.ts live  <kubeconfig> <workflow> [namespace]
+//   node -r ./bench/register.js bench/diagnose-child.ts floor <kubeconfig> <requests.json>
+//
+// live: LiveReader + diagnose() as the CLI and the workers run them; prints wall time, API
+// calls, bytes read (KubeApi.bytesRead), peak RSS, the request log and the root causes.
+// floor: the same requests with a bare HTTPS client and no processing — every request in
+// flight at once except where the protocol forces an order (a List's next page needs the
+// previous page's continue token, found in the first bytes of the body; nothing is parsed).
+import * as fs from 'node:fs';
+import { CHECKS } from '../src/checks';
+import { KubeApi, type RequestOptions } from '../src/cluster/kube-api';
+import { loadKubeConfig } from '../src/cluster/kubeconfig';
+import { LiveReader } from '../src/cluster/live-reader';
+import { silentLogger } from '../src/domain/run-context';
+import { diagnose } from '../src/engine/diagnose';
+import { loadWorkflows, pickWorkflow } from '../src/engine/workflow';
+import { BareClient, credsFromKubeconfig } from './kube-client';
+import { nowMs } from './stats';
+
+export interface LoggedRequest {
+  path: string;
+  query: Record<string, string>;
+}
+
+export interface LiveResult {
+  wallMs: number;
+  apiCalls: number;
+  bytesRead: number;
+  peakRssBytes: number;
+  heapUsedBytes: number;
+  objects: number;
+  requests: LoggedRequest[];
+  findings: { title: string; check: string; subject: string; rootCause: boolean; symptoms: number }[];
+  readErrors: number;
+}
+
+export interface FloorResult {
+  wallMs: number;
+  apiCalls: number;
+  bytesRead: number;
+  peakRssBytes: number;
+}
+
+async function live(kubeconfig: string, workflowName: string, namespace?: string): Promise<LiveResult> {
+  const workflow = pickWorkflow(loadWorkflows(CHECKS), workflowName);
+  const kc = await loadKubeConfig({ file: kubeconfig, env: {} });
+  const api = await KubeApi.fromKubeConfig(kc);
+  const requests: LoggedRequest[] = [];
+  const request = api.request.bind(api);
+  api.request = (path: string, options: RequestOptions = {}) => {
+    const query: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query[k] = String(v);
+    requests.push({ path, query });
+    return request(path, options);
+  };
+  const reader = new LiveReader(api);
+  const t0 = nowMs();
+  const report = await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date() }, reader, workflow, { namespace });
+  const wallMs = nowMs() - t0;
+  api.close();
+  const symptoms = new Map<string, number>();
+  for (const f of report.findings) if (f.causedBy) symptoms.set(f.causedBy, (symptoms.get(f.causedBy) ?? 0) + 1);
+  return {
+    wallMs,
+    apiCalls: api.calls,
+    bytesRead: api.bytesRead,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    objects: report.stats.objects,
+    requests,
+    findings: report.findings.map((f) => ({
+      title: f.title,
+      check: f.check,
+      subject: `${f.subject.kind}/${f.subject.namespace ? f.subject.namespace + '/' : ''}${f.subject.name}`,
+      rootCause: f.rootCause,
+      symptoms: symptoms.get(f.id) ?? 0,
+    })),
+    readErrors: report.readErrors.length,
+  };
+}
+
+async function floor(kubeconfig: string, requestsFile: string): Promise<FloorResult> {
+  const requests = JSON.parse(fs.readFileSync(requestsFile, 'utf8')) as LoggedRequest[];
+  const client = new BareClient(credsFromKubeconfig(kubeconfig), 16);
+  // Lists: one chain per collection (first page without a continue token); everything else as is.
+  const chains = new Map<string, Record<string, string>>();
+  const singles: LoggedRequest[] = [];
+  for (const r of requests) {
+    if (r.query.limit !== undefined) {
+      if (!r.query.continue) chains.set(r.path, r.query);
+    } else singles.push(r);
+  }
+  const url = (path: string, query: Record<string, string>) => {
+    const q = new URLSearchParams(query).toString();
+    return q ? `${path}?${q}` : path;
+  };
+  const t0 = nowMs();
+  await Promise.all([
+    ...[...chains].map(async ([path, query]) => {
+      let token: string | undefined;
+      do {
+        const q: Record<string, string> = { ...query };
+        delete q.continue;
+        if (token) q.continue = token;
+        const head = (await client.request('GET', url(path, q), undefined, { keep: false, peek: 1024 })).body.slice(0, 1024);
+        token = /"continue":"([^"]+)"/.exec(head)?.[1];
+      } while (token);
+    }),
+    ...singles.map((r) => client.request('GET', url(r.path, r.query), undefined, { keep: false }).catch(() => undefined)),
+  ]);
+  const wallMs = nowMs() - t0;
+  client.close();
+  return { wallMs, apiCalls: client.calls, bytesRead: client.bytesRead, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+}
+
+async function main(): Promise<void> {
+  const [mode, kubeconfig, a, b] = process.argv.slice(2);
+  if (!kubeconfig || !a) throw new Error('usage: diagnose-child.ts live|floor <kubeconfig> <workflow [namespace] | requests.json>');
+  const result = mode === 'live' ? await live(kubeconfig, a, b) : await floor(kubeconfig, a);
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,101 @@
+// Benchmark 2 — one namespace at realistic size (default 1,000 apps: 3,000 pods, 1,000
+// Services, 5,000 Events, a few failing pods with logs) plus the seed's kube-system, diagnosed
+// live (LiveReader + diagnose, namespace-triage) against its floor: the same requests issued
+// by a bare HTTPS client with no processing. Live and floor alternate in fresh processes;
+// the ratio is taken per pair, so machine drift hits both sides alike.
+import { callBreakdown, floorRun, liveRun, type FloorResult, type LiveResult } from './child';
+import type { BenchEnv } from './cluster-env';
+import { loadNamespace, type LoadStats } from './synth';
+import { figure, nowMs, round, sleep, type Figure } from './stats';
+
+export interface NamespaceBench {
+  namespace: string;
+  load: LoadStats;
+  objects: number;
+  liveMs: Figure;
+  floorMs: Figure;
+  ratio: Figure;
+  apiCalls: number;
+  callBreakdown: Record<string, number>;
+  bytesRead: number;
+  peakRssBytes: Figure;
+  floorPeakRssBytes: Figure;
+  rootCauses: string[];
+  findings: number;
+  targetRatio: number;
+  met: boolean;
+}
+
+/** Waits until the EndpointSlice controller has caught up with the namespace's Services (bounded). */
+export async function waitForSlices(env: BenchEnv, namespace: string | undefined, services: number, log: (l: string) => void): Promise<void> {
+  const path = namespace ? `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices` : '/apis/discovery.k8s.io/v1/endpointslices';
+  const t0 = nowMs();
+  let last = -1;
+  let stable = 0;
+  while (nowMs() - t0 < 180_000) {
+    const n = (await env.client.json<{ items: unknown[] }>('GET', `${path}?limit=100000`)).items.length;
+    if (n >= services && n === last) {
+      if (++stable >= 2) break;
+    } else stable = 0;
+    last = n;
+    await sleep(1000);
+  }
+  log(`endpointslices ${namespace ?? 'all'}: ${last} after ${round((nowMs() - t0) / 1000, 1)} s`);
+}
+
+export async function benchNamespace(
+  env: BenchEnv,
+  o: { namespace: string; apps: number; replicas: number; events: number; nodes: string[]; reps: number; log: (l: string) => void },
+): Promise<NamespaceBench> {
+  const load = await loadNamespace(env.client, env.kubelet, {
+    name: o.namespace, apps: o.apps, replicas: o.replicas, events: o.events, nodes: o.nodes, crashing: 4, sandboxFailures: 2, orphanServices: 2,
+  });
+  o.log(`loaded ${o.namespace}: ${JSON.stringify(load.objects)} in ${round(load.ms / 1000, 1)} s (${load.requests} requests)`);
+  await waitForSlices(env, o.namespace, o.apps, o.log);
+
+  const kubeconfig = env.cluster.kubeconfigPath;
+  const warm = await liveRun(kubeconfig, 'namespace-triage', o.namespace); // apiserver caches, page cache
+  await floorRun(kubeconfig, warm.requests);
+  const live: number[] = [];
+  const floor: number[] = [];
+  const ratio: number[] = [];
+  const rss: number[] = [];
+  const floorRss: number[] = [];
+  let last = warm;
+  for (let i = 0; i < o.reps; i++) {
+    let l: LiveResult;
+    let f: FloorResult;
+    if (i % 2 === 0) {
+      l = await liveRun(kubeconfig, 'namespace-triage', o.namespace);
+      f = await floorRun(kubeconfig, warm.requests);
+    } else {
+      f = await floorRun(kubeconfig, warm.requests);
+      l = await liveRun(kubeconfig, 'namespace-triage', o.namespace);
+    }
+    live.push(l.wallMs);
+    floor.push(f.wallMs);
+    ratio.push(l.wallMs / f.wallMs);
+    rss.push(l.peakRssBytes);
+    floorRss.push(f.peakRssBytes);
+    last = l;
+    o.log(`  rep ${i + 1}/${o.reps}: live ${l.wallMs.toFixed(0)} ms, floor ${f.wallMs.toFixed(0)} ms, ratio ${(l.wallMs / f.wallMs).toFixed(2)}, rss ${(l.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+  const r = figure(ratio);
+  return {
+    namespace: o.namespace,
+    load,
+    objects: last.objects,
+    liveMs: figure(live),
+    floorMs: figure(floor),
+    ratio: { ...r, median: round(r.median, 2), min: round(r.min, 2), max: round(r.max, 2) },
+    apiCalls: last.apiCalls,
+    callBreakdown: callBreakdown(last.requests),
+    bytesRead: last.bytesRead,
+    peakRssBytes: figure(rss),
+    floorPeakRssBytes: figure(floorRss),
+    rootCauses: last.findings.filter((f) => f.rootCause).map((f) => `${f.title} (${f.subject}${f.symptoms ? `, ${f.symptoms} symptoms` : ''})`),
+    findings: last.findings.length,
+    targetRatio: 1.5,
+    met: r.median <= 1.5,
+  };
+}

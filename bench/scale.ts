@@ -1,0 +1,113 @@
+// Benchmark 3 — the cluster digest (workflow cluster-health, scope cluster) over synthetic
+// clusters of growing size loaded through the real apiserver. Sizes grow in place (each level
+// adds namespaces of apps and nodes), so the 10,000-pod cluster contains the 1,000-pod one.
+import { callBreakdown, liveRun } from './child';
+import type { BenchEnv } from './cluster-env';
+import { waitForSlices } from './namespace';
+import { ensureNodes, loadNamespace, nodeNames } from './synth';
+import { figure, nowMs, round, type Figure } from './stats';
+
+export interface ScaleLevel {
+  targetPods: number;
+  pods: number;
+  namespaces: number;
+  nodes: number;
+  objects: number;
+  loadS: number;
+  wallMs: Figure;
+  apiCalls: number;
+  callBreakdown: Record<string, number>;
+  bytesRead: number;
+  peakRssBytes: Figure;
+  heapUsedBytes: number;
+  findings: number;
+  rootCauses: number;
+}
+
+export interface ScaleBench {
+  levels: ScaleLevel[];
+  /** log(t2/t1) / log(n2/n1) between consecutive levels, n = objects read. */
+  timeExponents: number[];
+  rssExponents: number[];
+  stoppedBecause: string;
+}
+
+const PODS_PER_NAMESPACE = 100;
+const REPLICAS = 4;
+const PODS_PER_NODE = 50;
+
+export async function benchScale(
+  env: BenchEnv,
+  o: { sizes: number[]; reps: number; baselinePods: number; log: (l: string) => void; deadlineMs: number },
+): Promise<ScaleBench> {
+  const levels: ScaleLevel[] = [];
+  let pods = o.baselinePods;
+  let nsCount = 0;
+  let nodes = 0;
+  let stoppedBecause = `all sizes done (${o.sizes.join(' / ')} pods)`;
+  const t0 = nowMs();
+  for (const target of o.sizes) {
+    const elapsed = nowMs() - t0;
+    if (levels.length > 0 && elapsed > o.deadlineMs) {
+      stoppedBecause = `stopped before ${target} pods: the time budget for this benchmark (${round(o.deadlineMs / 60_000, 1)} min) was used up after ${round(elapsed / 60_000, 1)} min, mostly loading objects through the apiserver`;
+      break;
+    }
+    const tLoad = nowMs();
+    const wantNodes = Math.max(1, Math.ceil(target / PODS_PER_NODE));
+    const names = nodeNames(wantNodes);
+    await ensureNodes(env.kubelet, env.client, names);
+    nodes = wantNodes;
+    let services = 0;
+    while (pods < target) {
+      // Four namespaces at a time (each loads with bounded concurrency of its own).
+      const batch: { ns: string; apps: number; failing: boolean }[] = [];
+      for (let planned = pods; planned < target && batch.length < 4; ) {
+        const want = Math.min(PODS_PER_NAMESPACE, target - planned);
+        const apps = Math.max(1, Math.ceil(want / REPLICAS));
+        batch.push({ ns: `scale-${String(nsCount).padStart(4, '0')}`, apps, failing: nsCount % 10 === 0 });
+        planned += apps * REPLICAS;
+        nsCount++;
+      }
+      const loaded = await Promise.all(batch.map((b) => loadNamespace(env.client, env.kubelet, {
+        name: b.ns, apps: b.apps, replicas: REPLICAS, events: Math.ceil((b.apps * REPLICAS) / 2), nodes: names,
+        crashing: b.failing ? 1 : 0, sandboxFailures: 0, orphanServices: b.failing ? 1 : 0,
+      })));
+      for (const [i, r] of loaded.entries()) {
+        pods += r.objects.pods;
+        services += batch[i]!.apps;
+      }
+    }
+    const loadS = round((nowMs() - tLoad) / 1000, 1);
+    o.log(`scale ${target}: ${pods} pods, ${nsCount} namespaces, ${nodes} nodes loaded in ${loadS} s`);
+    await waitForSlices(env, undefined, services, o.log);
+    await liveRun(env.cluster.kubeconfigPath, 'cluster-health'); // warm-up
+    const walls: number[] = [];
+    const rss: number[] = [];
+    let last: Awaited<ReturnType<typeof liveRun>> | undefined;
+    for (let i = 0; i < o.reps; i++) {
+      last = await liveRun(env.cluster.kubeconfigPath, 'cluster-health');
+      walls.push(last.wallMs);
+      rss.push(last.peakRssBytes);
+      o.log(`  rep ${i + 1}/${o.reps}: ${last.wallMs.toFixed(0)} ms, ${last.apiCalls} calls, ${last.objects} objects, rss ${(last.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+    levels.push({
+      targetPods: target,
+      pods,
+      namespaces: nsCount,
+      nodes,
+      objects: last!.objects,
+      loadS,
+      wallMs: figure(walls),
+      apiCalls: last!.apiCalls,
+      callBreakdown: callBreakdown(last!.requests),
+      bytesRead: last!.bytesRead,
+      peakRssBytes: figure(rss),
+      heapUsedBytes: last!.heapUsedBytes,
+      findings: last!.findings.length,
+      rootCauses: last!.findings.filter((f) => f.rootCause).length,
+    });
+  }
+  const exp = (f: (l: ScaleLevel) => number) =>
+    levels.slice(1).map((l, i) => round(Math.log(f(l) / f(levels[i]!)) / Math.log(l.objects / levels[i]!.objects), 2));
+  return { levels, timeExponents: exp((l) => l.wallMs.median), rssExponents: exp((l) => l.peakRssBytes.median), stoppedBecause };
+}

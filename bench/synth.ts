@@ -1,0 +1,219 @@
+// Synthetic cluster content loaded through the real apiserver: nodes, namespaces of apps
+// (Deployment → ReplicaSet → Pods, a Service and a ConfigMap per app), pod statuses through
+// the status subresource as a kubelet would write them, and Events. Requests go out
+// concurrently with a bounded width. Objects are shaped like a real cluster's (probes,
+// resources, env, owner references, managedFields added by the apiserver).
+import type { ScriptedKubelet } from '../test/cluster/kubelet';
+import { type BareClient, HttpError } from './kube-client';
+import { nowMs, pool } from './stats';
+
+export interface NamespaceSpec {
+  name: string;
+  apps: number;
+  replicas: number;
+  events: number;
+  /** Node names to spread pods over (round-robin). */
+  nodes: string[];
+  /** Pods put in CrashLoopBackOff with previous logs (served by the scripted kubelet). */
+  crashing?: number;
+  /** Pods stuck in ContainerCreating with FailedCreatePodSandBox events. */
+  sandboxFailures?: number;
+  /** Services that select no pod at all. */
+  orphanServices?: number;
+}
+
+export interface LoadStats {
+  requests: number;
+  objects: { pods: number; services: number; events: number; deployments: number; replicaSets: number; configMaps: number };
+  ms: number;
+}
+
+const WIDTH = 24;
+const ts = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+let ipCounter = 0;
+function nextPodIP(): string {
+  const i = ipCounter++;
+  return `10.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+function hash(s: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h.toString(36).padStart(7, '0').slice(-7).replace(/[^a-z0-9]/g, 'x');
+}
+
+function container(app: string, upstream: string) {
+  return {
+    name: 'app',
+    image: `registry.example.com/${app}:1.4.2`,
+    ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+    env: [
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'PORT', value: '8080' },
+      { name: 'UPSTREAM', value: `http://${upstream}:80` },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+    ],
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+    readinessProbe: { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+    volumeMounts: [{ name: 'config', mountPath: '/etc/app' }],
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'File',
+    imagePullPolicy: 'IfNotPresent',
+  };
+}
+
+function runningStatus(podIP: string, startedAt: string) {
+  const c = (type: string) => ({ type, status: 'True', lastTransitionTime: startedAt });
+  return {
+    phase: 'Running',
+    hostIP: '127.0.0.1',
+    hostIPs: [{ ip: '127.0.0.1' }],
+    podIP,
+    podIPs: [{ ip: podIP }],
+    startTime: startedAt,
+    conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(c),
+    containerStatuses: [{
+      name: 'app', image: 'registry.example.com/app:1.4.2', imageID: 'registry.example.com/app@sha256:' + '0'.repeat(64),
+      containerID: 'containerd://' + '1'.repeat(64), ready: true, started: true, restartCount: 0, state: { running: { startedAt } },
+    }],
+  };
+}
+
+/** Creates nodes served by the scripted kubelet (skips existing ones). */
+export async function ensureNodes(kubelet: ScriptedKubelet, client: BareClient, names: string[]): Promise<void> {
+  const existing = new Set((await client.json<{ items: { metadata: { name: string } }[] }>('GET', '/api/v1/nodes')).items.map((n) => n.metadata.name));
+  const missing = names.filter((n) => !existing.has(n));
+  await pool(missing.length, 8, async (i) => {
+    const name = missing[i]!;
+    const k = Number(/(\d+)$/.exec(name)?.[1] ?? i);
+    await kubelet.createNode(name, { podCIDR: `10.${64 + (k >> 8)}.${k & 255}.0/24` });
+  });
+}
+
+export function nodeNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `worker-${String(i).padStart(4, '0')}`);
+}
+
+/** Loads one namespace of apps; returns what it created and the pods it made fail. */
+export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet, spec: NamespaceSpec): Promise<LoadStats & { failing: string[] }> {
+  const t0 = nowMs();
+  const before = client.calls;
+  const ns = spec.name;
+  const base = `/api/v1/namespaces/${ns}`;
+  const apps = `/apis/apps/v1/namespaces/${ns}`;
+  try {
+    await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { team: 'bench', 'kubernetes.io/metadata.name': ns } } });
+  } catch (e) {
+    if (!(e instanceof HttpError && e.status === 409)) throw e;
+  }
+  const started = ts();
+  const podNames: string[] = [];
+  const podUids: string[] = [];
+  let configMaps = 0;
+
+  // Apps: ConfigMap, Deployment, ReplicaSet (owned), Service, then pods (owned by the RS).
+  await pool(spec.apps, WIDTH, async (a) => {
+    const app = `svc-${String(a).padStart(4, '0')}`;
+    const labels = { app, tier: a % 3 === 0 ? 'frontend' : 'backend', 'app.kubernetes.io/part-of': ns };
+    const template = {
+      metadata: { labels: { ...labels, 'pod-template-hash': hash(app) } },
+      spec: {
+        containers: [container(app, `svc-${String((a + 1) % spec.apps).padStart(4, "0")}`)],
+        volumes: [{ name: 'config', configMap: { name: `${app}-config`, defaultMode: 420 } }],
+        restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler',
+      },
+    };
+    if (a % 10 === 0) {
+      await client.create(`${base}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${app}-config`, namespace: ns, labels }, data: { 'app.yaml': `listen: :8080\nupstream: ${app}-backend\n`.repeat(4) } });
+      configMaps++;
+    }
+    const dep = await client.create(`${apps}/deployments`, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, namespace: ns, labels },
+      spec: { replicas: spec.replicas, selector: { matchLabels: { app } }, template },
+    });
+    await client.patchStatus(`${apps}/deployments/${app}`, {
+      observedGeneration: 1, replicas: spec.replicas, updatedReplicas: spec.replicas, readyReplicas: spec.replicas, availableReplicas: spec.replicas,
+      conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: started, lastTransitionTime: started }],
+    });
+    const rsName = `${app}-${hash(app)}`;
+    const rs = await client.create(`${apps}/replicasets`, {
+      apiVersion: 'apps/v1', kind: 'ReplicaSet',
+      metadata: { name: rsName, namespace: ns, labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: app, uid: dep.metadata.uid, controller: true, blockOwnerDeletion: true }] },
+      spec: { replicas: spec.replicas, selector: { matchLabels: { app, 'pod-template-hash': hash(app) } }, template },
+    });
+    await client.patchStatus(`${apps}/replicasets/${rsName}`, { replicas: spec.replicas, fullyLabeledReplicas: spec.replicas, readyReplicas: spec.replicas, availableReplicas: spec.replicas, observedGeneration: 1 });
+    const orphan = a < (spec.orphanServices ?? 0);
+    await client.create(`${base}/services`, {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: ns, labels },
+      spec: { selector: orphan ? { app: `${app}-gone` } : { app }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }], type: 'ClusterIP' },
+    });
+    for (let r = 0; r < spec.replicas; r++) {
+      const name = `${rsName}-${hash(`${app}/${r}`).slice(0, 5)}`;
+      const node = spec.nodes[(a * spec.replicas + r) % spec.nodes.length]!;
+      const pod = await client.create(`${base}/pods`, {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name, namespace: ns, labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }] },
+        spec: { ...template.spec, nodeName: node },
+      });
+      await client.patchStatus(`${base}/pods/${name}`, runningStatus(nextPodIP(), started));
+      podNames.push(name);
+      podUids.push(pod.metadata.uid);
+    }
+  });
+
+  // A few failing pods (through the scripted kubelet, so logs are served like a kubelet's).
+  const failing: string[] = [];
+  const crashing = spec.crashing ?? 0;
+  for (let i = 0; i < crashing && i < podNames.length; i++) {
+    const pod = podNames[podNames.length - 1 - i]!;
+    await kubelet.markCrashLoopBackOff(ns, pod, 'app', { restartCount: 6 + i, exitCode: 1 });
+    kubelet.setLogs(ns, pod, 'app', {
+      previous: Array.from({ length: 40 }, (_, k) => `2026-11-25T10:00:${String(k).padStart(2, '0')}Z INFO request served in ${k} ms`).join('\n') +
+        '\npanic: dial tcp 10.96.0.10:53: i/o timeout (resolving upstream)\n',
+      current: '',
+    });
+    failing.push(pod);
+  }
+  for (let i = 0; i < (spec.sandboxFailures ?? 0) && crashing + i < podNames.length; i++) {
+    const pod = podNames[podNames.length - 1 - crashing - i]!;
+    await kubelet.markContainerCreating(ns, pod);
+    failing.push(pod);
+  }
+
+  // Events: the kubelet's usual life-cycle story for pods, plus warnings for the failing ones.
+  const reasons: [string, string, string][] = [
+    ['Normal', 'Scheduled', 'Successfully assigned {ns}/{pod} to {node}'],
+    ['Normal', 'Pulled', 'Container image "registry.example.com/app:1.4.2" already present on machine'],
+    ['Normal', 'Created', 'Created container: app'],
+    ['Normal', 'Started', 'Started container app'],
+  ];
+  const warnings = failing.map((pod, i) =>
+    i < crashing
+      ? (['Warning', 'BackOff', 'Back-off restarting failed container app in pod {pod}'] as [string, string, string])
+      : (['Warning', 'FailedCreatePodSandBox', 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "{pod}": plugin type="weave-net" failed (add): unable to connect to weave: dial unix /run/weave/weave.sock: connect: no such file or directory'] as [string, string, string]),
+  );
+  const total = Math.max(spec.events, warnings.length);
+  await pool(total, WIDTH, async (e) => {
+    const warning = e < warnings.length;
+    const podIndex = warning ? podNames.indexOf(failing[e]!) : e % podNames.length;
+    const pod = podNames[podIndex]!;
+    const [type, reason, message] = warning ? warnings[e]! : reasons[Math.floor(e / podNames.length) % reasons.length]!;
+    await client.create(`${base}/events`, {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name: `${pod}.${(0x180000000000 + e).toString(16)}`, namespace: ns },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod, uid: podUids[podIndex], fieldPath: 'spec.containers{app}' },
+      type, reason, message: message.replace('{ns}', ns).replace('{pod}', pod).replace('{node}', 'worker'),
+      source: { component: 'kubelet', host: 'worker' }, reportingComponent: 'kubelet', reportingInstance: 'worker',
+      firstTimestamp: started, lastTimestamp: started, count: warning ? 12 : 1,
+    });
+  });
+
+  return {
+    requests: client.calls - before,
+    objects: { pods: podNames.length, services: spec.apps, events: total, deployments: spec.apps, replicaSets: spec.apps, configMaps },
+    ms: nowMs() - t0,
+    failing,
+  };
+}
