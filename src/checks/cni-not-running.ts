@@ -175,7 +175,7 @@ function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: Ag
   const dsEvidence: Evidence = { type: 'object', text: `${dsLabel}: ${status}; ${health.why}`, command: kubectl.get(subject, 'wide') };
   const stuckEvidence = stuck.length > 0 ? sandboxEvidence(stuck, pods) : [];
   const nodeEvidence = notReady.slice(0, 2).map((n) => nodeReadyEvidence(n, n.metadata?.name ?? ''));
-  const affected = pods.length > 0 ? ` ${plural(pods.length, 'pod')} wait for a network meanwhile${coreDnsNote(pods)}.` : '';
+  const affected = pods.length > 0 ? ` ${plural(pods.length, 'pod')} ${pods.length === 1 ? 'waits' : 'wait'} for a network meanwhile${coreDnsNote(pods)}.` : '';
 
   if (health.state === 'starting') {
     return {

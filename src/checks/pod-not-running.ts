@@ -60,14 +60,14 @@ function oneLine(text: string | undefined, max = 220): string {
 function reasonOf(ctx: CheckContext, pod: Pod, problem: Problem): string | undefined {
   if (problem === 'pending') {
     const e = schedulingFailure(ctx.view, pod);
-    return e ? `scheduler: ${oneLine(e.message)}` : undefined;
+    return e ? `Scheduler: ${oneLine(e.message)}` : undefined;
   }
   if (problem === 'crashloop' || problem === 'unready') {
     for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
       if (c.ready) continue;
       const log = containerLog(ctx.view, pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', c.name);
       const line = log ? failureExcerpt(log.text, 1)[0] : undefined;
-      if (line) return `${c.name} log: ${oneLine(line)}`;
+      if (line) return `Container ${c.name} logged: ${oneLine(line)}`;
     }
   }
   const e = podWarningEvents(ctx.view, pod, 1)[0];
@@ -140,7 +140,7 @@ export const podNotRunning: Check = {
       findings.push({
         severity: waitingOn ? 'info' : ready === 0 ? 'critical' : 'warning',
         title: `${owner.kind === 'Pod' ? 'Pod' : `${pods.length}/${total} pods`} ${problems.map((p) => PHRASE[p]).join(', ')}`,
-        summary: `${owner.kind === 'Pod' ? `Pod ${owner.namespace}/${owner.name}` : `${label}:`} ${count} ${PHRASE[main.problem]}${restarts}${since}, ${impact}.${reason ? ` ${reason.charAt(0).toUpperCase()}${reason.slice(1)}.` : ''}${note}`.replace(/\.\./g, '.'),
+        summary: `${owner.kind === 'Pod' ? `Pod ${owner.namespace}/${owner.name}` : `${label}:`} ${count} ${PHRASE[main.problem]}${restarts}${since}, ${impact}.${reason ? ` ${reason}.` : ''}${note}`.replace(/\.\./g, '.'),
         subject: owner,
         evidence: pods.slice(0, 3).flatMap((p) => podFailureEvidence(view, p.pod, ctx.now)),
         rootCause: false,

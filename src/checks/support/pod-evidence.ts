@@ -3,6 +3,7 @@ import type { Evidence } from '../../domain/finding';
 import type { KubeEvent, Pod } from '../../domain/kube-types';
 import { kubectl, refLabel, refOf } from '../../domain/object-ref';
 import { ageMs, formatAge } from './age';
+import { shortenIds } from './cni';
 import { containerLog, logEvidence } from './evidence';
 import { isReady, podState, restartCount, waitingReasons } from './pods';
 
@@ -67,7 +68,7 @@ export function podEventEvidence(pod: Pod, event: KubeEvent): Evidence {
   const ref = refOf('Pod', pod);
   return {
     type: 'event',
-    text: `${event.type ?? 'Normal'} ${event.reason ?? ''}${count} on ${refLabel(ref)}: ${(event.message ?? '').replace(/\s+/g, ' ').trim()}`,
+    text: `${event.type ?? 'Normal'} ${event.reason ?? ''}${count} on ${refLabel(ref)}: ${shortenIds((event.message ?? '').replace(/\s+/g, ' ').trim())}`,
     command: kubectl.events(ref),
   };
 }

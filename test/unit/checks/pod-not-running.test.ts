@@ -25,7 +25,7 @@ describe('pod-not-running', () => {
     expect(f).toMatchObject({ severity: 'critical', rootCause: false, subject: { kind: 'Deployment', namespace: 'triton', name: 'webapp' } });
     expect(f.title).toBe('2/2 pods crash-looping');
     expect(f.summary).toContain('2 of 2 pods are crash-looping (6 restarts)');
-    expect(f.summary).toContain('Web log: panic: dial tcp: lookup mysql');
+    expect(f.summary).toContain('Container web logged: panic: dial tcp: lookup mysql');
     expect(f.explains!.map((r) => r.name)).toEqual(['webapp-5d4f8c7b9-aaaaa', 'webapp-5d4f8c7b9-bbbbb']);
     expect(f.evidence).toContainEqual({ type: 'log', text: 'panic: dial tcp: lookup mysql on 10.96.0.10:53: no such host', command: 'kubectl logs -n triton webapp-5d4f8c7b9-aaaaa -c web --previous' });
     expect(f.evidence.some((e) => e.type === 'event' && e.text.includes('BackOff (x25)'))).toBe(true);
