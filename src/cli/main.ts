@@ -14,6 +14,7 @@ import { INFRA_NAMESPACES, diagnose } from '../engine/diagnose';
 import { loadWorkflows, pickWorkflow } from '../engine/workflow';
 import { renderMarkdown } from '../render/markdown';
 import { renderText } from '../render/text';
+import { serveCommand } from './serve-command';
 import { digestCommand, statusCommand, workerCommand } from './worker-command';
 
 /** Where the CLI writes; injected so tests run it in-process. */
@@ -29,6 +30,7 @@ const USAGE = `Usage:
                                  [--workflow NAME] [--output text|markdown|json]
   netdoctor snapshot <namespace...> --out DIR [--kubeconfig FILE] [--context NAME]
   netdoctor checks
+  netdoctor serve [--cluster NAME] [--from DIR]     (Slack front end + workers; SLACK_* settings)
   netdoctor worker --cluster NAME [--from DIR]
   netdoctor digest --cluster NAME [--channel C]
   netdoctor status [--cluster NAME] [--output text|json]
@@ -119,6 +121,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'snapshot':
         await snapshotCommand(rest, io);
         return 0;
+      case 'serve':
+        return await serveCommand(rest, io);
       case 'worker':
         return await workerCommand(rest, io);
       case 'digest':
