@@ -183,7 +183,8 @@ function checkInvariants(objs: K8sObj[], opts: { remediation: boolean }): void {
     expect({ where, ...container.securityContext }).toMatchObject({ where, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect({ where, limits: container.resources?.limits?.memory !== undefined, requests: container.resources?.requests !== undefined }).toEqual({ where, limits: true, requests: true });
     for (const env of container.env ?? []) {
-      if (/^SLACK_/.test(env.name)) expect({ where, name: env.name, value: env.value, ref: !!env.valueFrom?.secretKeyRef }).toEqual({ where, name: env.name, value: undefined, ref: true });
+      if (env.name === 'REDIS_URL' && env.value !== undefined) expect(env.value).not.toContain('@');
+      if (/^SLACK_(BOT_TOKEN|APP_TOKEN|SIGNING_SECRET)$/.test(env.name)) expect({ where, name: env.name, value: env.value, ref: !!env.valueFrom?.secretKeyRef }).toEqual({ where, name: env.name, value: undefined, ref: true });
     }
     if (['serve', 'worker'].includes(container.name)) {
       expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'admin' });
@@ -277,7 +278,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     }
   });
 
-  it('default values: single cluster, bundled Redis, read-only RBAC — applies cleanly', async () => {
+  it('default values: single cluster (serve runs its workers), Socket Mode, bundled Redis, read-only RBAC — applies cleanly', async () => {
     const ns = await namespace(`nd-helm-default-${suffix}`);
     const objs = helmTemplate('netdoctor', ns);
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
@@ -285,10 +286,8 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
         'ClusterRole/netdoctor-reader',
         'ClusterRoleBinding/netdoctor-reader',
         'Deployment/netdoctor-serve',
-        'Deployment/netdoctor-worker-default',
         'NetworkPolicy/netdoctor',
         'NetworkPolicy/netdoctor-redis',
-        'Service/netdoctor',
         'Service/netdoctor-redis',
         'ServiceAccount/netdoctor',
         'StatefulSet/netdoctor-redis',
@@ -297,10 +296,17 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     checkInvariants(objs, { remediation: false });
     const binding = objs.find((o) => o.kind === 'ClusterRoleBinding')! as any;
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'netdoctor', namespace: ns }]);
-    const worker = objs.find((o) => o.metadata.name === 'netdoctor-worker-default')!;
-    expect(worker.spec!.template.spec.automountServiceAccountToken).toBe(true);
-    expect(worker.spec!.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NETDOCTOR_CLUSTER', value: 'default' }, { name: 'REDIS_URL', value: 'redis://netdoctor-redis:6379/0' }]));
-    expect(objs.find((o) => o.metadata.name === 'netdoctor-serve')!.spec!.template.spec.automountServiceAccountToken).toBe(false);
+    const serve = objs.find((o) => o.metadata.name === 'netdoctor-serve')!.spec!.template.spec;
+    expect(serve.automountServiceAccountToken).toBe(true);
+    expect(serve.containers[0].args).toEqual(['serve']);
+    expect(serve.containers[0].env).toEqual(
+      expect.arrayContaining([
+        { name: 'NETDOCTOR_CLUSTER', value: 'default' },
+        { name: 'SLACK_MODE', value: 'socket' },
+        { name: 'REDIS_URL', value: 'redis://netdoctor-redis:6379/0' },
+        { name: 'SLACK_APP_TOKEN', valueFrom: { secretKeyRef: { name: 'netdoctor-slack', key: 'SLACK_APP_TOKEN' } } },
+      ]),
+    );
 
     const r = await applyAll(objs);
     expect(r.failures).toEqual([]);
@@ -309,7 +315,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     expect(r.applied).toHaveLength(objs.length);
   });
 
-  it('multi-cluster values: a worker per cluster, remediation on, Ingress — applies cleanly', async () => {
+  it('multi-cluster values: front end only, a worker per cluster, HTTP mode + Ingress, remediation on — applies cleanly', async () => {
     const ns = await namespace(`nd-helm-multi-${suffix}`);
     const objs = helmTemplate('nd', ns, ['ci/multi-values.yaml']);
     checkInvariants(objs, { remediation: true });
@@ -317,6 +323,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     expect(workers.map((w) => w.metadata.labels!['netdoctor.io/cluster'])).toEqual(['mgmt', 'prod-eu', 'prod-us']);
     const byCluster = Object.fromEntries(workers.map((w) => [w.metadata.labels!['netdoctor.io/cluster'], w.spec!]));
     expect(byCluster['mgmt'].template.spec.automountServiceAccountToken).toBe(true);
+    expect(byCluster['mgmt'].template.spec.containers[0].args).toEqual(['worker', '--cluster', 'mgmt']);
     expect(byCluster['prod-eu'].replicas).toBe(2);
     for (const remote of ['prod-eu', 'prod-us']) {
       const spec = byCluster[remote].template.spec;
@@ -324,8 +331,17 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       expect(spec.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'kubeconfig', secret: expect.objectContaining({ secretName: `netdoctor-kubeconfig-${remote}` }) })]));
       expect(spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NETDOCTOR_CLUSTER', value: remote }, expect.objectContaining({ name: 'KUBECONFIG' })]));
     }
-    const serve = objs.find((o) => o.metadata.name === 'nd-netdoctor-serve')!;
-    expect(serve.spec!.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NETDOCTOR_CLUSTERS', value: 'mgmt,prod-eu,prod-us' }]));
+    const serve = objs.find((o) => o.metadata.name === 'nd-netdoctor-serve')!.spec!.template.spec;
+    expect(serve.automountServiceAccountToken).toBe(false);
+    expect(serve.containers[0].args).toEqual(['serve', '--front-end-only']);
+    expect(serve.containers[0].env).toEqual(
+      expect.arrayContaining([
+        { name: 'SLACK_CLUSTERS', value: 'mgmt,prod-eu,prod-us' },
+        { name: 'SLACK_MODE', value: 'http' },
+        { name: 'SLACK_ALLOWED_CHANNELS', value: 'C0123ABCD' },
+        { name: 'SLACK_SIGNING_SECRET', valueFrom: { secretKeyRef: { name: 'netdoctor-slack', key: 'SLACK_SIGNING_SECRET' } } },
+      ]),
+    );
     expect(objs.some((o) => o.kind === 'Ingress')).toBe(true);
 
     const r = await applyAll(objs);
@@ -352,6 +368,21 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     expect(r.warnings).toEqual([]);
   });
 
+  it('helm install --dry-run=server against the test apiserver prints NOTES with the next steps', async () => {
+    const ns = await namespace(`nd-helm-install-${suffix}`);
+    for (const values of [[], ['ci/multi-values.yaml']]) {
+      const out = execFileSync(
+        helm,
+        ['install', 'netdoctor', CHART, '--namespace', ns, '--dry-run=server', '--kubeconfig', process.env.NETDOCTOR_TEST_KUBECONFIG!, ...values.flatMap((f) => ['-f', path.join(CHART, f)])],
+        { encoding: 'utf8', env: { ...process.env, HELM_CACHE_HOME: path.join(os.tmpdir(), `nd-helm-cache-${suffix}`), HELM_CONFIG_HOME: path.join(os.tmpdir(), `nd-helm-config-${suffix}`), HELM_DATA_HOME: path.join(os.tmpdir(), `nd-helm-data-${suffix}`) } },
+      );
+      const notes = out.slice(out.indexOf('NOTES:'));
+      expect(notes).toContain(`kubectl -n ${ns} create secret generic netdoctor-slack`);
+      expect(notes).toContain(values.length ? "--from-literal=SLACK_SIGNING_SECRET='<signing secret>'" : "--from-literal=SLACK_APP_TOKEN='xapp-...'");
+      if (values.length) expect(notes).toContain('--from-file=kubeconfig=./prod-eu.kubeconfig');
+    }
+  });
+
   it('the chart refuses bad values: literal Slack tokens, credentials in redis.url, unknown mode, multi without clusters', () => {
     const fails = (set: string[]): string => {
       try {
@@ -366,6 +397,8 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     expect(fails(['mode=both'])).toContain('mode');
     expect(fails(['mode=multi'])).toContain('mode: multi needs at least one entry in clusters');
     expect(fails(['mode=multi', 'clusters[0].name=remote'])).toContain('set kubeconfigSecret.name');
+    expect(fails(['slack.mode=webhook'])).toContain('/slack/mode');
+    expect(fails(['serve.ingress.enabled=true', 'serve.ingress.host=x.example.com'])).toContain('needs slack.mode: http');
   });
 
   it('kustomize base: renders with namespace netdoctor and carries deploy/rbac verbatim', () => {
@@ -401,7 +434,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     expect(specs(base)).toEqual(specs(chart));
     // Every variable the chart sets is set by the base too (from netdoctor-config or a Secret).
     const config = (base.find((o) => o.kind === 'ConfigMap') as any).data as Record<string, string>;
-    for (const name of ['netdoctor-serve', 'netdoctor-worker-default']) {
+    for (const name of ['netdoctor-serve']) {
       const chartEnv = chart.find((o) => o.metadata.name === name)!.spec!.template.spec.containers[0].env as { name: string; value?: string }[];
       const baseC = base.find((o) => o.metadata.name === name)!.spec!.template.spec.containers[0];
       const baseNames = new Set([...Object.keys(config), ...(baseC.env ?? []).map((e: { name: string }) => e.name)]);

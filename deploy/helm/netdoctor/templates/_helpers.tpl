@@ -133,25 +133,36 @@ single: one in-cluster entry named .Values.cluster.name. multi: .Values.clusters
 - name: SLACK_BOT_TOKEN
   valueFrom:
     secretKeyRef:
-      name: {{ required "slack.existingSecret is required (a Secret with the bot token and signing secret)" .Values.slack.existingSecret }}
+      name: {{ required "slack.existingSecret is required (a Secret with the Slack tokens)" .Values.slack.existingSecret }}
       key: {{ .Values.slack.keys.botToken }}
 {{- end }}
 
-{{/* Everything serve needs from Slack: bot token, signing secret, optional app-level token. */}}
+{{/* Everything serve needs from Slack: mode, port, bot token, and the app token (socket) or signing secret (http). */}}
 {{- define "netdoctor.slackEnv" -}}
-{{- $secret := required "slack.existingSecret is required (a Secret with the bot token and signing secret)" .Values.slack.existingSecret -}}
+{{- $secret := required "slack.existingSecret is required (a Secret with the Slack tokens)" .Values.slack.existingSecret -}}
+- name: SLACK_MODE
+  value: {{ .Values.slack.mode | quote }}
+- name: SLACK_PORT
+  value: {{ .Values.slack.port | quote }}
 {{ include "netdoctor.slackBotTokenEnv" . }}
-- name: SLACK_SIGNING_SECRET
-  valueFrom:
-    secretKeyRef:
-      name: {{ $secret }}
-      key: {{ .Values.slack.keys.signingSecret }}
-{{- if .Values.slack.keys.appToken }}
+{{- if eq .Values.slack.mode "socket" }}
 - name: SLACK_APP_TOKEN
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
-      key: {{ .Values.slack.keys.appToken }}
+      key: {{ required "slack.keys.appToken is required in socket mode" .Values.slack.keys.appToken }}
+{{- else if eq .Values.slack.mode "http" }}
+- name: SLACK_SIGNING_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ required "slack.keys.signingSecret is required in http mode" .Values.slack.keys.signingSecret }}
+{{- else }}
+{{- fail (printf "slack.mode must be socket or http, not %q" (toString .Values.slack.mode)) }}
+{{- end }}
+{{- with .Values.slack.allowedChannels }}
+- name: SLACK_ALLOWED_CHANNELS
+  value: {{ join "," . | quote }}
 {{- end }}
 {{- end }}
 
