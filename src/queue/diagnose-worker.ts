@@ -43,6 +43,14 @@ function withStages(reader: ClusterReader, onRead: () => Promise<void>): Cluster
   };
 }
 
+/** Thrown by a run whose job was handed back to the queue at shutdown. */
+export class ReleasedJob extends Error {
+  constructor() {
+    super('released at shutdown; another worker runs it');
+    this.name = 'ReleasedJob';
+  }
+}
+
 function progressOf(job: Job): RunProgress | undefined {
   const p = job.progress;
   return typeof p === 'object' && p !== null && typeof (p as RunProgress).stage === 'string' ? (p as RunProgress) : undefined;
@@ -53,8 +61,8 @@ function progressOf(job: Job): RunProgress | undefined {
  * mid-run): the parent message and the "published" mark live in job.progress, the report in
  * the store, so a re-run neither opens a second message nor posts the report twice.
  */
-export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job) => Promise<DiagnoseResult> {
-  return async (job) => {
+export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string, signal?: AbortSignal) => Promise<DiagnoseResult> {
+  return async (job, _token, signal) => {
     const runId = job.id!;
     const log = deps.log.child({ jobId: runId, cluster: deps.cluster, queue: 'diagnose', attempt: job.attemptsMade + 1 });
     const request = parseDiagnoseJob(job.data, deps.cluster);
@@ -87,6 +95,8 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job) => Promise<Dia
         } finally {
           reader.close?.();
         }
+        // Released at shutdown while reading: another worker owns the job now, so stay silent.
+        if (signal?.aborted) throw new ReleasedJob();
         await deps.store.storeReport(deps.cluster, runId, report, deps.clock());
       }
       await stage('done');
@@ -95,6 +105,7 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job) => Promise<Dia
       log.info({ findings: report.findings.length, verdict: verdictOf(report) }, 'diagnosis published');
       return { runId, parentTs, verdict: verdictOf(report), findings: report.findings.length };
     } catch (e) {
+      if (signal?.aborted) throw e instanceof ReleasedJob ? e : new ReleasedJob();
       throw await failAttempt(job, e, request, parentTs, deps, log);
     }
   };

@@ -4,7 +4,7 @@ import type { Clock, Logger } from '../domain/run-context';
 import { diagnose } from '../engine/diagnose';
 import { type Workflow, pickWorkflow } from '../engine/workflow';
 import { buildDigest, dayIn } from './digest';
-import type { ReaderFactory } from './diagnose-worker';
+import { type ReaderFactory, ReleasedJob } from './diagnose-worker';
 import { classify } from './failures';
 import { parseDigestJob } from './jobs';
 import type { RunStore } from './run-store';
@@ -31,8 +31,8 @@ export type DigestOutcome = { day: string; posted: true; runId: string } | { day
  * publishes. Scheduled jobs claim the day first (SET NX), so two workers, restarts or a
  * too-eager cron still post one digest per cluster per day.
  */
-export function digestProcessor(deps: DigestDeps): (job: Job) => Promise<DigestOutcome> {
-  return async (job) => {
+export function digestProcessor(deps: DigestDeps): (job: Job, token?: string, signal?: AbortSignal) => Promise<DigestOutcome> {
+  return async (job, _token, signal) => {
     const jobId = job.id!;
     const log = deps.log.child({ jobId, cluster: deps.cluster, queue: 'digest', attempt: job.attemptsMade + 1 });
     const data = parseDigestJob(job.data, deps.cluster);
@@ -57,6 +57,7 @@ export function digestProcessor(deps: DigestDeps): (job: Job) => Promise<DigestO
       } finally {
         reader.close?.();
       }
+      if (signal?.aborted) throw new ReleasedJob();
       await deps.store.storeReport(deps.cluster, runId, report, now);
       const history = await deps.store.digestHistory(deps.cluster);
       const { digest, record } = buildDigest(deps.cluster, day, report, history, now, deps.historySize);
@@ -66,6 +67,7 @@ export function digestProcessor(deps: DigestDeps): (job: Job) => Promise<DigestO
       log.info({ day, new: digest.newFindings.length, resolved: digest.resolved.length, persisting: digest.persisting.length }, 'digest published');
       return { day, posted: true, runId };
     } catch (e) {
+      if (signal?.aborted) throw e;
       const failure = classify(e);
       const final = !failure.transient || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: e, final }, 'digest attempt failed');

@@ -13,6 +13,8 @@ export type SurfaceCall =
 export interface RecordingOptions {
   /** Also print each call (the CLI's console surface). */
   print?: (line: string) => void;
+  /** Called with each recorded call (e.g. a child process reporting to its test). */
+  onRecord?: (call: SurfaceCall) => void;
   /** Prefix of the fake message timestamps, so several recorders (processes) never collide. */
   tsPrefix?: string;
 }
@@ -52,6 +54,7 @@ export class RecordingSurface implements ChatSurface {
     if (i >= 0) throw this.failures.splice(i, 1)[0]!.error;
     this.calls.push(call);
     this.options.print?.(describe(call));
+    this.options.onRecord?.(call);
     for (const w of [...this.waiters]) {
       if (w.match(call)) {
         this.waiters.splice(this.waiters.indexOf(w), 1);

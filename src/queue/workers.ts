@@ -1,4 +1,4 @@
-import { Queue, Worker, type WorkerOptions } from 'bullmq';
+import { Job, Queue, Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CHECKS } from '../checks';
 import type { Config } from '../config';
@@ -63,9 +63,22 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     ...(tuning.stalledInterval ? { stalledInterval: tuning.stalledInterval } : {}),
   };
   const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock };
+  const inflight = new Map<string, { job: Job; token?: string; done: Promise<unknown> }>();
+  /** Keeps track of running jobs, so shutdown can wait for them or hand them back. */
+  const tracked = <R>(queue: string, processor: (job: Job, token?: string, signal?: AbortSignal) => Promise<R>) =>
+    async (job: Job, token?: string, signal?: AbortSignal): Promise<R> => {
+      const key = `${queue}/${job.id}`;
+      const run = processor(job, token, signal);
+      inflight.set(key, { job, ...(token ? { token } : {}), done: run.catch(() => undefined) });
+      try {
+        return await run;
+      } finally {
+        inflight.delete(key);
+      }
+    };
 
   const diagnoseAt = queueAddress(config.queuePrefix, config.cluster, 'diagnose');
-  const diagnoseWorker = new Worker(diagnoseAt.name, diagnoseProcessor(deps), {
+  const diagnoseWorker = new Worker(diagnoseAt.name, tracked('diagnose', diagnoseProcessor(deps)), {
     ...base,
     connection: workerConnection(config.redisUrl),
     prefix: diagnoseAt.prefix,
@@ -75,13 +88,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const digestAt = queueAddress(config.queuePrefix, config.cluster, 'digest');
   const digestWorker = new Worker(
     digestAt.name,
-    digestProcessor({
+    tracked('digest', digestProcessor({
       ...deps,
       workflow: config.digestWorkflow,
       timeZone: config.digestTimezone,
       ...(config.digestChannel ? { channel: config.digestChannel } : {}),
       historySize: config.digestHistory,
-    }),
+    })),
     { ...base, connection: workerConnection(config.redisUrl), prefix: digestAt.prefix, concurrency: 1 },
   );
   const workers = [diagnoseWorker, digestWorker];
@@ -93,6 +106,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 
   const digestQueue = new Queue(digestAt.name, { connection: workerConnection(config.redisUrl), prefix: digestAt.prefix });
   digestQueue.on('error', (err) => log.warn({ err }, 'digest queue error'));
+  const diagnoseQueue = new Queue(diagnoseAt.name, { connection: workerConnection(config.redisUrl), prefix: diagnoseAt.prefix });
+  diagnoseQueue.on('error', (err) => log.warn({ err }, 'diagnose queue error'));
   const schedulerId = `digest-${config.cluster}`;
   if (config.digestChannel) {
     await digestQueue.upsertJobScheduler(
@@ -111,19 +126,31 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     const timeoutMs = config.shutdownTimeoutSeconds * 1000;
+    // 1. Take no more jobs (the fetch loop stops; running jobs go on).
+    await Promise.all(workers.map((w) => w.pause(true)));
+    // 2. Let the running ones finish, within the timeout.
     let timer: NodeJS.Timeout | undefined;
-    const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
-    const finished = await Promise.race([graceful, timedOut]);
+    const finished = await Promise.race([Promise.all([...inflight.values()].map((r) => r.done)).then(() => true), timedOut]);
     clearTimeout(timer);
-    if (!finished) {
-      // The current jobs keep their lock until it expires; another worker then recovers them.
-      log.warn({ timeoutMs }, 'jobs still running at the shutdown timeout: releasing them');
-      await Promise.all(workers.map((w) => w.close(true)));
+    // 3. Hand the rest back to the queue at once rather than waiting for their locks to expire.
+    //    The workers are closed first (so they cannot pick the jobs up again); the release goes
+    //    through separate queue connections. The processors see the abort signal and post nothing more.
+    const unfinished = finished ? [] : [...inflight.values()];
+    if (unfinished.length > 0) {
+      log.warn({ timeoutMs, jobs: unfinished.map((r) => r.job.id) }, 'jobs still running at the shutdown timeout: releasing them');
+      for (const w of workers) w.cancelAllJobs('shutdown');
     }
-    await digestQueue.close();
+    await Promise.all(workers.map((w) => w.close(!finished)));
+    for (const r of unfinished) {
+      const control = r.job.queueName === digestAt.name ? digestQueue : diagnoseQueue;
+      await Job.fromId(control, r.job.id!)
+        .then((job) => job?.moveToWait(r.token))
+        .catch((err: unknown) => log.warn({ err, jobId: r.job.id }, 'could not release the job; it is recovered once its lock expires'));
+    }
+    await Promise.all([digestQueue.close(), diagnoseQueue.close()]);
     await storeClient.quit().catch(() => storeClient.disconnect());
     log.info({}, 'workers stopped');
   };
