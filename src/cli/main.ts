@@ -30,7 +30,7 @@ const USAGE = `Usage:
                                  [--workflow NAME] [--output text|markdown|json]
   netdoctor snapshot <namespace...> --out DIR [--kubeconfig FILE] [--context NAME]
   netdoctor checks
-  netdoctor serve [--cluster NAME] [--from DIR]     (Slack front end + workers; SLACK_* settings)
+  netdoctor serve [--cluster NAME] [--from DIR] [--front-end-only]   (Slack bot + workers)
   netdoctor worker --cluster NAME [--from DIR]
   netdoctor digest --cluster NAME [--channel C]
   netdoctor status [--cluster NAME] [--output text|json]

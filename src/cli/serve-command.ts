@@ -111,7 +111,8 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
       commands: commandDeps({ config, producer, surface, log }),
       dedupe: redisDeliveryDedupe(dedupeRedis, `${config.queuePrefix}:slack`),
       log,
-      routes: [{ path: '/healthz', method: ['GET'], handler: healthz }],
+      // Socket Mode would open a listener just for this route; the admin port has the probes there.
+      routes: slack.mode === 'http' ? [{ path: '/healthz', method: ['GET'], handler: healthz }] : [],
     });
     const { port } = await front.start();
     log.info({ mode: slack.mode, port, cluster: config.cluster }, 'slack front end started');
@@ -158,18 +159,19 @@ function flags(args: string[], options: NonNullable<ParseArgsConfig['options']>)
 }
 
 /**
- * `netdoctor serve [--cluster NAME] [--from DIR]`: Slack front end and the local cluster's
- * workers until SIGTERM/SIGINT, then a graceful stop.
+ * `netdoctor serve [--cluster NAME] [--from DIR] [--front-end-only]`: Slack front end and the local
+ * cluster's workers (none with --front-end-only: multi-cluster installs run `netdoctor worker` per
+ * cluster) until SIGTERM/SIGINT, then a graceful stop.
  */
 export async function serveCommand(args: string[], io: CliIo, signals: SignalSource = process): Promise<number> {
-  const { values } = flags(args, { cluster: { type: 'string' }, from: { type: 'string' } });
+  const { values } = flags(args, { cluster: { type: 'string' }, from: { type: 'string' }, 'front-end-only': { type: 'boolean', default: false } });
   const cluster = values.cluster as string | undefined;
   const config = loadConfig(io.env, cluster ? { cluster: parseSetting('cluster', cluster, '--cluster') } : {});
   const slack = slackSettings(config);
   const log = createLogger({ level: config.logLevel });
   const readerFor = values.from ? dumpReaderFor(config.cluster, values.from as string) : liveReaderFor(config);
   try {
-    const running = await startServe({ config, slack, readerFor, log });
+    const running = await startServe({ config, slack, readerFor, log, frontEndOnly: values['front-end-only'] === true });
     const signal = await untilSignal(signals);
     log.info({ signal }, 'shutting down');
     await running.stop();
