@@ -34,6 +34,32 @@ export interface QueueSample {
 /** Pulled at scrape time (e.g. Promise.all over queues of getJobCounts + the oldest waiting job). */
 export type QueueSampler = () => Promise<QueueSample[]>;
 
+/** The parts of a BullMQ Queue that queueSampler uses (structural: this module does not import bullmq). */
+export interface SampledQueue {
+  readonly name: string;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+  /** Oldest first (BullMQ: getWaiting(0, 0) is the oldest waiting job). */
+  getWaiting(start?: number, end?: number): Promise<({ timestamp: number } | undefined)[]>;
+}
+
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'paused', 'prioritized', 'waiting-children'] as const;
+
+/**
+ * A QueueSampler over BullMQ queues: job counts by state and the age of the oldest waiting job,
+ * read at scrape time. Pass the queues (or a function returning the current ones):
+ *   metrics.observeQueues(queueSampler([diagnoseQueue, remediateQueue, digestQueue]))
+ */
+export function queueSampler(queues: readonly SampledQueue[] | (() => readonly SampledQueue[]), now: () => number = Date.now): QueueSampler {
+  return async () =>
+    Promise.all(
+      (typeof queues === 'function' ? queues() : queues).map(async (q): Promise<QueueSample> => {
+        const [counts, oldest] = await Promise.all([q.getJobCounts(...QUEUE_STATES), q.getWaiting(0, 0)]);
+        const first = oldest[0];
+        return { queue: q.name, counts, oldestWaitingAgeSeconds: first ? Math.max(0, now() - first.timestamp) / 1000 : 0 };
+      }),
+    );
+}
+
 export interface MetricsOptions {
   /** Default: a fresh Registry (never the prom-client global one, so tests and processes do not share state). */
   registry?: Registry;

@@ -7,7 +7,8 @@ import { silentLogger } from '../../../src/domain/run-context';
 import { diagnose } from '../../../src/engine/diagnose';
 import { loadWorkflows } from '../../../src/engine/workflow';
 import { type AdminServer, redisPing, slackAuth, startAdminServer } from '../../../src/observability/health';
-import { type Metrics, createMetrics } from '../../../src/observability/metrics';
+import type { Queue } from 'bullmq';
+import { type Metrics, type SampledQueue, createMetrics, queueSampler } from '../../../src/observability/metrics';
 import { SCENARIO_DIR, listScenarios } from '../../support/scenarios';
 
 const SCENARIO = 'triton-kube-proxy-config';
@@ -100,6 +101,27 @@ describe('admin server /metrics after a real diagnosis', () => {
     expect(sample(t, 'netdoctor_queue_oldest_waiting_job_age_seconds', { queue: 'netdoctor:triton:diagnose' })).toBe(42);
     expect(sample(t, 'netdoctor_queue_job_wait_seconds_sum', { queue: 'netdoctor:triton:diagnose' })).toBe(2.5);
     expect(sample(t, 'process_cpu_seconds_total')).toBeDefined();
+  });
+
+  it('queueSampler reads BullMQ-shaped queues: counts by state and the oldest waiting job\'s age', async () => {
+    // Compile-time: a real BullMQ Queue is a SampledQueue.
+    const compatible: Queue extends SampledQueue ? true : never = true;
+    expect(compatible).toBe(true);
+    const asked: string[][] = [];
+    const queue: SampledQueue = {
+      name: 'netdoctor:triton:diagnose',
+      getJobCounts: async (...types) => (asked.push(types), { waiting: 4, active: 1, delayed: 0, failed: 0, paused: 0, prioritized: 0, 'waiting-children': 0 }),
+      getWaiting: async (start, end) => (start === 0 && end === 0 ? [{ timestamp: 10_000 }] : []),
+    };
+    const empty: SampledQueue = { name: 'netdoctor:triton:digest', getJobCounts: async () => ({ waiting: 0 }), getWaiting: async () => [] };
+    const m = createMetrics({ defaultMetrics: false });
+    m.observeQueues(queueSampler([queue, empty], () => 70_000));
+    const text = await m.registry.metrics();
+    expect(asked[0]).toEqual(expect.arrayContaining(['waiting', 'active', 'delayed', 'failed']));
+    expect(sample(text, 'netdoctor_queue_jobs', { queue: 'netdoctor:triton:diagnose', state: 'waiting' })).toBe(4);
+    expect(sample(text, 'netdoctor_queue_jobs', { queue: 'netdoctor:triton:diagnose', state: 'active' })).toBe(1);
+    expect(sample(text, 'netdoctor_queue_oldest_waiting_job_age_seconds', { queue: 'netdoctor:triton:diagnose' })).toBe(60);
+    expect(sample(text, 'netdoctor_queue_oldest_waiting_job_age_seconds', { queue: 'netdoctor:triton:digest' })).toBe(0);
   });
 
   it('a failing queue sampler does not break the scrape', async () => {
