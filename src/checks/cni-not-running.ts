@@ -7,6 +7,7 @@ import {
   CNI_AGENTS,
   type CniAgent,
   type SandboxFailure,
+  agentCrashHints,
   agentDaemonSets,
   agentHealth,
   agentOf,
@@ -197,6 +198,7 @@ function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: Ag
         `A CNI agent must tolerate every taint: add {"operator":"Exists"} to spec.template.spec.tolerations.`,
       ]
     : [
+        ...agentCrashHints(ctx.view, health.failing),
         `Fix why the ${ds.metadata?.name} pods fail (evidence below: their events and the crashed container's log), e.g. kubectl -n ${subject.namespace} logs <pod> -c <container> --previous.`,
         `For a transient failure, delete the failing agent pod; the DaemonSet recreates it: kubectl -n ${subject.namespace} delete pod ${health.failing[0]?.metadata?.name ?? '<pod>'}.`,
         `Do not restart the stuck application pods: they get a network once the agent is Ready.`,

@@ -295,3 +295,42 @@ export function kubeadmPodSubnet(view: ClusterView): string | undefined {
   const cfg = view.get('ConfigMap', 'kube-system', 'kubeadm-config')?.data?.ClusterConfiguration;
   return cfg ? /^\s*podSubnet:\s*"?([^"\s]+)"?\s*$/m.exec(cfg)?.[1] : undefined;
 }
+
+/** Known reasons a CNI agent crashes, recognised in its logs and events, with what to do (CNI-04, CNI-06, the weave/kube-proxy chain). */
+const AGENT_CRASH_HINTS: { pattern: RegExp; advice: (subnet: string | undefined) => string }[] = [
+  {
+    pattern: /pod cidr not assigned/i,
+    advice: () =>
+      'The node has no spec.podCIDR: kube-controller-manager runs without --allocate-node-cidrs=true --cluster-cidr=<pod CIDR> (kubeadm init without --pod-network-cidr). Add both flags in /etc/kubernetes/manifests/kube-controller-manager.yaml on the control plane.',
+  },
+  {
+    pattern: /specified in the flannel net config doesn't contain/i,
+    advice: (subnet) =>
+      `The Network in ConfigMap kube-flannel-cfg (net-conf.json) does not contain the nodes' podCIDR: set it to the cluster's pod CIDR${subnet ? ` (${subnet})` : ''}, then kubectl -n kube-flannel rollout restart daemonset kube-flannel-ds.`,
+  },
+  {
+    pattern: /BGP not established with/i,
+    advice: () =>
+      'calico-node has no BGP session: if the peer address is not a node InternalIP, IP autodetection picked the wrong interface (set env IP_AUTODETECTION_METHOD=interface=<nic> or can-reach=<node IP> on the calico-node container); otherwise open TCP 179 between the nodes.',
+  },
+  {
+    pattern: /dial tcp 10\.96\.0\.1:443|dial tcp [\d.]+:443: (i\/o timeout|connect: connection refused)/,
+    advice: () => 'The agent cannot reach the API server through its ClusterIP: check kube-proxy on that node first (it programs the kubernetes Service), then the node firewall.',
+  },
+];
+
+/** Advice for the crash causes found in the failing agent pods' logs and warning events. */
+export function agentCrashHints(view: ClusterView, pods: readonly Pod[]): string[] {
+  const texts: string[] = [];
+  for (const pod of pods) {
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      for (const previous of [true, false]) texts.push(view.log({ namespace: ns, pod: name, container: c.name, previous }) ?? '');
+    }
+    for (const e of view.events(refOf('Pod', pod))) if (e.type === 'Warning') texts.push(e.message ?? '');
+  }
+  const all = texts.join('\n');
+  const subnet = kubeadmPodSubnet(view);
+  return AGENT_CRASH_HINTS.filter((h) => h.pattern.test(all)).map((h) => h.advice(subnet));
+}

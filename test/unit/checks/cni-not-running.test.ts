@@ -128,6 +128,27 @@ describe('cni-not-running', () => {
     // Nothing is stuck yet: degraded, not broken.
     expect(f).toMatchObject({ severity: 'warning', rootCause: true });
     expect(f!.evidence).toContainEqual({ type: 'log', text: 'FATA: Could not get peers: dial tcp 10.96.0.1:443: i/o timeout', command: 'kubectl logs -n kube-system weave-net-k7x2p -c weave --previous' });
+    expect(f!.advice![0]).toContain('check kube-proxy on that node first');
+  });
+
+  it('groups flannel subnet.env sandbox failures under a flannel that cannot get its lease (CNI-04), with the fix hint', () => {
+    const flannel = { app: 'flannel' };
+    const view = cluster(
+      [
+        node('node1'),
+        daemonSet('kube-flannel', 'kube-flannel-ds', { labels: flannel, ready: 0 }),
+        pod('kube-flannel', 'kube-flannel-ds-x1y2z', { owner: { kind: 'DaemonSet', name: 'kube-flannel-ds' }, labels: flannel, shape: 'crashloop', hostNetwork: true, containers: ['kube-flannel'] }),
+        pod('triton', 'mysql', { shape: 'creating' }),
+        event('Pod', 'triton', 'mysql', 'FailedCreatePodSandBox', FLANNEL_SANDBOX, { count: 20 }),
+      ],
+      { 'kube-flannel/kube-flannel-ds-x1y2z/kube-flannel#previous': 'I0301 main.go:211] CLI flags config\nE0301 main.go:335] Error registering network: failed to acquire lease: node "node1" pod cidr not assigned\n' },
+    );
+    const [f, ...rest] = runCheck(cniNotRunning, view, undefined);
+    expect(rest).toHaveLength(0);
+    expect(f).toMatchObject({ severity: 'critical', subject: { kind: 'DaemonSet', namespace: 'kube-flannel', name: 'kube-flannel-ds' } });
+    expect(f!.summary).toContain('/run/flannel/subnet.env: no such file or directory');
+    expect(f!.evidence.some((e) => e.type === 'log' && e.text.includes('pod cidr not assigned'))).toBe(true);
+    expect(f!.advice![0]).toContain('--allocate-node-cidrs=true');
   });
 
   it('only notes a CNI DaemonSet that exists but is still starting (look-alike)', () => {
