@@ -112,8 +112,8 @@ export const CNI_AGENTS: readonly CniAgent[] = [
   {
     family: 'calico',
     product: 'Calico',
-    daemonSetNames: ['calico-node'],
-    labels: [{ 'k8s-app': 'calico-node' }],
+    daemonSetNames: ['calico-node', 'canal'],
+    labels: [{ 'k8s-app': 'calico-node' }, { 'k8s-app': 'canal' }],
     namespaces: ['calico-system', 'kube-system'],
     needs: '/var/lib/calico/nodename, written by calico/node on every node',
     install: [
