@@ -1,0 +1,130 @@
+// SlackSurface against the Slack emulator and the test Redis: idempotent posting, bounded retries,
+// failures surfaced in the thread, oversized replies with the full report attached.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { CHECKS } from '../../../src/checks';
+import { DumpReader } from '../../../src/cluster/dump-reader';
+import type { DiagnoseRequest, Digest } from '../../../src/domain/ports';
+import type { Report } from '../../../src/domain/report';
+import { silentLogger } from '../../../src/domain/run-context';
+import { diagnose } from '../../../src/engine/diagnose';
+import { loadWorkflows } from '../../../src/engine/workflow';
+import { createWebClient } from '../../../src/slack/app';
+import { SlackSurface } from '../../../src/slack/slack-surface';
+import { listScenarios } from '../../support/scenarios';
+import { SlackEmulator } from '../../support/slack-emulator';
+
+const CHANNEL = 'C0OPS0001';
+let emulator: SlackEmulator;
+let redis: Redis;
+let report: Report;
+
+const request: DiagnoseRequest = { cluster: 'prod', namespace: 'triton', workflow: 'namespace-triage', requestedBy: 'U0ALICE01', channel: CHANNEL };
+
+function surface(retries = 2): SlackSurface {
+  const client = createWebClient({ mode: 'http', botToken: 'xoxb-test', apiUrl: emulator.apiUrl, retries, timeoutMs: 5_000 }, silentLogger);
+  return new SlackSurface({ client, redis, log: silentLogger, prefix: `ndtest:${randomUUID()}`, waitMs: 10_000 });
+}
+
+beforeAll(async () => {
+  const url = process.env.REDIS_URL;
+  if (!url) throw new Error('REDIS_URL is not set (the integration project globalSetup starts a private redis-server)');
+  redis = new Redis(url);
+  emulator = await SlackEmulator.start();
+  const scenario = listScenarios().find((s) => s.expect.rootCause)!;
+  const workflow = loadWorkflows(CHECKS).get('namespace-triage')!;
+  report = await diagnose({ runId: 't', log: silentLogger, clock: () => new Date() }, new DumpReader(scenario.dir), workflow, { cluster: 'prod', namespace: scenario.expect.namespace });
+});
+
+afterAll(async () => {
+  await redis?.quit();
+  await emulator?.close();
+});
+
+beforeEach(() => emulator.reset());
+
+const roots = (): number => report.findings.filter((f) => f.rootCause).length;
+
+describe('SlackSurface', () => {
+  it('opens a run once, even when called concurrently and again on a retry', async () => {
+    const s = surface();
+    const [a, b] = await Promise.all([s.openRun('run-1', request), s.openRun('run-1', request)]);
+    expect(a).toBe(b);
+    expect(await s.openRun('run-1', request)).toBe(a);
+    expect(emulator.parents(CHANNEL)).toHaveLength(1);
+    expect(await s.parentOf('run-1')).toBe(a);
+  });
+
+  it('publishes the summary and one reply per root cause, and a second publish posts nothing new', async () => {
+    const s = surface();
+    const ts = await s.openRun('run-2', request);
+    await s.stage('run-2', request, ts, 'reading');
+    await s.stage('run-2', request, ts, 'analysing');
+    await s.stage('run-2', request, ts, 'reading'); // a retried job replays stages: never backwards
+    await s.stage('run-2', request, ts, 'done');
+    await s.publishReport('run-2', request, ts, report);
+    await s.publishReport('run-2', request, ts, report);
+    const [parent] = emulator.parents(CHANNEL);
+    expect(emulator.replies(ts)).toHaveLength(roots());
+    // reading, analysing, then the summary (twice: edits are idempotent); no backwards or "done" edit.
+    expect(parent!.edits.map((e) => e.text.split(':')[0])).toEqual([
+      'Diagnosing namespace triton on cluster prod…',
+      'Diagnosing namespace triton on cluster prod…',
+      expect.stringContaining('is broken'),
+      expect.stringContaining('is broken'),
+    ]);
+  });
+
+  it('retries 5xx within its bound and ends with one message', async () => {
+    const s = surface(2);
+    emulator.failNext('chat.postMessage', { status: 503 }, 2);
+    await s.openRun('run-3', request);
+    expect(emulator.callsTo('chat.postMessage').map((c) => c.status)).toEqual([503, 503, 200]);
+    expect(emulator.parents(CHANNEL)).toHaveLength(1);
+  });
+
+  it('a reply Slack keeps refusing is logged, surfaced in the thread, and posted by the retry without duplicates', async () => {
+    const s = surface(1);
+    const ts = await s.openRun('run-4', request);
+    emulator.failNext('chat.postMessage', { status: 500 }, 2); // both attempts of the first reply
+    await expect(s.publishReport('run-4', request, ts, report)).rejects.toThrow(/Slack refused root cause 1/);
+    const notice = emulator.replies(ts).find((m) => m.text.includes('could not be posted'));
+    expect(notice?.text).toContain('run-4');
+    expect(emulator.replies(ts)).toHaveLength(roots()); // the others and the notice; the first is missing
+    await s.publishReport('run-4', request, ts, report);
+    expect(emulator.replies(ts)).toHaveLength(roots() + 1);
+    await s.publishReport('run-4', request, ts, report);
+    expect(emulator.replies(ts)).toHaveLength(roots() + 1);
+  });
+
+  it('cuts an oversized reply and attaches the full markdown report once', async () => {
+    const s = surface();
+    const big = structuredClone(report);
+    const root = big.findings.find((f) => f.rootCause)!;
+    root.evidence = Array.from({ length: 12 }, (_, i) => ({ type: 'log' as const, text: `line ${i} <!channel> `.repeat(800) }));
+    const ts = await s.openRun('run-5', request);
+    await s.publishReport('run-5', request, ts, big);
+    await s.publishReport('run-5', request, ts, big);
+    expect(emulator.callsTo('files.getUploadURLExternal')).toHaveLength(1);
+    expect(emulator.files).toHaveLength(1);
+    const [file] = emulator.files;
+    expect(file).toMatchObject({ channel: CHANNEL, thread_ts: ts });
+    expect(file!.upload).toContain('# netdoctor');
+    expect(JSON.stringify(emulator.replies(ts)[0]!.blocks)).toMatch(/cut: \d+ characters/);
+  });
+
+  it('failRun shows the escaped reason; the digest is posted once per cluster and day', async () => {
+    const s = surface();
+    const ts = await s.openRun('run-6', request);
+    await s.stage('run-6', request, ts, 'failed');
+    await s.failRun('run-6', request, ts, 'namespace "triton" does not exist <!channel>');
+    const parent = emulator.parents(CHANNEL)[0]!;
+    expect(parent.edits).toHaveLength(1);
+    expect(JSON.stringify(parent.edits[0]!.blocks)).toContain('does not exist &lt;!channel&gt;');
+
+    const digest: Digest = { cluster: 'prod', day: '2026-11-25', report, newFindings: [], resolved: [], persisting: [], trend: [] };
+    await s.publishDigest(CHANNEL, digest);
+    await s.publishDigest(CHANNEL, digest);
+    expect(emulator.parents(CHANNEL).filter((m) => m.text.startsWith('netdoctor digest'))).toHaveLength(1);
+  });
+});
