@@ -63,10 +63,12 @@ export class SlackSurface implements ChatSurface {
       return (await this.redis.get(key)) ?? request.parentTs;
     }
     const ts = await this.once(key, async () => {
-      const res = await this.client.chat.postMessage({ channel: request.channel, ...body(progressMessage(request, 'queued')), ...NO_UNFURL });
+      const res = await slackCall('the parent message', () =>
+        this.client.chat.postMessage({ channel: request.channel, ...body(progressMessage(request, 'queued')), ...NO_UNFURL }),
+      );
       return res.ts!;
     });
-    if (!ts) throw new Error(`run ${runId}: another process is posting the parent message and has not finished`);
+    if (!ts) throw new SlackDeliveryError(`run ${runId}: another process is posting the parent message and has not finished`, true);
     await this.redis.set(this.key('run', runId, 'stage'), 'queued', 'EX', this.ttl, 'NX');
     return ts;
   }
@@ -78,16 +80,16 @@ export class SlackSurface implements ChatSurface {
     const previous = (await this.redis.get(stageKey)) as RunStage | null;
     // A retried job replays its stages; never move the parent backwards or edit a finished run.
     if (previous && STAGE_ORDER[previous] >= STAGE_ORDER[stage]) return;
-    await this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(progressMessage(request, stage)) });
+    await slackCall('the progress edit', () => this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(progressMessage(request, stage)) }));
     await this.redis.set(stageKey, stage, 'EX', this.ttl);
   }
 
   async publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report): Promise<void> {
     const log = this.log.child({ runId, channel: request.channel });
-    await this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(summaryMessage(report, request)) });
+    await slackCall('the summary edit', () => this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(summaryMessage(report, request)) }));
     await this.redis.set(this.key('run', runId, 'stage'), 'done', 'EX', this.ttl);
 
-    const failures: string[] = [];
+    const failures: SlackDeliveryError[] = [];
     let truncated = false;
     const roots = report.findings.filter((f) => f.rootCause);
     for (const [i, finding] of roots.entries()) {
@@ -95,47 +97,50 @@ export class SlackSurface implements ChatSurface {
       truncated ||= Boolean(message.truncated);
       try {
         await this.once(this.key('run', runId, 'reply', finding.id), async () => {
-          const res = await this.client.chat.postMessage({ channel: request.channel, thread_ts: parentTs, ...body(message), ...NO_UNFURL });
+          const res = await slackCall(`root cause ${i + 1}`, () =>
+            this.client.chat.postMessage({ channel: request.channel, thread_ts: parentTs, ...body(message), ...NO_UNFURL }),
+          );
           return res.ts!;
         });
       } catch (e) {
         log.error({ err: e, finding: finding.id }, 'could not post a root-cause reply');
-        failures.push(`root cause ${i + 1}`);
+        failures.push(deliveryError(e, `root cause ${i + 1}`));
       }
     }
     if (truncated) {
       try {
         await this.once(this.key('run', runId, 'file'), async () => {
           const where = report.target.namespace ?? 'cluster';
-          await this.client.filesUploadV2({
+          await slackCall('the full report upload', () => this.client.filesUploadV2({
             channel_id: request.channel,
             thread_ts: parentTs,
             filename: `netdoctor-${where}-${runId}.md`.replace(/[^A-Za-z0-9._-]/g, '_'),
             title: 'Full netdoctor report',
             content: renderMarkdown(report),
-          });
+          }));
           return 'uploaded';
         });
       } catch (e) {
         log.error({ err: e }, 'could not attach the full report');
-        failures.push('the attached full report');
+        failures.push(deliveryError(e, 'the full report upload'));
       }
     }
     if (failures.length > 0) {
-      await this.surfaceFailure(runId, request.channel, parentTs, failures.join(', '));
-      // Thrown so the job is retried; the replies already recorded are not posted again.
-      throw new Error(`run ${runId}: Slack refused ${failures.join(', ')}`);
+      const what = failures.map((f) => f.message).join('; ');
+      await this.surfaceFailure(runId, request.channel, parentTs, what);
+      // Thrown so the job is retried when that can help; the replies already recorded are not posted again.
+      throw new SlackDeliveryError(what, failures.some((f) => f.transient));
     }
   }
 
   async failRun(runId: string, request: DiagnoseRequest, parentTs: string, reason: string): Promise<void> {
-    await this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(progressMessage(request, 'failed', reason)) });
+    await slackCall('the failure edit', () => this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(progressMessage(request, 'failed', reason)) }));
     await this.redis.set(this.key('run', runId, 'stage'), 'failed', 'EX', this.ttl);
   }
 
   async publishDigest(channel: string, digest: Digest): Promise<void> {
     await this.once(this.key('digest', digest.cluster, digest.day, channel), async () => {
-      const res = await this.client.chat.postMessage({ channel, ...body(digestMessage(digest)), ...NO_UNFURL });
+      const res = await slackCall('the digest', () => this.client.chat.postMessage({ channel, ...body(digestMessage(digest)), ...NO_UNFURL }));
       return res.ts!;
     });
   }
@@ -178,6 +183,55 @@ export class SlackSurface implements ChatSurface {
       if (value) return value;
     }
     return undefined;
+  }
+}
+
+/** Slack's `ok:false` errors the operator must fix; retrying them cannot help. */
+const PERMANENT: Readonly<Record<string, string>> = {
+  not_in_channel: 'the bot is not in this channel: invite it (/invite @netdoctor)',
+  channel_not_found: 'the channel does not exist or the bot cannot see it',
+  is_archived: 'the channel is archived',
+  invalid_auth: 'the bot token is invalid (SLACK_BOT_TOKEN)',
+  token_revoked: 'the bot token was revoked (SLACK_BOT_TOKEN)',
+  not_authed: 'no bot token was sent (SLACK_BOT_TOKEN)',
+  missing_scope: 'the Slack app lacks a scope: reinstall it from deploy/slack/manifest.yaml',
+  msg_too_long: 'the message was too long for Slack',
+  msg_blocks_too_long: 'the message was too long for Slack',
+  invalid_blocks: 'Slack rejected the message layout',
+};
+
+/**
+ * A Web API failure in the queue's terms (see queue/failures.ts): `transient` decides retry or
+ * final failure; the message is safe to show (method and Slack's error code, no payload).
+ */
+export class SlackDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'SlackDeliveryError';
+  }
+}
+
+export function deliveryError(err: unknown, what: string): SlackDeliveryError {
+  if (err instanceof SlackDeliveryError) return err;
+  const e = err as { code?: string; data?: { error?: string }; statusCode?: number; retryAfter?: number };
+  if (e?.code === 'slack_webapi_platform_error') {
+    const code = e.data?.error ?? 'unknown_error';
+    return new SlackDeliveryError(`Slack refused ${what} (${code})${PERMANENT[code] ? `: ${PERMANENT[code]}` : ''}`, !PERMANENT[code]);
+  }
+  if (e?.code === 'slack_webapi_rate_limited_error') return new SlackDeliveryError(`Slack rate-limited ${what}`, true, e.retryAfter);
+  if (e?.code === 'slack_webapi_http_error') return new SlackDeliveryError(`Slack answered HTTP ${e.statusCode ?? '?'} to ${what}`, true);
+  return new SlackDeliveryError(`could not reach Slack for ${what}`, true);
+}
+
+async function slackCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw deliveryError(e, what);
   }
 }
 

@@ -87,7 +87,7 @@ describe('SlackSurface', () => {
     const s = surface(1);
     const ts = await s.openRun('run-4', request);
     emulator.failNext('chat.postMessage', { status: 500 }, 2); // both attempts of the first reply
-    await expect(s.publishReport('run-4', request, ts, report)).rejects.toThrow(/Slack refused root cause 1/);
+    await expect(s.publishReport('run-4', request, ts, report)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/HTTP 500 to root cause 1/) });
     const notice = emulator.replies(ts).find((m) => m.text.includes('could not be posted'));
     expect(notice?.text).toContain('run-4');
     expect(emulator.replies(ts)).toHaveLength(roots()); // the others and the notice; the first is missing
@@ -111,6 +111,12 @@ describe('SlackSurface', () => {
     expect(file).toMatchObject({ channel: CHANNEL, thread_ts: ts });
     expect(file!.upload).toContain('# netdoctor');
     expect(JSON.stringify(emulator.replies(ts)[0]!.blocks)).toMatch(/cut: \d+ characters/);
+  });
+
+  it('a permanent Slack error (channel_not_found) is final, not retried, with an actionable reason', async () => {
+    const client = createWebClient({ mode: 'http', botToken: 'xoxb-test', apiUrl: emulator.apiUrl, retries: 0, timeoutMs: 5_000 }, silentLogger);
+    const broken = new SlackSurface({ client, redis, log: silentLogger, prefix: `ndtest:${randomUUID()}` });
+    await expect(broken.openRun('run-8', { ...request, channel: '' })).rejects.toMatchObject({ transient: false, message: expect.stringContaining('channel_not_found') });
   });
 
   it('failRun shows the escaped reason; the digest is posted once per cluster and day', async () => {
