@@ -3,6 +3,7 @@ import type { Evidence, FindingDraft, Severity } from '../domain/finding';
 import type { Pod, Service } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../domain/object-ref';
 import { makePlan } from '../domain/plan';
+import { startingCniAgent } from './support/cni';
 import { DNS_NAMESPACE, clusterDnsService, coreDnsDeployment, coreDnsPods, coreDnsRef, dnsEndpoints } from './support/dns';
 import { type JsonPatchOp, pointer, testAndReplace } from './support/json-patch';
 import { podStateText } from './support/pod-evidence';
@@ -187,10 +188,13 @@ function endpointsFinding(ctx: CheckContext, svc: Service, pods: Pod[]): Finding
   ];
   if (ready.length === 0) {
     // A symptom: whatever keeps CoreDNS from being Ready (no CNI, a loop, a crash) is the root cause.
+    const cache = new Map<string, boolean>();
+    const waitingOn = pods.map((p) => startingCniAgent(ctx, p, cache)).find(Boolean);
+    const onlyWaiting = waitingOn !== undefined && pods.every((p) => startingCniAgent(ctx, p, cache));
     return {
-      severity: 'critical',
+      severity: onlyWaiting ? 'info' : 'critical',
       title: 'kube-dns has no ready endpoints: no CoreDNS pod is Ready',
-      summary: `Service kube-system/kube-dns selects the ${pods.length} CoreDNS pods, but none is Ready, so cluster DNS does not answer (\`Name does not resolve\` everywhere).`,
+      summary: `Service kube-system/kube-dns selects the ${pods.length} CoreDNS pods, but none is Ready, so cluster DNS does not answer (\`Name does not resolve\` everywhere).${onlyWaiting ? ` They wait for the CNI agent ${waitingOn}, which is still starting.` : ''}`,
       subject: ref,
       evidence,
       rootCause: false,

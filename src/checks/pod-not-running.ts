@@ -3,7 +3,7 @@ import type { FindingDraft } from '../domain/finding';
 import type { Pod } from '../domain/kube-types';
 import { type ObjectRef, refKey, refLabel, refOf } from '../domain/object-ref';
 import { START_GRACE_MS, ageMs, formatAge } from './support/age';
-import { agentDaemonSets, agentHealth, agentOf, parseSandboxError, sandboxFailureOf, shortenIds } from './support/cni';
+import { parseSandboxError, shortenIds, startingCniAgent } from './support/cni';
 import { DNS_NAMESPACE, coreDnsPods } from './support/dns';
 import { containerLog } from './support/evidence';
 import { failureExcerpt, podFailureEvidence, podWarningEvents, schedulingFailure } from './support/pod-evidence';
@@ -76,19 +76,6 @@ function reasonOf(ctx: CheckContext, pod: Pod, problem: Problem): string | undef
   if (e) return `${e.reason}: ${oneLine(e.message)}`;
   const waiting = waitingReasons(pod);
   return problem === 'error' && waiting.length ? waiting.join(', ') : undefined;
-}
-
-/** The CNI agent a stuck pod waits for, when that agent is still starting (a fresh install or rollout): then the pod is only waiting. */
-function startingCniAgent(ctx: CheckContext, pod: Pod, cache: Map<string, boolean>): string | undefined {
-  const found = sandboxFailureOf(ctx.view, pod);
-  const agent = found ? agentOf(found.failure.family) : undefined;
-  if (!agent) return undefined;
-  const ds = agentDaemonSets(ctx.view, agent).find((d) => {
-    const key = `${d.metadata?.namespace}/${d.metadata?.name}`;
-    if (!cache.has(key)) cache.set(key, agentHealth(ctx.view, d, ctx.now).state === 'starting');
-    return cache.get(key);
-  });
-  return ds ? `${ds.metadata?.name}` : undefined;
 }
 
 const ORDER: Problem[] = ['crashloop', 'error', 'creating', 'pending', 'unready'];

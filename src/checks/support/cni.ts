@@ -334,3 +334,16 @@ export function agentCrashHints(view: ClusterView, pods: readonly Pod[]): string
   const subnet = kubeadmPodSubnet(view);
   return AGENT_CRASH_HINTS.filter((h) => h.pattern.test(all)).map((h) => h.advice(subnet));
 }
+
+/** The CNI agent a stuck pod waits for, when that agent is still starting (a fresh install or rollout): then the pod is only waiting. */
+export function startingCniAgent(ctx: CheckContext, pod: Pod, cache: Map<string, boolean> = new Map()): string | undefined {
+  const found = sandboxFailureOf(ctx.view, pod);
+  const agent = found ? agentOf(found.failure.family) : undefined;
+  if (!agent) return undefined;
+  const ds = agentDaemonSets(ctx.view, agent).find((d) => {
+    const key = `${d.metadata?.namespace}/${d.metadata?.name}`;
+    if (!cache.has(key)) cache.set(key, agentHealth(ctx.view, d, ctx.now).state === 'starting');
+    return cache.get(key);
+  });
+  return ds ? `${ds.metadata?.name}` : undefined;
+}

@@ -1,5 +1,5 @@
 import { kubeDnsService } from '../../../src/checks/kube-dns-service';
-import { cluster, deployment, loud, node, pod, rsOf, runCheck, scenario, scenarioNames } from './network-fixtures';
+import { WEAVE_SANDBOX, cluster, daemonSet, deployment, event, loud, node, pod, rsOf, runCheck, scenario, scenarioNames } from './network-fixtures';
 
 const labels = { 'k8s-app': 'kube-dns' };
 const containerPorts = [
@@ -135,6 +135,22 @@ describe('kube-dns-service', () => {
     expect(rest).toHaveLength(0);
     expect(f).toMatchObject({ severity: 'critical', rootCause: false, subject: { kind: 'Service', name: 'kube-dns' } });
     expect(f!.explains!.map((r) => `${r.kind}/${r.name}`)).toEqual(expect.arrayContaining(['Deployment/coredns', 'Pod/coredns-5d4f8c7b9-aaaaa']));
+  });
+
+  it('only notes no ready endpoints while CoreDNS waits for a CNI agent that is still starting (look-alike)', () => {
+    const view = cluster([
+      node('node1'),
+      daemonSet('kube-system', 'weave-net', { ready: 0, ageMin: 1 }),
+      pod('kube-system', 'weave-net-new01', { owner: { kind: 'DaemonSet', name: 'weave-net' }, labels: { name: 'weave-net' }, shape: 'creating', ageMin: 1, hostNetwork: true }),
+      ...deployment('kube-system', 'coredns', labels, { ports: containerPorts }),
+      pod('kube-system', 'coredns-5d4f8c7b9-aaaaa', { owner: rsOf('coredns'), labels, shape: 'creating', ports: containerPorts, containers: ['coredns'] }),
+      event('Pod', 'kube-system', 'coredns-5d4f8c7b9-aaaaa', 'FailedCreatePodSandBox', WEAVE_SANDBOX),
+      service(labels),
+      slice(null),
+    ]);
+    const [f] = runCheck(kubeDnsService, view, 'triton');
+    expect(f).toMatchObject({ severity: 'info', rootCause: false });
+    expect(f!.summary).toContain('They wait for the CNI agent weave-net, which is still starting.');
   });
 
   it('says the controller is not publishing endpoints when CoreDNS is Ready but the slice is empty', () => {
