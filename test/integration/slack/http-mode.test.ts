@@ -9,6 +9,7 @@ import type { Report } from '../../../src/domain/report';
 import { silentLogger } from '../../../src/domain/run-context';
 import { diagnose } from '../../../src/engine/diagnose';
 import { loadWorkflows } from '../../../src/engine/workflow';
+import { createLogger } from '../../../src/observability/logger';
 import { jobIdFrom } from '../../../src/queue/jobs';
 import type { SlackSettings } from '../../../src/slack/app';
 import { escapeMrkdwn } from '../../../src/slack/escape';
@@ -26,6 +27,9 @@ let config: Config;
 let settings: SlackSettings;
 let current: Scenario = scenarios.find((s) => s.expect.rootCause) ?? scenarios[0]!;
 let url: string;
+/** Every log line of the served app, to check that no secret reaches the logs. */
+const logLines: string[] = [];
+const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
 
 function sign(body: string, ts: number, secret = SECRET): Record<string, string> {
   const sig = 'v0=' + createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex');
@@ -85,7 +89,7 @@ async function expectedReport(scenario: Scenario): Promise<Report> {
 }
 
 async function start(frontEndOnly: boolean): Promise<void> {
-  serve = await startServe({ config, slack: settings, readerFor: () => new DumpReader(current.dir), log: silentLogger, frontEndOnly });
+  serve = await startServe({ config, slack: settings, readerFor: () => new DumpReader(current.dir), log, frontEndOnly });
   url = `http://127.0.0.1:${serve.port}`;
 }
 
@@ -106,6 +110,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve?.stop();
   await emulator?.close();
+  // After everything ran: tokens, the signing secret and response URLs never reached a log line.
+  const all = logLines.join('');
+  expect(all.length).toBeGreaterThan(0);
+  for (const secret of [SECRET, 'xoxb-test', '/response/', 'v0=']) expect(all).not.toContain(secret);
 });
 
 describe('/netdoctor over HTTP against the Slack emulator', () => {
@@ -239,6 +247,19 @@ describe('/netdoctor over HTTP against the Slack emulator', () => {
       });
       expect(emulator.callsTo('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(1);
       expect(emulator.parents(CHANNEL)).toHaveLength(1);
+    });
+
+    it('a namespace that does not exist: the worker turns the parent into the failure, nothing in the thread', async () => {
+      emulator.reset();
+      const res = await slash('no-such-ns');
+      expect(res.status).toBe(200);
+      const parent = await eventually(() => {
+        const [p] = emulator.parents(CHANNEL);
+        if (!p || !SlackEmulator.current(p).text.includes('failed')) throw new Error('failure not shown yet');
+        return p;
+      });
+      expect(JSON.stringify(SlackEmulator.current(parent).blocks)).toContain('namespace \\"no-such-ns\\" does not exist');
+      expect(emulator.replies(parent.ts)).toHaveLength(0);
     });
 
     it('status shows the queue', async () => {
