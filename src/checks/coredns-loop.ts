@@ -61,7 +61,11 @@ export const corednsLoop: Check = {
     const ready = pods.filter(isReady).length;
 
     const evidence: Evidence[] = [
-      ...looping.slice(0, 2).map((l) => logEvidence(DNS_NAMESPACE, l.pod.metadata?.name ?? '', l.container, l.previous, [l.line])),
+      // One log per distinct line: every replica usually prints the same loop.
+      ...looping
+        .filter((l, i) => looping.findIndex((o) => o.line.replace(/\d+/g, '#') === l.line.replace(/\d+/g, '#')) === i)
+        .slice(0, 2)
+        .map((l) => logEvidence(DNS_NAMESPACE, l.pod.metadata?.name ?? '', l.container, l.previous, [l.line])),
       ...affected.slice(0, 2).map((p): Evidence => ({ type: 'object', text: podStateText(p, ctx.now), command: kubectl.describe(refOf('Pod', p)) })),
     ];
     if (forward) evidence.push({ type: 'object', text: `ConfigMap kube-system/coredns Corefile: \`${forward.line}\`${corefileCm?.data?.Corefile?.match(/^\s*loop\s*$/m) ? ' with the `loop` plugin enabled' : ''}`, command: kubectl.get(cmRef) });

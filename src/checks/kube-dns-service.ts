@@ -11,6 +11,8 @@ import { isReady } from './support/pods';
 import { formatSelector, selectorMatches } from './support/selectors';
 
 const ID = 'kube-dns-service';
+/** Labels controllers stamp on pods; never what a selector should name. */
+const GENERATED_LABELS = new Set(['pod-template-hash', 'controller-revision-hash', 'pod-template-generation']);
 const BASELINE = 'dns 53/UDP→53, dns-tcp 53/TCP→53, metrics 9153/TCP→9153';
 type Labels = Record<string, string>;
 type ServicePort = NonNullable<NonNullable<Service['spec']>['ports']>[number];
@@ -40,7 +42,9 @@ function selectorFinding(ctx: CheckContext, svc: Service, pods: Pod[]): FindingD
   const selector = svc.spec?.selector ?? {};
   const ref = refOf('Service', svc);
   const want = wantedSelector(ctx, pods);
-  const podLabels = formatSelector(pods[0]?.metadata?.labels);
+  const podLabels = formatSelector(
+    Object.fromEntries(Object.entries(pods[0]?.metadata?.labels ?? {}).filter(([k]) => !GENERATED_LABELS.has(k))),
+  );
   const misses = nearMiss(selector, pods).filter((m) => !m.endsWith(': matches'));
   const eps = dnsEndpoints(ctx.view, svc);
   const evidence: Evidence[] = [
