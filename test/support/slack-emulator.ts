@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** One Web API call as the emulator saw it (form fields decoded; JSON-valued fields parsed). */
 export interface RecordedCall {
@@ -31,6 +32,77 @@ export interface EmulatedFile {
 
 type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 };
 
+/** One Socket Mode connection: the server side of a minimal RFC 6455 WebSocket (unfragmented frames). */
+class SocketConnection {
+  private buffer = Buffer.alloc(0);
+  closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly onText: (text: string) => void,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => (this.closed = true));
+  }
+
+  sendText(text: string): void {
+    this.frame(0x1, Buffer.from(text, 'utf8'));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.frame(0x8, Buffer.from([0x03, 0xe8]));
+    this.socket.end();
+    this.closed = true;
+  }
+
+  private frame(opcode: number, payload: Buffer): void {
+    if (this.closed) return;
+    const len = payload.length;
+    const head = len < 126 ? Buffer.from([0x80 | opcode, len]) : len < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
+    if (len >= 126 && len < 65536) {
+      head[0] = 0x80 | opcode;
+      head[1] = 126;
+      head.writeUInt16BE(len, 2);
+    } else if (len >= 65536) {
+      head[0] = 0x80 | opcode;
+      head[1] = 127;
+      head.writeBigUInt64BE(BigInt(len), 2);
+    }
+    this.socket.write(Buffer.concat([head, payload]));
+  }
+
+  private receive(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      if (this.buffer.length < 2) return;
+      const opcode = this.buffer[0]! & 0x0f;
+      const masked = (this.buffer[1]! & 0x80) !== 0;
+      let len = this.buffer[1]! & 0x7f;
+      let offset = 2;
+      if (len === 126) {
+        if (this.buffer.length < 4) return;
+        len = this.buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (len === 127) {
+        if (this.buffer.length < 10) return;
+        len = Number(this.buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      const maskAt = offset;
+      if (masked) offset += 4;
+      if (this.buffer.length < offset + len) return;
+      const payload = Buffer.from(this.buffer.subarray(offset, offset + len));
+      if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= this.buffer[maskAt + (i % 4)]!;
+      this.buffer = this.buffer.subarray(offset + len);
+      if (opcode === 0x1) this.onText(payload.toString('utf8'));
+      else if (opcode === 0x9) this.frame(0xa, payload);
+      else if (opcode === 0x8) this.close();
+    }
+  }
+}
+
 /**
  * A local stand-in for Slack's Web API on 127.0.0.1: the methods netdoctor calls, a response_url
  * endpoint, and the files upload URL. Records every call; answers 429 (with Retry-After) or 5xx
@@ -42,6 +114,10 @@ export class SlackEmulator {
   readonly ephemerals: { channel: string; user: string; text: string; blocks: unknown[] }[] = [];
   readonly responses: { id: string; body: Record<string, unknown> }[] = [];
   readonly files: EmulatedFile[] = [];
+  /** Socket Mode acks received, by envelope id (with the payload the app sent back, if any). */
+  readonly socketAcks: { envelope_id: string; payload?: unknown }[] = [];
+  private readonly sockets: SocketConnection[] = [];
+  private readonly ackWaiters = new Map<string, () => void>();
   private readonly faults = new Map<string, Fault[]>();
   private seq = 0;
 
@@ -53,6 +129,7 @@ export class SlackEmulator {
   static async start(): Promise<SlackEmulator> {
     let emulator: SlackEmulator | undefined;
     const server = createServer((req, res) => void emulator!.handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket) => emulator!.upgrade(req, socket));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     emulator = new SlackEmulator(server, `http://127.0.0.1:${port}`);
@@ -92,13 +169,48 @@ export class SlackEmulator {
   }
 
   reset(): void {
-    for (const list of [this.calls, this.messages, this.ephemerals, this.responses, this.files]) list.length = 0;
+    for (const list of [this.calls, this.messages, this.ephemerals, this.responses, this.files, this.socketAcks]) list.length = 0;
     this.faults.clear();
   }
 
+  /** Connected Socket Mode clients (after the hello). */
+  get socketClients(): number {
+    return this.sockets.filter((s) => !s.closed).length;
+  }
+
+  /**
+   * Delivers a Socket Mode envelope (e.g. `slash_commands` with a command payload) to every
+   * connected client; resolves once the app acked it.
+   */
+  deliver(type: string, payload: Record<string, unknown>, envelopeId = `env-${++this.seq}`, retryAttempt = 0): Promise<void> {
+    const acked = new Promise<void>((resolve) => this.ackWaiters.set(envelopeId, resolve));
+    const message = JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: retryAttempt, retry_reason: retryAttempt ? 'timeout' : '' });
+    for (const s of this.sockets) s.sendText(message);
+    return acked;
+  }
+
   async close(): Promise<void> {
+    for (const s of this.sockets) s.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket): void {
+    const key = req.headers['sec-websocket-key'];
+    if (!String(req.url).startsWith('/socket') || typeof key !== 'string') {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const connection = new SocketConnection(socket, (text) => {
+      const ack = JSON.parse(text) as { envelope_id: string; payload?: unknown };
+      this.socketAcks.push(ack);
+      this.ackWaiters.get(ack.envelope_id)?.();
+      this.ackWaiters.delete(ack.envelope_id);
+    });
+    this.sockets.push(connection);
+    connection.sendText(JSON.stringify({ type: 'hello', num_connections: this.socketClients, debug_info: { host: 'emulator' }, connection_info: { app_id: 'A0NETDOC' } }));
   }
 
   private nextTs(): string {
@@ -186,6 +298,8 @@ export class SlackEmulator {
         }
         return { ok: true, files: list.map((f) => ({ id: f.id, title: f.title })) };
       }
+      case 'apps.connections.open':
+        return { ok: true, url: `${this.url.replace('http://', 'ws://')}/socket?ticket=${++this.seq}` };
       case 'users.info':
         return { ok: true, user: { id: str('user'), name: 'someone', is_bot: false } };
       case 'conversations.info':
