@@ -19,7 +19,7 @@ import {
   requestProblem,
   runKey,
 } from './jobs';
-import { RedisSetupError, producerConnection, safeRedisUrl } from './redis';
+import { producerConnection, unreachable } from './redis';
 import { type DigestRecord, RunStore, type StoredPlan } from './run-store';
 
 /** Job options per queue. Diagnoses are read-only and retried; a remediation never runs twice by itself. */
@@ -111,12 +111,13 @@ export class Producer {
   /** Connects (rejecting with a clear message if Redis cannot be reached). */
   static async connect(opts: ProducerOptions): Promise<Producer> {
     const redis = new Redis({ ...producerConnection(opts.redisUrl), lazyConnect: true });
-    redis.on('error', () => undefined); // surfaced by the failing command
+    let cause: Error | undefined;
+    redis.on('error', (e: Error) => (cause = e)); // later ones surface through the failing command
     try {
       await redis.connect();
     } catch (e) {
       redis.disconnect();
-      throw new RedisSetupError(`cannot reach Redis at ${safeRedisUrl(opts.redisUrl)} (REDIS_URL): ${(e as Error).message}`);
+      throw unreachable(opts.redisUrl, cause ?? (e as Error));
     }
     return new Producer(opts, redis);
   }

@@ -36,6 +36,10 @@ export class RedisSetupError extends Error {
   }
 }
 
+export function unreachable(url: string, cause: Error): RedisSetupError {
+  return new RedisSetupError(`cannot reach Redis at ${safeRedisUrl(url)} (REDIS_URL): ${cause.message}`);
+}
+
 /** The URL without its password, for messages and logs. */
 export function safeRedisUrl(url: string): string {
   try {
@@ -53,13 +57,14 @@ export function safeRedisUrl(url: string): string {
  */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<{ version: string; policy: string }> {
   const client = new Redis({ ...redisOptions(url), lazyConnect: true, connectTimeout: timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined); // reported through connect()'s rejection
+  let cause: Error | undefined;
+  client.on('error', (e: Error) => (cause = e)); // the socket error (ECONNREFUSED, …) behind connect()'s rejection
   try {
     try {
       await client.connect();
       await client.ping();
     } catch (e) {
-      throw new RedisSetupError(`cannot reach Redis at ${safeRedisUrl(url)} (REDIS_URL): ${(e as Error).message}`);
+      throw unreachable(url, cause ?? (e as Error));
     }
     const info = await client.info();
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const workers = await startWorkers({
     config,
     surface,
-    log: createLogger({ level: 'warn', destination: process.stderr as never }),
+    log: createLogger({ level: 'error', destination: process.stderr as never }),
     readerFor: () => {
       const dump = new DumpReader(dir!);
       return {

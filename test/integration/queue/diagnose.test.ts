@@ -5,7 +5,7 @@ import { DumpReader } from '../../../src/cluster/dump-reader';
 import { type Config, loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/observability/logger';
 import { queueAddress } from '../../../src/queue/jobs';
-import { Producer, producerOptions } from '../../../src/queue/queues';
+import { Producer, REMEDIATE_WORKER_OPTIONS, producerOptions } from '../../../src/queue/queues';
 import { RecordingSurface } from '../../../src/queue/recording-surface';
 import { workerConnection } from '../../../src/queue/redis';
 import { type RunningWorkers, startWorkers } from '../../../src/queue/workers';
@@ -211,6 +211,21 @@ describe('diagnose queue (real Redis)', () => {
     expect(await failedReason(forbidden.jobId)).toBe(reason);
     expect((await queue.getJob(forbidden.jobId))!.attemptsMade).toBe(1);
     expect(surface.of('failRun').find((c) => c.runId === forbidden.jobId)?.reason).toBe(reason);
+  });
+
+  it('queues an approved plan for a single, never-retried remediation run; a double click enqueues once', async () => {
+    const approved = { cluster: CLUSTER, planId: 'plan-0123456789abcdef', approvedBy: 'U42', channel: 'C0NETOPS' };
+    const a = await producer.enqueueRemediate(approved, 'action-1700000000.1');
+    const b = await producer.enqueueRemediate(approved, 'action-1700000000.1');
+    expect(b.jobId).toBe(a.jobId);
+    expect(a.jobId).toBe('remediate-plan-0123456789abcdef-action-1700000000.1');
+    const queue = await producer.queue(CLUSTER, 'remediate');
+    const job = (await queue.getJob(a.jobId))!;
+    expect(job.data).toEqual(approved);
+    expect(job.opts.attempts).toBe(1);
+    expect(REMEDIATE_WORKER_OPTIONS.maxStalledCount).toBe(0);
+    await expect(producer.enqueueRemediate({ ...approved, planId: 'plan-../../x' }, 'x')).rejects.toThrow('`planId` must be a plan id');
+    await job.remove();
   });
 
   it('reports queue depth, failures and workers for the operator', async () => {
