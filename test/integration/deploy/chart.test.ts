@@ -14,6 +14,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { CHECKS } from '../../../src/checks';
+import { KubeApi } from '../../../src/cluster/kube-api';
+import { LiveReader } from '../../../src/cluster/live-reader';
+import { silentLogger } from '../../../src/domain/run-context';
+import { diagnose } from '../../../src/engine/diagnose';
+import { loadWorkflows } from '../../../src/engine/workflow';
 import { Rest, type Obj } from '../../cluster/rest';
 
 jest.setTimeout(180_000);
@@ -211,6 +217,8 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
   let kustomize: string;
   let kubeVersion: string;
   const created: string[] = [];
+  /** Cluster-scoped objects applied for real (the RBAC test), deleted in afterAll. */
+  const clusterScoped: K8sObj[] = [];
   const suffix = `${process.pid}`;
 
   /** A namespace created for real, enforcing (and warning on) the restricted Pod Security Standard. */
@@ -269,6 +277,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
   }, 1_800_000);
 
   afterAll(async () => {
+    for (const o of clusterScoped) await rest.delete(o).catch(() => undefined);
     for (const ns of created) await rest.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
   });
 
@@ -488,5 +497,130 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  it("the chart's own roles, bound for real: the ServiceAccount's token runs a diagnosis; Secrets, exec and writes are forbidden; the remediator adds exactly its verbs", async () => {
+    const ns = await namespace(`nd-helm-rbac-${suffix}`);
+    const release = `nd-rbac-${suffix}`;
+    const rbacOf = (objs: K8sObj[]) => objs.filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!));
+    const applyForReal = async (objs: K8sObj[]) => {
+      for (const o of objs) {
+        const r = await call(kc, 'PATCH', `${await rest.objectPath(o)}?fieldManager=${FIELD_MANAGER}&force=true`, o, 'application/apply-patch+yaml');
+        expect({ obj: key(o), status: r.status }).toEqual({ obj: key(o), status: r.status >= 200 && r.status < 300 ? r.status : 'ok' });
+        if (!o.metadata.namespace) clusterScoped.push(o);
+      }
+    };
+    const readOnly = rbacOf(helmTemplate(release, ns));
+    await applyForReal(readOnly);
+    const sa = readOnly.find((o) => o.kind === 'ServiceAccount')!.metadata.name;
+    const user = `system:serviceaccount:${ns}:${sa}`;
+    const groups = ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'];
+
+    /** SubjectAccessReview as the admin: what the real RBAC authorizer decides for the bot. */
+    const can = async (verb: string, resource: string, group = '', subresource?: string): Promise<string> => {
+      const r = await call(kc, 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user, groups, resourceAttributes: { verb, group, resource, subresource, namespace: resource === 'nodes' || resource === 'namespaces' ? undefined : ns } },
+      });
+      const allowed = (JSON.parse(r.body) as { status?: { allowed?: boolean } }).status?.allowed === true;
+      return `${verb} ${group ? `${group}/` : ''}${resource}${subresource ? `/${subresource}` : ''}: ${allowed ? 'allowed' : 'forbidden'}`;
+    };
+    const matrix = async (cases: [string, string, string?, string?][]) => Promise.all(cases.map(([v, r, g, sub]) => can(v, r, g, sub)));
+    const READS: [string, string, string?, string?][] = [
+      ...['pods', 'services', 'endpoints', 'events', 'nodes', 'configmaps', 'namespaces'].flatMap((r) => ['get', 'list', 'watch'].map((v): [string, string] => [v, r])),
+      ['list', 'endpointslices', 'discovery.k8s.io'],
+      ...['daemonsets', 'deployments', 'replicasets', 'statefulsets'].map((r): [string, string, string] => ['list', r, 'apps']),
+      ['list', 'networkpolicies', 'networking.k8s.io'],
+      ['get', 'pods', '', 'log'],
+    ];
+    const REMEDIATION: [string, string, string?, string?][] = [
+      ...['daemonsets', 'deployments', 'statefulsets', 'replicasets'].map((r): [string, string, string] => ['patch', r, 'apps']),
+      ['patch', 'services'],
+      ['patch', 'configmaps'],
+      ['delete', 'pods'],
+      ['create', 'networkpolicies', 'networking.k8s.io'],
+      ['delete', 'networkpolicies', 'networking.k8s.io'],
+      ['create', 'subjectaccessreviews', 'authorization.k8s.io'],
+    ];
+    const NEVER: [string, string, string?, string?][] = [
+      ['get', 'secrets'],
+      ['list', 'secrets'],
+      ['watch', 'secrets'],
+      ['create', 'pods', '', 'exec'],
+      ['get', 'pods', '', 'exec'],
+      ['create', 'pods', '', 'attach'],
+      ['create', 'pods', '', 'portforward'],
+      ['create', 'pods'],
+      ['update', 'pods'],
+      ['patch', 'pods'],
+      ['patch', 'nodes'],
+      ['delete', 'deployments', 'apps'],
+      ['update', 'daemonsets', 'apps'],
+      ['create', 'deployments', 'apps'],
+      ['delete', 'services'],
+      ['delete', 'configmaps'],
+      ['create', 'serviceaccounts', '', 'token'],
+      ['impersonate', 'users'],
+      ['impersonate', 'serviceaccounts'],
+      ['create', 'clusterrolebindings', 'rbac.authorization.k8s.io'],
+      ['escalate', 'clusterroles', 'rbac.authorization.k8s.io'],
+      ['bind', 'clusterroles', 'rbac.authorization.k8s.io'],
+      ['patch', 'networkpolicies', 'networking.k8s.io'],
+    ];
+    const allowedAll = (xs: string[]) => xs.map((x) => x.replace(/: (allowed|forbidden)$/, ': allowed'));
+    const forbiddenAll = (xs: string[]) => xs.map((x) => x.replace(/: (allowed|forbidden)$/, ': forbidden'));
+
+    // Read-only install: every read the checks do, nothing else.
+    const reads = await matrix(READS);
+    expect(reads).toEqual(allowedAll(reads));
+    const noWrites = await matrix([...REMEDIATION, ...NEVER]);
+    expect(noWrites).toEqual(forbiddenAll(noWrites));
+
+    // A real diagnosis with the ServiceAccount's own token: no read is refused.
+    const token = (
+      JSON.parse(
+        (
+          await call(kc, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: { expirationSeconds: 600 },
+          })
+        ).body,
+      ) as { status: { token: string } }
+    ).status.token;
+    const admin = kc.getCurrentCluster()!;
+    const botKc = new k8s.KubeConfig();
+    botKc.loadFromOptions({
+      clusters: [{ name: 'test', server: admin.server, caData: admin.caData, skipTLSVerify: false }],
+      users: [{ name: 'netdoctor', token }],
+      contexts: [{ name: 'test', cluster: 'test', user: 'netdoctor' }],
+      currentContext: 'test',
+    });
+    const api = await KubeApi.fromKubeConfig(botKc);
+    try {
+      const workflows = loadWorkflows(CHECKS);
+      for (const [workflow, target] of [['namespace-triage', { cluster: 'test', namespace: ns }], ['cluster-health', { cluster: 'test' }]] as const) {
+        const report = await diagnose({ runId: 'rbac', log: silentLogger, clock: () => new Date() }, new LiveReader(api, { cluster: 'test' }), workflows.get(workflow)!, target);
+        expect({ workflow, readErrors: report.readErrors, failedChecks: report.checks.filter((c) => c.status !== 'ok') }).toEqual({ workflow, readErrors: [], failedChecks: [] });
+        expect(report.stats.apiCalls).toBeGreaterThan(0);
+      }
+      // And the token really is refused what the matrix says (not only the authorizer's answer).
+      for (const [method, p, body] of [
+        ['GET', `/api/v1/namespaces/${ns}/secrets`, undefined],
+        ['POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }],
+      ] as const) {
+        await expect(api.request(p, { method, ...(body ? { body } : {}) })).rejects.toMatchObject({ status: 403 });
+      }
+    } finally {
+      api.close();
+    }
+
+    // Opt-in remediation: exactly the remediation verbs are added.
+    await applyForReal(rbacOf(helmTemplate(release, ns, [], ['--set', 'remediation.enabled=true'])).filter((o) => o.metadata.name.endsWith('-remediator')));
+    const remediation = await matrix(REMEDIATION);
+    expect(remediation).toEqual(allowedAll(remediation));
+    const never = await matrix(NEVER);
+    expect(never).toEqual(forbiddenAll(never));
   });
 });
