@@ -25,7 +25,10 @@ export interface LoggedRequest {
 }
 
 export interface LiveResult {
+  /** First diagnosis in a fresh process (as the CLI runs it). */
   wallMs: number;
+  /** A second diagnosis in the same process, new connections (as a long-lived worker runs it). */
+  warmWallMs: number;
   apiCalls: number;
   bytesRead: number;
   peakRssBytes: number;
@@ -34,10 +37,13 @@ export interface LiveResult {
   requests: LoggedRequest[];
   findings: { title: string; check: string; subject: string; rootCause: boolean; symptoms: number }[];
   readErrors: number;
+  /** Where the cold run's time went: the read (requests + JSON parsing + indexing) and each check. */
+  phases: { readMs: number; checksMs: number; otherMs: number; checkMs: Record<string, number> };
 }
 
 export interface FloorResult {
   wallMs: number;
+  warmWallMs: number;
   apiCalls: number;
   bytesRead: number;
   peakRssBytes: number;
@@ -46,28 +52,70 @@ export interface FloorResult {
 async function live(kubeconfig: string, workflowName: string, namespace?: string): Promise<LiveResult> {
   const workflow = pickWorkflow(loadWorkflows(CHECKS), workflowName);
   const kc = await loadKubeConfig({ file: kubeconfig, env: {} });
-  const api = await KubeApi.fromKubeConfig(kc);
-  const requests: LoggedRequest[] = [];
-  const request = api.request.bind(api);
-  api.request = (path: string, options: RequestOptions = {}) => {
-    const query: Record<string, string> = {};
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query[k] = String(v);
-    requests.push({ path, query });
-    return request(path, options);
+  const once = async () => {
+    const checkMs: Record<string, number> = {};
+    const timed = {
+      ...workflow,
+      checks: workflow.checks.map((c) => ({
+        ...c,
+        run: (ctx: Parameters<typeof c.run>[0]) => {
+          const t = nowMs();
+          try {
+            return c.run(ctx);
+          } finally {
+            checkMs[c.id] = (checkMs[c.id] ?? 0) + nowMs() - t;
+          }
+        },
+      })),
+    };
+    let readMs = 0;
+    const api = await KubeApi.fromKubeConfig(kc);
+    const requests: LoggedRequest[] = [];
+    const request = api.request.bind(api);
+    api.request = (path: string, options: RequestOptions = {}) => {
+      const query: Record<string, string> = {};
+      for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query[k] = String(v);
+      requests.push({ path, query });
+      return request(path, options);
+    };
+    const reader = new LiveReader(api);
+    const read = reader.read.bind(reader);
+    reader.read = async (scope) => {
+      const t = nowMs();
+      try {
+        return await read(scope);
+      } finally {
+        readMs += nowMs() - t;
+      }
+    };
+    const t0 = nowMs();
+    const report = await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date() }, reader, timed, { namespace });
+    const wallMs = nowMs() - t0;
+    api.close();
+    const checksMs = Object.values(checkMs).reduce((a, b) => a + b, 0);
+    const r1 = (x: number) => Math.round(x * 10) / 10;
+    const phases = {
+      readMs: r1(readMs),
+      checksMs: r1(checksMs),
+      otherMs: r1(wallMs - readMs - checksMs),
+      checkMs: Object.fromEntries(Object.entries(checkMs).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, r1(v)])),
+    };
+    return { api, requests, report, wallMs, phases };
   };
-  const reader = new LiveReader(api);
-  const t0 = nowMs();
-  const report = await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date() }, reader, workflow, { namespace });
-  const wallMs = nowMs() - t0;
-  api.close();
+  const cold = await once();
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  const heapUsedBytes = process.memoryUsage().heapUsed;
+  const warm = await once();
+  const { api, requests, report } = cold;
   const symptoms = new Map<string, number>();
   for (const f of report.findings) if (f.causedBy) symptoms.set(f.causedBy, (symptoms.get(f.causedBy) ?? 0) + 1);
   return {
-    wallMs,
+    wallMs: cold.wallMs,
+    warmWallMs: warm.wallMs,
     apiCalls: api.calls,
     bytesRead: api.bytesRead,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    heapUsedBytes: process.memoryUsage().heapUsed,
+    peakRssBytes,
+    heapUsedBytes,
     objects: report.stats.objects,
     requests,
     findings: report.findings.map((f) => ({
@@ -78,12 +126,12 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
       symptoms: symptoms.get(f.id) ?? 0,
     })),
     readErrors: report.readErrors.length,
+    phases: cold.phases,
   };
 }
 
 async function floor(kubeconfig: string, requestsFile: string): Promise<FloorResult> {
   const requests = JSON.parse(fs.readFileSync(requestsFile, 'utf8')) as LoggedRequest[];
-  const client = new BareClient(credsFromKubeconfig(kubeconfig), 16);
   // Lists: one chain per collection (first page without a continue token); everything else as is.
   const chains = new Map<string, Record<string, string>>();
   const singles: LoggedRequest[] = [];
@@ -96,23 +144,31 @@ async function floor(kubeconfig: string, requestsFile: string): Promise<FloorRes
     const q = new URLSearchParams(query).toString();
     return q ? `${path}?${q}` : path;
   };
-  const t0 = nowMs();
-  await Promise.all([
-    ...[...chains].map(async ([path, query]) => {
-      let token: string | undefined;
-      do {
-        const q: Record<string, string> = { ...query };
-        delete q.continue;
-        if (token) q.continue = token;
-        const head = (await client.request('GET', url(path, q), undefined, { keep: false, peek: 1024 })).body.slice(0, 1024);
-        token = /"continue":"([^"]+)"/.exec(head)?.[1];
-      } while (token);
-    }),
-    ...singles.map((r) => client.request('GET', url(r.path, r.query), undefined, { keep: false }).catch(() => undefined)),
-  ]);
-  const wallMs = nowMs() - t0;
-  client.close();
-  return { wallMs, apiCalls: client.calls, bytesRead: client.bytesRead, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  const creds = credsFromKubeconfig(kubeconfig);
+  const once = async () => {
+    const client = new BareClient(creds, 16);
+    const t0 = nowMs();
+    await Promise.all([
+      ...[...chains].map(async ([path, query]) => {
+        let token: string | undefined;
+        do {
+          const q: Record<string, string> = { ...query };
+          delete q.continue;
+          if (token) q.continue = token;
+          const head = (await client.request('GET', url(path, q), undefined, { keep: false, peek: 1024 })).body.slice(0, 1024);
+          token = /"continue":"([^"]+)"/.exec(head)?.[1];
+        } while (token);
+      }),
+      ...singles.map((r) => client.request('GET', url(r.path, r.query), undefined, { keep: false }).catch(() => undefined)),
+    ]);
+    const wallMs = nowMs() - t0;
+    client.close();
+    return { wallMs, client };
+  };
+  const cold = await once();
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  const warm = await once();
+  return { wallMs: cold.wallMs, warmWallMs: warm.wallMs, apiCalls: cold.client.calls, bytesRead: cold.client.bytesRead, peakRssBytes };
 }
 
 async function main(): Promise<void> {

@@ -22,6 +22,7 @@ export interface ScaleLevel {
   heapUsedBytes: number;
   findings: number;
   rootCauses: number;
+  phases: import('./child').LiveResult['phases'];
 }
 
 export interface ScaleBench {
@@ -83,11 +84,13 @@ export async function benchScale(
     await liveRun(env.cluster.kubeconfigPath, 'cluster-health'); // warm-up
     const walls: number[] = [];
     const rss: number[] = [];
+    const runs: Awaited<ReturnType<typeof liveRun>>[] = [];
     let last: Awaited<ReturnType<typeof liveRun>> | undefined;
     for (let i = 0; i < o.reps; i++) {
       last = await liveRun(env.cluster.kubeconfigPath, 'cluster-health');
       walls.push(last.wallMs);
       rss.push(last.peakRssBytes);
+      runs.push(last);
       o.log(`  rep ${i + 1}/${o.reps}: ${last.wallMs.toFixed(0)} ms, ${last.apiCalls} calls, ${last.objects} objects, rss ${(last.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     }
     levels.push({
@@ -105,6 +108,7 @@ export async function benchScale(
       heapUsedBytes: last!.heapUsedBytes,
       findings: last!.findings.length,
       rootCauses: last!.findings.filter((f) => f.rootCause).length,
+      phases: [...runs].sort((a, b) => a.wallMs - b.wallMs)[runs.length >> 1]!.phases,
     });
   }
   const exp = (f: (l: ScaleLevel) => number) =>

@@ -1,0 +1,202 @@
+// Benchmarks 4b and 5 — the Slack path, with the real Bolt app in HTTP mode (`startServe`:
+// front end + workers in one process, as `netdoctor serve` runs), the real queue on a real
+// Redis, and the Slack Web API emulated on loopback (test/support/slack-emulator.ts).
+//   4b: slash command → final thread reply on the seed scenario (dump view), end to end.
+//   5:  500 signed slash commands at concurrency 50 → ack latency (HTTP response) p50/p99/max;
+//       then Redis stopped → time until the user sees an error.
+import { createHmac, randomUUID } from 'node:crypto';
+import { type RunningServe, startServe } from '../src/cli/serve-command';
+import { loadConfig } from '../src/config';
+import { silentLogger } from '../src/domain/run-context';
+import { jobIdFrom } from '../src/queue/jobs';
+import { dumpReaderFor } from '../src/queue/readers';
+import type { SlackSettings } from '../src/slack/app';
+import { SlackEmulator } from '../test/support/slack-emulator';
+import { type TestRedis } from '../test/cluster/redis';
+import { figure, nowMs, percentile, pool, round, sleep, type Figure } from './stats';
+
+const CHANNEL = 'C0BENCH01';
+
+export interface EndToEnd {
+  scenario: string;
+  /** Slash command sent → HTTP ack. */
+  ackMs: Figure;
+  /** Slash command sent → the report's last thread reply / parent update posted (job completed). */
+  finalReplyMs: Figure;
+  threadReplies: number;
+  parentText: string;
+}
+
+export interface AckLatency {
+  requests: number;
+  concurrency: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non200: number;
+  targetP99Ms: number;
+  met: boolean;
+}
+
+export interface RedisDown {
+  attempts: number;
+  /** HTTP answer to the slash command (status) and when it came. */
+  httpStatus: number[];
+  httpMs: Figure;
+  /** When the user saw an error: the HTTP answer if it is an error (Slack shows "dispatch_failed"/the ephemeral), else the response_url message. */
+  userErrorMs: Figure;
+  userMessages: string[];
+  silent: number;
+  targetMs: number;
+  met: boolean;
+}
+
+interface Harness {
+  emulator: SlackEmulator;
+  serve: RunningServe;
+  url: string;
+  secret: string;
+}
+
+async function startHarness(redisUrl: string, dumpDir: string): Promise<Harness> {
+  const emulator = await SlackEmulator.start();
+  const secret = `bench-${randomUUID()}`;
+  const config = loadConfig({
+    REDIS_URL: redisUrl,
+    NETDOCTOR_QUEUE_PREFIX: `ndslack${randomUUID().slice(0, 8)}`,
+    NETDOCTOR_CLUSTER: 'prod',
+    SLACK_MODE: 'http',
+    SLACK_ALLOWED_CHANNELS: CHANNEL,
+    LOG_LEVEL: 'silent',
+  });
+  const settings: SlackSettings = { mode: 'http', botToken: 'xoxb-bench', signingSecret: secret, port: 0, host: '127.0.0.1', apiUrl: emulator.apiUrl, retries: 2, timeoutMs: 5_000 };
+  const serve = await startServe({ config, slack: settings, readerFor: dumpReaderFor('prod', dumpDir), log: silentLogger });
+  return { emulator, serve, url: `http://127.0.0.1:${serve.port}/slack/events`, secret };
+}
+
+function signedCommand(h: Harness, text: string): { body: string; headers: Record<string, string>; triggerId: string } {
+  const triggerId = `trig.${randomUUID()}`;
+  const body = new URLSearchParams({
+    token: 'deprecated', team_id: 'T0BENCH', team_domain: 'bench', channel_id: CHANNEL, channel_name: 'ops', user_id: 'U0BENCH01', user_name: 'bench',
+    command: '/netdoctor', text, api_app_id: 'A0NETDOC', response_url: h.emulator.responseUrl(triggerId), trigger_id: triggerId,
+  }).toString();
+  const ts = Math.floor(Date.now() / 1000);
+  const sig = 'v0=' + createHmac('sha256', h.secret).update(`v0:${ts}:${body}`).digest('hex');
+  return { body, triggerId, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig } };
+}
+
+async function send(h: Harness, text: string): Promise<{ status: number; ms: number; triggerId: string; t0: number; body: string }> {
+  const c = signedCommand(h, text);
+  const t0 = nowMs();
+  const res = await fetch(h.url, { method: 'POST', body: c.body, headers: c.headers });
+  const body = await res.text();
+  return { status: res.status, ms: nowMs() - t0, triggerId: c.triggerId, t0, body };
+}
+
+async function stopHarness(h: Harness): Promise<void> {
+  await Promise.race([h.serve.stop().catch(() => undefined), sleep(15_000)]);
+  await h.emulator.close();
+}
+
+/** 4b: one command at a time; the run is over when its job has completed (report published). */
+export async function benchEndToEnd(redisUrl: string, dumpDir: string, namespace: string, reps: number, scenario: string): Promise<EndToEnd> {
+  const h = await startHarness(redisUrl, dumpDir);
+  try {
+    const queue = await h.serve.producer.queue('prod', 'diagnose');
+    const acks: number[] = [];
+    const finals: number[] = [];
+    let replies = 0;
+    let parentText = '';
+    for (let i = -1; i < reps; i++) {
+      const r = await send(h, namespace);
+      if (r.status !== 200) throw new Error(`slash command answered ${r.status}`);
+      const jobId = jobIdFrom('diagnose', r.triggerId);
+      for (;;) {
+        const state = await queue.getJobState(jobId);
+        if (state === 'completed') break;
+        if (state === 'failed') throw new Error('end-to-end diagnosis failed');
+        if (nowMs() - r.t0 > 60_000) throw new Error('end-to-end diagnosis did not finish in 60 s');
+        await sleep(2);
+      }
+      const done = nowMs() - r.t0;
+      if (i >= 0) {
+        acks.push(r.ms);
+        finals.push(done);
+      }
+      const parent = h.emulator.parents(CHANNEL).at(-1);
+      if (parent) {
+        replies = h.emulator.replies(parent.ts).length;
+        parentText = SlackEmulator.current(parent).text;
+      }
+    }
+    return { scenario, ackMs: figure(acks), finalReplyMs: figure(finals), threadReplies: replies, parentText: parentText.slice(0, 200) };
+  } finally {
+    await stopHarness(h);
+  }
+}
+
+/** 5: the ack under load, then Redis stopped. */
+export async function benchAck(redis: TestRedis, dumpDir: string, namespace: string, o: { requests: number; concurrency: number; downAttempts: number }): Promise<{ ack: AckLatency; down: RedisDown }> {
+  const h = await startHarness(redis.url, dumpDir);
+  try {
+    await send(h, namespace); // warm-up (connections, JIT)
+    const results = await pool(o.requests, o.concurrency, () => send(h, namespace));
+    const ms = results.map((r) => r.ms);
+    const ack: AckLatency = {
+      requests: o.requests,
+      concurrency: o.concurrency,
+      p50Ms: percentile(ms, 50),
+      p99Ms: percentile(ms, 99),
+      maxMs: round(Math.max(...ms)),
+      non200: results.filter((r) => r.status !== 200).length,
+      targetP99Ms: 100,
+      met: percentile(ms, 99) < 100,
+    };
+    await sleep(2000); // let the joined runs' ephemeral replies settle before Redis goes
+    await redis.stop();
+    const http: number[] = [];
+    const statuses: number[] = [];
+    const userMs: number[] = [];
+    const messages: string[] = [];
+    let silent = 0;
+    for (let i = 0; i < o.downAttempts; i++) {
+      const r = await send(h, namespace);
+      http.push(r.ms);
+      statuses.push(r.status);
+      let seen: number | undefined;
+      let text = '';
+      if (r.status !== 200 || /error|could not|unavailable|down/i.test(r.body)) {
+        seen = r.ms;
+        text = `HTTP ${r.status}${r.body ? `: ${r.body.slice(0, 160)}` : ''}`;
+      } else {
+        const until = r.t0 + 10_000;
+        while (nowMs() < until) {
+          const resp = h.emulator.responses.find((x) => x.id === r.triggerId);
+          if (resp) {
+            seen = nowMs() - r.t0;
+            text = String((resp.body as { text?: string }).text ?? JSON.stringify(resp.body)).slice(0, 200);
+            break;
+          }
+          await sleep(5);
+        }
+      }
+      if (seen === undefined) silent++;
+      else userMs.push(seen);
+      messages.push(text || '(nothing within 10 s)');
+    }
+    const user = figure(userMs);
+    const down: RedisDown = {
+      attempts: o.downAttempts,
+      httpStatus: statuses,
+      httpMs: figure(http),
+      userErrorMs: user,
+      userMessages: [...new Set(messages)],
+      silent,
+      targetMs: 2000,
+      met: silent === 0 && user.max < 2000,
+    };
+    return { ack, down };
+  } finally {
+    await stopHarness(h);
+  }
+}
