@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import { Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { ClusterReader } from '../domain/cluster-view';
 import type { ChatSurface, DiagnoseRequest, RunStage } from '../domain/ports';
 import { verdictOf } from '../domain/report';
@@ -133,3 +133,27 @@ async function failAttempt(job: Job, err: unknown, request: DiagnoseRequest, par
 }
 
 export type { DiagnoseJob };
+
+/** BullMQ's reason for a job whose workers died under it more often than maxStalledCount allows. */
+export const STALLED_REASON = 'job stalled more than allowable limit';
+
+/**
+ * BullMQ fails such a job inside Redis, without running our processor, so the run would stay
+ * "reading…" in the channel. Every worker process hears the failed event; one tells the user.
+ */
+export async function reportStalledRun(jobId: string, queue: Queue, deps: Pick<DiagnoseDeps, 'cluster' | 'surface' | 'store' | 'log'>): Promise<void> {
+  if (!(await deps.store.claimOnce(deps.cluster, `stalled-${jobId}`))) return;
+  const job = await Job.fromId(queue, jobId);
+  if (!job) return;
+  let request: DiagnoseRequest;
+  try {
+    request = parseDiagnoseJob(job.data, deps.cluster);
+  } catch {
+    return; // bad data never reached a channel
+  }
+  const parentTs = progressOf(job)?.parentTs ?? request.parentTs ?? (await deps.surface.openRun(jobId, request));
+  const reason = 'the worker running this diagnosis stopped several times (crashed, killed or out of memory); the operators can find why in the worker logs';
+  await deps.surface.stage(jobId, request, parentTs, 'failed');
+  await deps.surface.failRun(jobId, request, parentTs, reason);
+  deps.log.warn({ jobId }, 'diagnosis failed after repeated stalls; user told');
+}

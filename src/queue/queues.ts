@@ -12,6 +12,7 @@ import {
   type RemediateJob,
   type RunProgress,
   jobIdFrom,
+  parseDiagnoseJob,
   parseDigestJob,
   parseRemediateJob,
   queueAddress,
@@ -145,7 +146,8 @@ export class Producer {
     if (problem) throw new NetdoctorError('bad_input', problem);
     const queue = await this.queue(request.cluster, 'diagnose');
     const jobId = jobIdFrom('diagnose', requestId);
-    const data: DiagnoseJob = { ...request };
+    // Only the validated fields: whatever else a caller attached (a response_url…) stays out of Redis.
+    const data: DiagnoseJob = parseDiagnoseJob(request, request.cluster);
     // Simple-mode deduplication: the key lives until the job completes or finally fails, atomically in Redis.
     const job = await queue.add('diagnose', data, { jobId, deduplication: { id: runKey(request) } });
     const id = job.id ?? jobId;

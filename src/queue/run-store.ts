@@ -70,6 +70,11 @@ export class RunStore {
     return raw ? (JSON.parse(raw) as StoredPlan) : undefined;
   }
 
+  /** True for the first caller only (per key, for a day): one notice however many workers saw the event. */
+  async claimOnce(cluster: string, what: string): Promise<boolean> {
+    return (await this.redis.set(this.key(cluster, 'once', what), '1', 'EX', 24 * 3600, 'NX')) === 'OK';
+  }
+
   /**
    * Claims the day's digest for one job: the first job of the day wins; a retry or a recovered
    * run of the same job keeps its claim; any other job is refused.

@@ -1,11 +1,11 @@
-import { Job, Queue, Worker, type WorkerOptions } from 'bullmq';
+import { Job, Queue, QueueEvents, Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CHECKS } from '../checks';
 import type { Config } from '../config';
 import type { ChatSurface } from '../domain/ports';
 import type { Clock, Logger } from '../domain/run-context';
 import { type Workflow, loadWorkflows } from '../engine/workflow';
-import { type ReaderFactory, diagnoseProcessor } from './diagnose-worker';
+import { type ReaderFactory, STALLED_REASON, diagnoseProcessor, reportStalledRun } from './diagnose-worker';
 import { digestProcessor } from './digest-worker';
 import { backoffStrategy } from './failures';
 import { queueAddress } from './jobs';
@@ -108,6 +108,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   digestQueue.on('error', (err) => log.warn({ err }, 'digest queue error'));
   const diagnoseQueue = new Queue(diagnoseAt.name, { connection: workerConnection(config.redisUrl), prefix: diagnoseAt.prefix });
   diagnoseQueue.on('error', (err) => log.warn({ err }, 'diagnose queue error'));
+  const diagnoseEvents = new QueueEvents(diagnoseAt.name, { connection: workerConnection(config.redisUrl), prefix: diagnoseAt.prefix });
+  diagnoseEvents.on('error', (err) => log.warn({ err }, 'diagnose events error'));
+  diagnoseEvents.on('failed', ({ jobId, failedReason }) => {
+    if (failedReason !== STALLED_REASON) return;
+    reportStalledRun(jobId, diagnoseQueue, deps).catch((err: unknown) => log.warn({ err, jobId }, 'could not report a stalled run'));
+  });
   const schedulerId = `digest-${config.cluster}`;
   if (config.digestChannel) {
     await digestQueue.upsertJobScheduler(
@@ -120,7 +126,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     await digestQueue.removeJobScheduler(schedulerId);
     log.info({}, 'no NETDOCTOR_DIGEST_CHANNEL: digest not scheduled');
   }
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  await Promise.all([...workers.map((w) => w.waitUntilReady()), diagnoseEvents.waitUntilReady()]);
   log.info({ concurrency: config.workerConcurrency }, 'workers started');
 
   let closing: Promise<void> | undefined;
@@ -150,7 +156,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         .then((job) => job?.moveToWait(r.token))
         .catch((err: unknown) => log.warn({ err, jobId: r.job.id }, 'could not release the job; it is recovered once its lock expires'));
     }
-    await Promise.all([digestQueue.close(), diagnoseQueue.close()]);
+    await Promise.all([digestQueue.close(), diagnoseQueue.close(), diagnoseEvents.close()]);
     await storeClient.quit().catch(() => storeClient.disconnect());
     log.info({}, 'workers stopped');
   };

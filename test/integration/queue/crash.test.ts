@@ -87,14 +87,14 @@ afterAll(async () => {
 });
 
 /** A healthy worker in this process, with the same short locks as the child. */
-async function rescuer(surface: RecordingSurface): Promise<void> {
+async function rescuer(surface: RecordingSurface, maxStalledCount?: number): Promise<void> {
   inProcess.push(
     await startWorkers({
       config,
       surface,
       log: silentLogger,
       readerFor: () => new DumpReader(scenario.dir),
-      tuning: { lockDuration: 1500, stalledInterval: 500, backoffMs: 50 },
+      tuning: { lockDuration: 1500, stalledInterval: 500, backoffMs: 50, ...(maxStalledCount !== undefined ? { maxStalledCount } : {}) },
     }),
   );
 }
@@ -151,5 +151,27 @@ describe('worker crash and shutdown (real Redis, worker in a child process)', ()
     await finished(jobId);
     expect(surface.of('publishReport').map((c) => c.runId)).toEqual([jobId]);
     expect(child.calls.filter((c) => c.method === 'publishReport')).toHaveLength(0);
+  });
+
+  it('tells the user once when a run stalls more often than allowed (e.g. its worker keeps being OOM-killed)', async () => {
+    await Promise.all(inProcess.splice(0).map((w) => w.close()));
+    const child = new ChildWorker(env, 'hold');
+    children.push(child);
+    await child.waitForLine('READY');
+    const { jobId } = await producer.enqueueDiagnose(request);
+    await child.waitForLine('READING');
+    child.kill('SIGKILL');
+    await child.exited;
+
+    // Two workers that allow no stall: the job fails at its first recovery; one of them tells the user.
+    const surfaces = [new RecordingSurface(), new RecordingSurface()];
+    for (const s of surfaces) await rescuer(s, 0);
+    await expect(finished(jobId)).rejects.toThrow('job stalled more than allowable limit');
+    const failRun = await Promise.race(surfaces.map((s) => s.waitFor((c) => c.method === 'failRun' && c.runId === jobId)));
+    const opened = child.calls.find((c) => c.method === 'openRun') as { ts: string };
+    expect(failRun).toMatchObject({ parentTs: opened.ts, reason: expect.stringContaining('stopped several times') });
+    await Promise.all(inProcess.splice(0).map((w) => w.close()));
+    expect(surfaces.flatMap((s) => s.of('failRun'))).toHaveLength(1);
+    expect(surfaces.flatMap((s) => s.of('publishReport'))).toHaveLength(0);
   });
 });

@@ -99,9 +99,12 @@ async function failedReason(jobId: string): Promise<string> {
 
 describe('diagnose queue (real Redis)', () => {
   it('runs a shared scenario, stores the report and its plans, and hands it to the chat surface', async () => {
-    const { jobId, joined } = await producer.enqueueDiagnose(request());
+    const withExtra = { ...request(), response_url: 'https://hooks.slack.com/commands/secret' };
+    const { jobId, joined } = await producer.enqueueDiagnose(withExtra);
     expect(joined).toBe(false);
     expect(jobId).not.toContain(':');
+    const queued = (await (await producer.queue(CLUSTER, 'diagnose')).getJob(jobId))!;
+    expect(queued.data).toEqual(request());
     await finished(jobId);
 
     const published = surface.of('publishReport').filter((c) => c.runId === jobId);
