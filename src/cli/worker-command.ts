@@ -2,6 +2,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type Config, loadConfig, parseSetting } from '../config';
 import { NetdoctorError } from '../domain/errors';
 import type { ChatSurface } from '../domain/ports';
+import type { Logger } from '../domain/run-context';
 import { createLogger } from '../observability/logger';
 import { Producer, type QueueStatus, producerOptions } from '../queue/queues';
 import { dumpReaderFor, liveReaderFor } from '../queue/readers';
@@ -18,8 +19,11 @@ export interface SignalSource {
 
 export interface QueueCommandDeps {
   signals?: SignalSource;
-  /** The chat surface the worker posts through; @defaultValue the console (stdout). The Slack front end passes its own. */
-  makeSurface?: (config: Config, io: CliIo) => ChatSurface;
+  /**
+   * The chat surface the worker posts through, and how to release it (e.g. its Redis client).
+   * @defaultValue the console (stdout); main.ts passes the Slack surface when Slack is configured.
+   */
+  makeSurface?: (config: Config, io: CliIo, log: Logger) => Promise<{ surface: ChatSurface; close(): Promise<void> }>;
 }
 
 function flags(args: string[], options: NonNullable<ParseArgsConfig['options']>): ReturnType<typeof parseArgs> {
@@ -70,14 +74,19 @@ export async function workerCommand(args: string[], io: CliIo, deps: QueueComman
   const { values } = flags(args, { cluster: { type: 'string' }, from: { type: 'string' } });
   const config = configFrom(values, io);
   const log = createLogger({ level: config.logLevel });
-  const surface = (deps.makeSurface ?? ((_c, cliIo) => consoleSurface(cliIo.stdout)))(config, io);
+  const makeSurface = deps.makeSurface ?? (async (_c, cliIo) => ({ surface: consoleSurface(cliIo.stdout), close: async () => undefined }));
   const readerFor = values.from ? dumpReaderFor(config.cluster, values.from as string) : liveReaderFor(config);
   return reportingRedis(io, async () => {
-    const workers = await startWorkers({ config, surface, readerFor, log });
-    const signal = await untilSignal(deps.signals ?? process);
-    log.info({ signal }, 'shutting down');
-    await workers.close();
-    return 0;
+    const { surface, close } = await makeSurface(config, io, log);
+    try {
+      const workers = await startWorkers({ config, surface, readerFor, log });
+      const signal = await untilSignal(deps.signals ?? process);
+      log.info({ signal }, 'shutting down');
+      await workers.close();
+      return 0;
+    } finally {
+      await close();
+    }
   });
 }
 
