@@ -7,8 +7,11 @@ import type { RunContext } from '../domain/run-context';
 import { type DraftOf, linkFindings } from './link-findings';
 import type { Workflow } from './workflow';
 
-/** Namespaces whose objects every namespace run reads too: the cluster's network plumbing lives there. */
-export const INFRA_NAMESPACES = ['kube-system'];
+/**
+ * Namespaces whose objects every namespace run reads too, when they exist: the cluster's network
+ * plumbing (kube-proxy, CoreDNS, CNI agents: flannel and calico install into their own).
+ */
+export const INFRA_NAMESPACES = ['kube-system', 'kube-flannel', 'calico-system', 'tigera-operator'];
 
 export interface DiagnoseTarget {
   cluster?: string;
@@ -16,10 +19,15 @@ export interface DiagnoseTarget {
   namespace?: string;
 }
 
-function scopeFor(workflow: Workflow, target: DiagnoseTarget): ReadScope {
+async function scopeFor(reader: ClusterReader, workflow: Workflow, target: DiagnoseTarget): Promise<ReadScope> {
   const kinds = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needs))].sort();
   if (workflow.scope === 'cluster') return { alsoNamespaces: [], kinds };
-  return { namespace: target.namespace, alsoNamespaces: INFRA_NAMESPACES.filter((n) => n !== target.namespace), kinds };
+  const candidates = INFRA_NAMESPACES.filter((n) => n !== target.namespace);
+  const exists = await Promise.all([target.namespace!, ...candidates].map((n) => reader.namespaceExists(n)));
+  if (!exists[0]) {
+    throw new NetdoctorError('unknown_namespace', `namespace "${target.namespace}" does not exist${target.cluster ? ` in cluster ${target.cluster}` : ''}`);
+  }
+  return { namespace: target.namespace, alsoNamespaces: candidates.filter((_, i) => exists[i + 1]), kinds };
 }
 
 /**
@@ -29,14 +37,9 @@ function scopeFor(workflow: Workflow, target: DiagnoseTarget): ReadScope {
 export async function diagnose(ctx: RunContext, reader: ClusterReader, workflow: Workflow, target: DiagnoseTarget): Promise<Report> {
   const started = ctx.clock();
   const callsBefore = reader.apiCalls;
-  if (workflow.scope === 'namespace') {
-    if (!target.namespace) throw new NetdoctorError('bad_input', `workflow ${workflow.name} needs a namespace`);
-    if (!(await reader.namespaceExists(target.namespace))) {
-      throw new NetdoctorError('unknown_namespace', `namespace "${target.namespace}" does not exist${target.cluster ? ` in cluster ${target.cluster}` : ''}`);
-    }
-  }
+  if (workflow.scope === 'namespace' && !target.namespace) throw new NetdoctorError('bad_input', `workflow ${workflow.name} needs a namespace`);
   const namespace = workflow.scope === 'namespace' ? target.namespace : undefined;
-  const view = await reader.read(scopeFor(workflow, target));
+  const view = await reader.read(await scopeFor(reader, workflow, target));
   ctx.log.debug({ readErrors: view.readErrors.length }, 'cluster read');
 
   const checkCtx: CheckContext = { view, namespace, now: started };

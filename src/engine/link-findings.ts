@@ -30,20 +30,24 @@ function explainsFinding(cause: DraftOf, effect: DraftOf): boolean {
 }
 
 /**
- * Turns check drafts into the report's findings: symptoms hang under the best-ranked root cause
- * that explains them (one level deep, so no cycles), a symptom nothing explains is promoted to
- * a root cause, and root causes come first by severity.
+ * Turns check drafts into the report's findings. Root causes are settled first, in rank order
+ * (a root that a better-ranked root explains hangs under it, one level deep, so no cycles);
+ * then every symptom hangs under the root that explains it, whatever their relative severity.
+ * A symptom nothing explains is promoted to a root cause.
  */
 export function linkFindings(drafts: DraftOf[]): Finding[] {
   const ordered = [...drafts].sort(rank);
   const taken = new Set<string>();
   const ids = new Map(ordered.map((d) => [d, findingId(d.check, d.draft.subject, taken)]));
   const parent = new Map<DraftOf, DraftOf>();
-  const finalRoots: DraftOf[] = [];
-  for (const d of ordered) {
-    const cause = finalRoots.find((r) => r !== d && explainsFinding(r, d));
-    if (cause) parent.set(d, cause);
-    else if (d.draft.rootCause || !ordered.some((r) => r.draft.rootCause && r !== d && explainsFinding(r, d))) finalRoots.push(d);
+  const declaredRoots = ordered.filter((d) => d.draft.rootCause);
+  for (const root of declaredRoots) {
+    const cause = declaredRoots.find((r) => r !== root && !parent.has(r) && rank(r, root) < 0 && explainsFinding(r, root));
+    if (cause) parent.set(root, cause);
+  }
+  for (const symptom of ordered.filter((d) => !d.draft.rootCause)) {
+    const cause = declaredRoots.find((r) => explainsFinding(r, symptom));
+    if (cause) parent.set(symptom, parent.get(cause) ?? cause);
   }
   const toFinding = (d: DraftOf): Finding => {
     const { explains, plan, advice, ...rest } = d.draft;

@@ -25,6 +25,17 @@ describe('linkFindings', () => {
     expect(findings[0]!.symptoms).toEqual(['pod-not-running/Deployment/triton/web']);
   });
 
+  it('hangs a critical symptom under a less severe root cause that explains it', () => {
+    const findings = linkFindings([
+      { check: 'service-endpoints-not-ready', order: 0, draft: draft({ rootCause: false, subject: { kind: 'Service', namespace: 'triton', name: 'db' } }) },
+      { check: 'coredns-loop', order: 1, draft: draft({ severity: 'info', subject: pod('dns'), explains: [{ kind: 'Service', namespace: 'triton', name: 'db' }] }) },
+    ]);
+    expect(findings.map((f) => [f.check, f.rootCause])).toEqual([
+      ['coredns-loop', true],
+      ['service-endpoints-not-ready', false],
+    ]);
+  });
+
   it('promotes a symptom nothing explains to a root cause', () => {
     const [only] = linkFindings([{ check: 'pod-not-running', order: 0, draft: draft({ rootCause: false, severity: 'warning' }) }]);
     expect(only).toMatchObject({ rootCause: true, causedBy: null });
