@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { CHECKS } from '../checks';
-import { type Config, loadConfig, parseSetting } from '../config';
+import { KubeApi } from '../cluster/kube-api';
+import { loadKubeConfig } from '../cluster/kubeconfig';
+import { type Config, kubeEnv, loadConfig, parseSetting } from '../config';
 import { NetdoctorError } from '../domain/errors';
 import type { Logger } from '../domain/run-context';
 import { loadWorkflows } from '../engine/workflow';
@@ -15,6 +17,7 @@ import { startWorkers } from '../queue/workers';
 import { type SlackSettings, createSlackApp, createWebClient, redisDeliveryDedupe } from '../slack/app';
 import type { ClusterStatus } from '../slack/blocks';
 import type { CommandDeps } from '../slack/commands';
+import { type NamespaceDirectory, redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
 import { SlackSurface } from '../slack/slack-surface';
 import type { CliIo } from './main';
 import type { SignalSource } from './worker-command';
@@ -38,8 +41,8 @@ export function slackSettings(config: Config): SlackSettings {
 }
 
 /** Wires `/netdoctor` to the queue (producer side) and the surface; nothing here reads a cluster. */
-export function commandDeps(options: { config: Config; producer: Producer; surface: SlackSurface; log: Logger }): CommandDeps {
-  const { config, producer, surface, log } = options;
+export function commandDeps(options: { config: Config; producer: Producer; surface: SlackSurface; log: Logger; directory?: NamespaceDirectory }): CommandDeps {
+  const { config, producer, surface, log, directory } = options;
   const clusters = config.slackClusters.length > 0 ? config.slackClusters : [config.cluster];
   const workflows = [...loadWorkflows(CHECKS).values()]
     .filter((w) => w.scope === 'namespace')
@@ -62,6 +65,7 @@ export function commandDeps(options: { config: Config; producer: Producer; surfa
     workflows,
     clusters,
     allowedChannels: config.slackAllowedChannels,
+    ...(directory ? { knownNamespaces: (cluster: string) => directory.known(cluster) } : {}),
     log,
   };
 }
@@ -73,6 +77,11 @@ export interface ServeOptions {
   log: Logger;
   /** Skip the workers (a front end for clusters whose workers run elsewhere). */
   frontEndOnly?: boolean;
+  /**
+   * Lists the local cluster's namespaces, published to Redis every 30 s so `/netdoctor typo`
+   * is refused at once; without it a missing namespace is reported by the worker.
+   */
+  listNamespaces?: () => Promise<string[]>;
 }
 
 export interface RunningServe {
@@ -85,15 +94,17 @@ export interface RunningServe {
 }
 
 /** The single-cluster install: the Slack front end plus the local cluster's workers, one process. */
-export async function startServe({ config, slack, readerFor, log, frontEndOnly = false }: ServeOptions): Promise<RunningServe> {
+export async function startServe({ config, slack, readerFor, log, frontEndOnly = false, listNamespaces }: ServeOptions): Promise<RunningServe> {
   const producer = await Producer.connect(producerOptions(config));
-  const surfaceRedis = new Redis(workerConnection(config.redisUrl));
-  const dedupeRedis = new Redis(producerConnection(config.redisUrl));
+  const surfaceRedis = new Redis({ ...workerConnection(config.redisUrl), lazyConnect: true });
+  // Fails fast while Redis is down: the handler has 3 seconds (B3).
+  const dedupeRedis = new Redis({ ...producerConnection(config.redisUrl), lazyConnect: true });
   for (const r of [surfaceRedis, dedupeRedis]) r.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
   const closeRedis = async (): Promise<void> => {
     await Promise.all([surfaceRedis, dedupeRedis].map((r) => r.quit().catch(() => r.disconnect())));
   };
   try {
+    await Promise.all([surfaceRedis.connect(), dedupeRedis.connect()]);
     const surface = new SlackSurface({
       client: createWebClient(slack, log),
       redis: surfaceRedis,
@@ -102,13 +113,16 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
       ttlSeconds: config.reportTtlSeconds,
     });
     const workers = frontEndOnly ? undefined : await startWorkers({ config, surface, readerFor, log });
+    const directory = redisNamespaceDirectory(dedupeRedis, config.queuePrefix);
+    const publisher = listNamespaces ? startNamespacePublisher({ cluster: config.cluster, directory, list: listNamespaces, log }) : undefined;
+    await publisher?.ready;
     const healthz = (_req: IncomingMessage, res: ServerResponse): void => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
     };
     const front = createSlackApp({
       settings: slack,
-      commands: commandDeps({ config, producer, surface, log }),
+      commands: commandDeps({ config, producer, surface, log, directory }),
       dedupe: redisDeliveryDedupe(dedupeRedis, `${config.queuePrefix}:slack`),
       log,
       // Socket Mode would open a listener just for this route; the admin port has the probes there.
@@ -124,6 +138,7 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
       stop: () =>
         (stopping ??= (async () => {
           await front.stop().catch((err: unknown) => log.warn({ err }, 'slack receiver did not stop cleanly'));
+          await publisher?.stop();
           await workers?.close();
           await producer.close();
           await closeRedis();
@@ -169,9 +184,15 @@ export async function serveCommand(args: string[], io: CliIo, signals: SignalSou
   const config = loadConfig(io.env, cluster ? { cluster: parseSetting('cluster', cluster, '--cluster') } : {});
   const slack = slackSettings(config);
   const log = createLogger({ level: config.logLevel });
+  const frontEndOnly = values['front-end-only'] === true;
   const readerFor = values.from ? dumpReaderFor(config.cluster, values.from as string) : liveReaderFor(config);
+  // One long-lived client for the namespace list (the front end itself never reads the cluster).
+  const api = values.from || frontEndOnly ? undefined : await KubeApi.fromKubeConfig(await loadKubeConfig({ context: config.kubeContext, env: kubeEnv(config) }));
+  const listNamespaces = api
+    ? async (): Promise<string[]> => (await api.json<{ items: { metadata?: { name?: string } }[] }>('/api/v1/namespaces')).items.map((n) => n.metadata?.name ?? '').filter(Boolean)
+    : undefined;
   try {
-    const running = await startServe({ config, slack, readerFor, log, frontEndOnly: values['front-end-only'] === true });
+    const running = await startServe({ config, slack, readerFor, log, frontEndOnly, ...(listNamespaces ? { listNamespaces } : {}) });
     const signal = await untilSignal(signals);
     log.info({ signal }, 'shutting down');
     await running.stop();
@@ -182,5 +203,7 @@ export async function serveCommand(args: string[], io: CliIo, signals: SignalSou
       return 2;
     }
     throw e;
+  } finally {
+    api?.close();
   }
 }

@@ -93,10 +93,10 @@ export interface CommandDeps {
   /** Channel ids where the command is accepted; empty: everywhere. */
   allowedChannels: readonly string[];
   /**
-   * Namespaces a worker last saw in the cluster, when it published them; undefined when unknown.
-   * Without it, a missing namespace is reported by the worker on the parent message.
+   * The namespaces a process with cluster access last published (slack/namespace-directory.ts);
+   * undefined when unknown. Without it, a missing namespace is reported by the worker on the parent message.
    */
-  knownNamespaces?(cluster: string): Promise<readonly string[] | undefined>;
+  knownNamespaces?(cluster: string): Promise<{ namespaces: readonly string[]; at: string } | undefined>;
   log: Logger;
 }
 
@@ -170,8 +170,13 @@ async function diagnoseCommand(
   }
   await ack();
   const known = await deps.knownNamespaces?.(cluster);
-  if (known && !known.includes(parsed.namespace)) {
-    await respond(ephemeral(noticeMessage(`Namespace ${code(parsed.namespace)} does not exist in cluster ${code(cluster)}.`)));
+  if (known && !known.namespaces.includes(parsed.namespace)) {
+    const at = known.at.slice(11, 19);
+    await respond(
+      ephemeral(
+        noticeMessage(`Namespace ${code(parsed.namespace)} does not exist in cluster ${code(cluster)} (as of ${code(`${at} UTC`)}; if it was just created, try again in a minute).`),
+      ),
+    );
     return;
   }
   const request: DiagnoseRequest = { cluster, namespace: parsed.namespace, workflow, requestedBy: command.user_id, channel: command.channel_id };

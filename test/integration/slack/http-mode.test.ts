@@ -88,8 +88,8 @@ async function expectedReport(scenario: Scenario): Promise<Report> {
   return diagnose({ runId: 't', log: silentLogger, clock: () => new Date() }, new DumpReader(scenario.dir), workflow, { cluster: 'prod', namespace: scenario.expect.namespace });
 }
 
-async function start(frontEndOnly: boolean): Promise<void> {
-  serve = await startServe({ config, slack: settings, readerFor: () => new DumpReader(current.dir), log, frontEndOnly });
+async function start(frontEndOnly: boolean, listNamespaces?: () => Promise<string[]>): Promise<void> {
+  serve = await startServe({ config, slack: settings, readerFor: () => new DumpReader(current.dir), log, frontEndOnly, ...(listNamespaces ? { listNamespaces } : {}) });
   url = `http://127.0.0.1:${serve.port}`;
 }
 
@@ -118,7 +118,8 @@ afterAll(async () => {
 
 describe('/netdoctor over HTTP against the Slack emulator', () => {
   describe('before any worker runs', () => {
-    beforeAll(() => start(true));
+    // This front end has the namespace list a worker-side process published (see the other block for the fallback).
+    beforeAll(() => start(true, async () => ['triton', 'other-ns', 'kube-system']));
     afterAll(async () => {
       await serve?.stop();
       serve = undefined;
@@ -149,6 +150,20 @@ describe('/netdoctor over HTTP against the Slack emulator', () => {
       const refused = await post(other, sign(other, Math.floor(Date.now() / 1000)));
       expect(refused.status).toBe(200);
       expect(refused.text).toContain('not enabled in this channel');
+      expect(await diagnoseJobs()).toBe(0);
+      expect(emulator.parents()).toHaveLength(0);
+    });
+
+    it('refuses a namespace missing from the published list with an ephemeral reply, nothing queued', async () => {
+      const res = await slash('tritno');
+      expect(res.status).toBe(200);
+      const r = await eventually(() => {
+        const x = emulator.responses.find((y) => y.id === res.triggerId);
+        if (!x) throw new Error('no response yet');
+        return x;
+      });
+      expect(r.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(String(r.body.text)).toContain('does not exist in cluster');
       expect(await diagnoseJobs()).toBe(0);
       expect(emulator.parents()).toHaveLength(0);
     });

@@ -119,7 +119,7 @@ describe('handleCommand', () => {
   });
 
   it('a namespace the worker did not see (published list) is refused without queueing', async () => {
-    const { deps, rec, args } = harness({ knownNamespaces: async () => ['default', 'kube-system'] });
+    const { deps, rec, args } = harness({ knownNamespaces: async () => ({ namespaces: ['default', 'kube-system'], at: '2026-11-25T22:00:00.000Z' }) });
     await handleCommand(args('triton'), deps);
     expect(textOf(rec.responses)).toContain('does not exist');
     expect(rec.enqueued).toEqual([]);
