@@ -72,10 +72,19 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
       await job.updateProgress({ ...progress });
     };
 
-    const parentTs = progress.parentTs ?? request.parentTs ?? (await deps.surface.openRun(runId, request));
+    let parentTs: string;
+    try {
+      parentTs = progress.parentTs ?? request.parentTs ?? (await deps.surface.openRun(runId, request));
+    } catch (e) {
+      // Nowhere to show a failure yet: a final one (channel gone, bot not invited) just fails the job.
+      const failure = classify(e);
+      log.warn({ err: e, transient: failure.transient }, 'could not open the run');
+      throw failure.transient ? e : new UnrecoverableError(failure.reason);
+    }
     if (progress.published) {
       log.info({}, 'report already published by an earlier attempt');
-      return { runId, parentTs, verdict: 'unknown', findings: 0 };
+      const stored = await deps.store.loadReport(deps.cluster, runId);
+      return { runId, parentTs, verdict: stored ? verdictOf(stored) : 'unknown', findings: stored?.findings.length ?? 0 };
     }
     if (!progress.parentTs) await save({ parentTs, channel: request.channel });
     const stage = async (s: RunStage): Promise<void> => {

@@ -214,6 +214,12 @@ describe('diagnose queue (real Redis)', () => {
     expect(await failedReason(forbidden.jobId)).toBe(reason);
     expect((await queue.getJob(forbidden.jobId))!.attemptsMade).toBe(1);
     expect(surface.of('failRun').find((c) => c.runId === forbidden.jobId)?.reason).toBe(reason);
+
+    // A final Slack error before the run has a message (the bot is not in the channel): no retries.
+    surface.failNext('openRun', Object.assign(new Error('Slack refused chat.postMessage (not_in_channel)'), { transient: false }));
+    const nowhere = await producer.enqueueDiagnose(request());
+    expect(await failedReason(nowhere.jobId)).toBe('Slack refused chat.postMessage (not_in_channel)');
+    expect((await queue.getJob(nowhere.jobId))!.attemptsMade).toBe(1);
   });
 
   it('queues an approved plan for a single, never-retried remediation run; a double click enqueues once', async () => {
