@@ -1,0 +1,94 @@
+// `netdoctor serve` through the CLI entry point: configuration from the environment, a signed
+// command served end to end, and a graceful stop on SIGTERM (exit code 0).
+import { createHmac, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { main, type CliIo } from '../../../src/cli/main';
+import { serveCommand } from '../../../src/cli/serve-command';
+import { listScenarios } from '../../support/scenarios';
+import { SlackEmulator } from '../../support/slack-emulator';
+import { freePort } from '../../cluster/control-plane';
+
+const SECRET = `secret-${randomUUID()}`;
+let emulator: SlackEmulator;
+
+function io(env: Record<string, string>): CliIo & { err: string[] } {
+  const err: string[] = [];
+  return { stdout: () => undefined, stderr: (s) => void err.push(s), env, isTTY: false, err };
+}
+
+async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+beforeAll(async () => {
+  emulator = await SlackEmulator.start();
+});
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+describe('netdoctor serve', () => {
+  it('names the missing Slack setting and exits 2', async () => {
+    const cli = io({ REDIS_URL: process.env.REDIS_URL!, SLACK_MODE: 'socket', SLACK_BOT_TOKEN: 'xoxb-test', LOG_LEVEL: 'silent' });
+    expect(await main(['serve'], cli)).toBe(2);
+    expect(cli.err.join('')).toContain('SLACK_APP_TOKEN is not set');
+    const http = io({ REDIS_URL: process.env.REDIS_URL!, SLACK_MODE: 'http', SLACK_BOT_TOKEN: 'xoxb-test', LOG_LEVEL: 'silent' });
+    expect(await main(['serve'], http)).toBe(2);
+    expect(http.err.join('')).toContain('SLACK_SIGNING_SECRET is not set');
+  });
+
+  it('serves a signed command end to end from a dump, then stops on SIGTERM with exit code 0', async () => {
+    const scenario = listScenarios().find((s) => s.expect.rootCause)!;
+    const port = await freePort();
+    const signals = new EventEmitter();
+    const cli = io({
+      REDIS_URL: process.env.REDIS_URL!,
+      NETDOCTOR_QUEUE_PREFIX: `ndserve${randomUUID().slice(0, 8)}`,
+      NETDOCTOR_CLUSTER: 'prod',
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_PORT: String(port),
+      SLACK_API_URL: emulator.apiUrl,
+      LOG_LEVEL: 'silent',
+    });
+    const exit = serveCommand(['--from', scenario.dir], cli, signals);
+    await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200));
+
+    const body = new URLSearchParams({
+      command: '/netdoctor',
+      text: scenario.expect.namespace,
+      user_id: 'U0ALICE01',
+      channel_id: 'C0OPS0001',
+      team_id: 'T0EMUL',
+      trigger_id: `trig.${randomUUID()}`,
+      response_url: emulator.responseUrl('serve'),
+    }).toString();
+    const ts = Math.floor(Date.now() / 1000);
+    const signature = 'v0=' + createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex');
+    const res = await fetch(`http://127.0.0.1:${port}/slack/events`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+    });
+    expect(res.status).toBe(200);
+    await eventually(() => {
+      const [p] = emulator.parents('C0OPS0001');
+      if (!p || !SlackEmulator.current(p).text.includes(' is broken')) throw new Error('summary not posted yet');
+      expect(emulator.replies(p.ts).length).toBeGreaterThan(0);
+    });
+
+    signals.emit('SIGTERM');
+    expect(await exit).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
