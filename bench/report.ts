@@ -15,6 +15,8 @@ export interface Machine {
   kubernetes?: string;
   etcd?: string;
   redis?: string;
+  /** 1/5/15-minute load averages when the run started and ended (other work on a shared machine skews absolute times). */
+  loadAverage?: { start: number[]; end?: number[] };
 }
 
 export interface Row {
@@ -64,6 +66,7 @@ export function machineFacts(repo: string): Machine {
     kubernetes: modVersion(path.join(repo, 'test/cluster/go/k8s/go.mod'), 'k8s.io/kubernetes'),
     etcd: modVersion(path.join(repo, 'test/cluster/go/etcd/go.mod'), 'go.etcd.io/etcd/server/v3'),
     redis: cmd(process.env.NETDOCTOR_REDIS_SERVER ?? 'redis-server', ['--version'])?.match(/v=(\S+)/)?.[1],
+    loadAverage: { start: os.loadavg().map((x) => Math.round(x * 100) / 100) },
   };
 }
 

@@ -8,6 +8,7 @@
 // cache) and a private redis-server — and stops them at the end. Figures are medians over
 // repeated runs with min/max; ratios are measured within the same run. Nothing here asserts
 // on time: a missed target is reported in the table, never a failure.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchCliColdStart } from './cli-cold-start';
 import { startCluster, type BenchEnv } from './cluster-env';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = results.table;
   const save = () => {
+    results.machine.loadAverage = { start: results.machine.loadAverage?.start ?? [], end: os.loadavg().map((x) => round(x, 2)) };
     results.durationS = round((nowMs() - t0) / 1000, 1);
     writeResults(opts.out, results);
   };
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
       const apps = opts.quick ? 100 : 1000;
       const nodes = nodeNames(opts.quick ? 10 : 60);
       await ensureNodes(env.kubelet, env.client, nodes);
-      const ns = await benchNamespace(env, { namespace: 'shop', apps, replicas: 3, events: apps * 5, nodes, reps: opts.quick ? 3 : 7, log });
+      const ns = await benchNamespace(env, { namespace: 'shop', apps, replicas: 3, events: apps * 5, nodes, reps: opts.quick ? 3 : 5, log });
       results.benchmarks.namespaceDiagnosis = ns;
       const what = `${ns.load.objects.pods} pods / ${ns.load.objects.services} svc / ${ns.load.objects.events} events + kube-system (${ns.objects} objects)`;
       rows.push({
@@ -252,23 +254,47 @@ async function main(): Promise<void> {
       }
       if (opts.only.has('ack')) {
         log('5/6 slash-command ack under load, then Redis stopped');
-        const { ack, down } = await benchAck(redis, seed, 'triton', { requests: 500, concurrency: 50, downAttempts: opts.quick ? 3 : 5 });
-        results.benchmarks.slashAck = ack;
+        const { acks, down } = await benchAck(redis, seed, 'triton', { requests: 500, concurrency: 50, downAttempts: opts.quick ? 3 : 5 });
+        results.benchmarks.slashAck = acks;
         results.benchmarks.redisDown = down;
-        rows.push({
-          n: '5',
-          benchmark: `Slash-command ack, ${ack.requests} signed requests at concurrency ${ack.concurrency}, real Redis`,
-          value: `p50 ${ack.p50Ms.toFixed(1)} ms, p99 ${ack.p99Ms.toFixed(1)} ms, max ${ack.maxMs.toFixed(1)} ms${ack.non200 ? `, ${ack.non200} non-200` : ''}`,
-          target: 'p99 < 100 ms',
-          verdict: ack.met ? 'met' : `missed by ${(ack.p99Ms - 100).toFixed(0)} ms`,
-        });
+        for (const ack of acks) {
+          rows.push({
+            n: '5',
+            benchmark: `Slash-command ack, ${ack.requests} signed requests at concurrency ${ack.concurrency}, real Redis: ${ack.variant}`,
+            value: `p50 ${ack.p50Ms.toFixed(1)} ms, p99 ${ack.p99Ms.toFixed(1)} ms, max ${ack.maxMs.toFixed(1)} ms${ack.non200 ? `, ${ack.non200} non-200` : ''}`,
+            target: 'p99 < 100 ms',
+            verdict: ack.met ? 'met' : `missed by ${(ack.p99Ms - 100).toFixed(0)} ms`,
+          });
+        }
+        const floorAck = acks[0];
+        const missed = acks.filter((a) => !a.met && a !== floorAck);
+        if (floorAck && missed.length > 0) {
+          results.notes.push(
+            `Ack p99 misses 100 ms for the diagnose command (${missed.map((a) => `${a.p99Ms.toFixed(0)} ms, ${a.variant}`).join('; ')}) while the receiver's own floor ` +
+              `(\`/netdoctor help\`: signature check + Redis delivery dedupe + ack) is p99 ${floorAck.p99Ms.toFixed(0)} ms in the same run. The ack is sent before the enqueue, ` +
+              'but every accepted command then does its post-ack work in the same event loop (BullMQ add with deduplication, job lookup, chat.postMessage or ' +
+              'chat.getPermalink + response_url), so at 50 in flight the next requests\' acks queue behind it; the machine\'s load average (other work on 2 cores) adds to it.',
+          );
+        }
+        const boltTimeout = down.httpStatus.every((st) => st === 404) && down.httpMs.median >= 2900;
         rows.push({
           n: '5',
           benchmark: `Redis stopped: slash command → user-facing error (${down.attempts} tries)`,
-          value: down.userErrorMs.runs ? `${fmt(down.userErrorMs, 'ms')}; HTTP ${[...new Set(down.httpStatus)].join('/')} in ${down.httpMs.median.toFixed(0)} ms; "${down.userMessages[0]}"` : `no error shown within 10 s (${down.silent} silent)`,
+          value: down.userErrorMs.runs
+            ? `${fmt(down.userErrorMs, 'ms')}; HTTP ${[...new Set(down.httpStatus)].join('/')}` + (boltTimeout ? ' (no ack: Bolt answers 404 at its 3 s timeout; Slack shows its generic timeout error)' : `: "${down.userMessages[0]}"`)
+            : `no error shown within 10 s (${down.silent} silent)`,
           target: '< 2 s, never silent',
           verdict: down.met ? 'met' : down.silent ? `${down.silent} silent` : `missed by ${(down.userErrorMs.max - 2000).toFixed(0)} ms`,
         });
+        if (boltTimeout) {
+          results.notes.push(
+            'With Redis stopped the slash command is never acknowledged: the first middleware (delivery dedupe, src/slack/app.ts) fails on Redis at once ' +
+              "(producer connection: no offline queue), the error goes to app.error, which logs it and does not rethrow, so the HTTP receiver's " +
+              'processEventErrorHandler never answers; Bolt then answers 404 at its unacknowledged-request timeout (3 s) and the user gets Slack\'s generic ' +
+              'timeout error instead of netdoctor\'s. Bounded by that timeout, not by Redis: failing open (ack, then report the enqueue error in an ephemeral) or ' +
+              'answering from the error handler would bring it to milliseconds.',
+          );
+        }
         save();
       }
     } finally {
@@ -278,7 +304,7 @@ async function main(): Promise<void> {
 
   save();
   process.stdout.write(`\nnetdoctor benchmarks — ${results.date}, ${results.machine.cpus} × ${results.machine.cpuModel}, ` +
-    `Node ${results.machine.node}, Kubernetes ${results.machine.kubernetes ?? '?'}\n\n${renderTable(rows)}\n\n` +
+    `Node ${results.machine.node}, Kubernetes ${results.machine.kubernetes ?? '?'}, load average ${results.machine.loadAverage?.start?.[0]} → ${results.machine.loadAverage?.end?.[0]}\n\n${renderTable(rows)}\n\n` +
     (results.notes.length ? results.notes.map((n) => `- ${n}`).join('\n') + '\n\n' : '') +
     `written to ${path.relative(process.cwd(), opts.out)} in ${results.durationS} s\n`);
 }

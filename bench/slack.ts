@@ -4,13 +4,12 @@
 //   4b: slash command → final thread reply on the seed scenario (dump view), end to end.
 //   5:  500 signed slash commands at concurrency 50 → ack latency (HTTP response) p50/p99/max;
 //       then Redis stopped → time until the user sees an error.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { type RunningServe, startServe } from '../src/cli/serve-command';
+import * as path from 'node:path';
 import { loadConfig } from '../src/config';
-import { silentLogger } from '../src/domain/run-context';
 import { jobIdFrom } from '../src/queue/jobs';
-import { dumpReaderFor } from '../src/queue/readers';
-import type { SlackSettings } from '../src/slack/app';
+import { Producer, producerOptions } from '../src/queue/queues';
 import { SlackEmulator } from '../test/support/slack-emulator';
 import { type TestRedis } from '../test/cluster/redis';
 import { figure, nowMs, percentile, pool, round, sleep, type Figure } from './stats';
@@ -28,6 +27,7 @@ export interface EndToEnd {
 }
 
 export interface AckLatency {
+  variant: string;
   requests: number;
   concurrency: number;
   p50Ms: number;
@@ -53,25 +53,42 @@ export interface RedisDown {
 
 interface Harness {
   emulator: SlackEmulator;
-  serve: RunningServe;
+  child: ChildProcess;
+  producer: Producer;
   url: string;
   secret: string;
 }
 
-async function startHarness(redisUrl: string, dumpDir: string): Promise<Harness> {
+const REGISTER = path.join(__dirname, 'register.js');
+const SERVE = path.join(__dirname, 'serve-child.ts');
+
+async function startHarness(redisUrl: string, dumpDir: string, frontEndOnly = false): Promise<Harness> {
   const emulator = await SlackEmulator.start();
   const secret = `bench-${randomUUID()}`;
-  const config = loadConfig({
+  const env = {
+    ...process.env,
     REDIS_URL: redisUrl,
     NETDOCTOR_QUEUE_PREFIX: `ndslack${randomUUID().slice(0, 8)}`,
     NETDOCTOR_CLUSTER: 'prod',
     SLACK_MODE: 'http',
     SLACK_ALLOWED_CHANNELS: CHANNEL,
+    SLACK_SIGNING_SECRET: secret,
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_API_URL: emulator.apiUrl,
     LOG_LEVEL: 'silent',
+  };
+  const child = spawn(process.execPath, ['-r', REGISTER, SERVE, dumpDir, ...(frontEndOnly ? ['front-end-only'] : [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => {
+      const m = /PORT (\d+)/.exec(c.toString());
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`serve-child exited ${code}: ${err.slice(-800)}`)));
   });
-  const settings: SlackSettings = { mode: 'http', botToken: 'xoxb-bench', signingSecret: secret, port: 0, host: '127.0.0.1', apiUrl: emulator.apiUrl, retries: 2, timeoutMs: 5_000 };
-  const serve = await startServe({ config, slack: settings, readerFor: dumpReaderFor('prod', dumpDir), log: silentLogger });
-  return { emulator, serve, url: `http://127.0.0.1:${serve.port}/slack/events`, secret };
+  const producer = await Producer.connect(producerOptions(loadConfig(env)));
+  return { emulator, child, producer, url: `http://127.0.0.1:${port}/slack/events`, secret };
 }
 
 function signedCommand(h: Harness, text: string): { body: string; headers: Record<string, string>; triggerId: string } {
@@ -94,7 +111,13 @@ async function send(h: Harness, text: string): Promise<{ status: number; ms: num
 }
 
 async function stopHarness(h: Harness): Promise<void> {
-  await Promise.race([h.serve.stop().catch(() => undefined), sleep(15_000)]);
+  await Promise.race([h.producer.close().catch(() => undefined), sleep(5_000)]);
+  if (h.child.exitCode === null) {
+    const exited = new Promise<void>((r) => h.child.once('exit', () => r()));
+    h.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(12_000)]);
+    if (h.child.exitCode === null) h.child.kill('SIGKILL');
+  }
   await h.emulator.close();
 }
 
@@ -102,7 +125,7 @@ async function stopHarness(h: Harness): Promise<void> {
 export async function benchEndToEnd(redisUrl: string, dumpDir: string, namespace: string, reps: number, scenario: string): Promise<EndToEnd> {
   const h = await startHarness(redisUrl, dumpDir);
   try {
-    const queue = await h.serve.producer.queue('prod', 'diagnose');
+    const queue = await h.producer.queue('prod', 'diagnose');
     const acks: number[] = [];
     const finals: number[] = [];
     let replies = 0;
@@ -136,22 +159,42 @@ export async function benchEndToEnd(redisUrl: string, dumpDir: string, namespace
 }
 
 /** 5: the ack under load, then Redis stopped. */
-export async function benchAck(redis: TestRedis, dumpDir: string, namespace: string, o: { requests: number; concurrency: number; downAttempts: number }): Promise<{ ack: AckLatency; down: RedisDown }> {
+async function ackLoad(h: Harness, text: string, requests: number, concurrency: number, variant: string): Promise<AckLatency> {
+  for (let i = 0; i < 5; i++) await send(h, text); // warm-up (connections, JIT)
+  const results = await pool(requests, concurrency, () => send(h, text));
+  const ms = results.map((r) => r.ms);
+  return {
+    variant,
+    requests,
+    concurrency,
+    p50Ms: percentile(ms, 50),
+    p99Ms: percentile(ms, 99),
+    maxMs: round(Math.max(...ms)),
+    non200: results.filter((r) => r.status !== 200).length,
+    targetP99Ms: 100,
+    met: percentile(ms, 99) < 100,
+  };
+}
+
+/** 5: the ack under load (front end alone, then front end + workers in one process), then Redis stopped. */
+export async function benchAck(
+  redis: TestRedis,
+  dumpDir: string,
+  namespace: string,
+  o: { requests: number; concurrency: number; downAttempts: number },
+): Promise<{ acks: AckLatency[]; down: RedisDown }> {
+  const acks: AckLatency[] = [];
+  const front = await startHarness(redis.url, dumpDir, true);
+  try {
+    // The receiver's own floor: `/netdoctor help` is signature check + dedupe + an ack with a message, nothing after.
+    acks.push(await ackLoad(front, 'help', o.requests, o.concurrency, '`/netdoctor help`, front end only (receiver floor)'));
+    acks.push(await ackLoad(front, namespace, o.requests, o.concurrency, `\`/netdoctor ${namespace}\`, front end only (workers elsewhere)`));
+  } finally {
+    await stopHarness(front);
+  }
   const h = await startHarness(redis.url, dumpDir);
   try {
-    await send(h, namespace); // warm-up (connections, JIT)
-    const results = await pool(o.requests, o.concurrency, () => send(h, namespace));
-    const ms = results.map((r) => r.ms);
-    const ack: AckLatency = {
-      requests: o.requests,
-      concurrency: o.concurrency,
-      p50Ms: percentile(ms, 50),
-      p99Ms: percentile(ms, 99),
-      maxMs: round(Math.max(...ms)),
-      non200: results.filter((r) => r.status !== 200).length,
-      targetP99Ms: 100,
-      met: percentile(ms, 99) < 100,
-    };
+    acks.push(await ackLoad(h, namespace, o.requests, o.concurrency, `\`/netdoctor ${namespace}\`, netdoctor serve (front end + workers, one process)`));
     await sleep(2000); // let the joined runs' ephemeral replies settle before Redis goes
     await redis.stop();
     const http: number[] = [];
@@ -195,7 +238,7 @@ export async function benchAck(redis: TestRedis, dumpDir: string, namespace: str
       targetMs: 2000,
       met: silent === 0 && user.max < 2000,
     };
-    return { ack, down };
+    return { acks, down };
   } finally {
     await stopHarness(h);
   }
