@@ -129,11 +129,21 @@ function deliveryIds(prefix: string, id: unknown, body: Record<string, unknown>)
   return ids;
 }
 
-/** First in the chain: drops deliveries already seen (signature / envelope id / trigger id). */
-function dedupeMiddleware(dedupe: DeliveryDedupe): Middleware<AnyMiddlewareArgs> {
+/**
+ * First in the chain: drops deliveries already seen (signature / envelope id / trigger id).
+ * While Redis is unreachable it lets requests through (logged): the enqueue that follows fails
+ * anyway and tells the user, and HTTP requests still pass signature and staleness checks.
+ */
+function dedupeMiddleware(dedupe: DeliveryDedupe, log: Logger): Middleware<AnyMiddlewareArgs> {
   return async ({ context, body, next }) => {
     const ids = deliveryIds(context.transport as string, context.deliveryId, body as unknown as Record<string, unknown>);
-    if (ids.length > 0 && !(await dedupe.firstSeen(ids))) throw new DuplicateDeliveryError();
+    let first = true;
+    try {
+      first = ids.length === 0 || (await dedupe.firstSeen(ids));
+    } catch (err) {
+      log.warn({ err }, 'delivery dedupe unavailable (Redis); processing the request');
+    }
+    if (!first) throw new DuplicateDeliveryError();
     await next();
   };
 }
@@ -162,17 +172,20 @@ export function createSlackApp({ settings, commands, dedupe, log, routes = [] }:
       customRoutes: routes,
       customPropertiesExtractor: (req) => ({ transport: 'http', deliveryId: String(req.headers['x-slack-signature'] ?? '') }),
       processEventErrorHandler: async ({ error, response, logger: l }: ReceiverProcessEventErrorHandlerArgs) => {
-        if (isDuplicate(error) && !response.headersSent) {
-          response.writeHead(401);
-          response.end();
-          return false;
+        // Returning true marks the request as answered (it clears Bolt's 3 s no-ack timer); the status is written here.
+        if (isDuplicate(error)) {
+          if (!response.headersSent) {
+            response.writeHead(401);
+            response.end();
+          }
+          return true;
         }
+        l.error('unhandled error while processing a Slack request', error);
         if (!response.headersSent) {
           response.writeHead(500);
           response.end();
         }
-        l.error('unhandled error while processing a Slack request', error);
-        return false;
+        return true;
       },
     });
   } else {
@@ -193,7 +206,7 @@ export function createSlackApp({ settings, commands, dedupe, log, routes = [] }:
   }
 
   const app = new App({ token: settings.botToken, receiver, logger, clientOptions });
-  app.use(dedupeMiddleware(dedupe));
+  app.use(dedupeMiddleware(dedupe, log));
   registerCommands(app, commands);
   app.error(async (error) => {
     // Duplicates are rethrown so the receiver answers them (401 over HTTP, a silent ack over Socket Mode).

@@ -189,14 +189,19 @@ export function summaryMessage(report: Report, request: DiagnoseRequest): SlackM
   return budget.message(false);
 }
 
-/** One operation as a diff-like block: removed/guarded values `-`, new values `+`. */
+/**
+ * One operation as a diff-like block over operationLines: the old value of a changed path `-`
+ * (from its JSON-patch `test` guard), the new value `+`, guards of unchanged paths as context.
+ */
 export function diffLines(op: Operation): string[] {
   const [head, ...rest] = operationLines(op);
+  const words = (line: string): string[] => line.trim().split(/\s+/);
+  const changed = new Set(rest.map(words).filter(([verb]) => verb !== 'test').map(([, path]) => path));
   const sign = (line: string): string => {
-    const word = line.trim().split(/\s+/)[0];
-    if (op.action === 'delete' || word === 'remove' || word === 'test') return `- ${line.trimStart()}`;
-    if (op.action === 'create' || ['add', 'replace', 'copy', 'move'].includes(word ?? '') || op.patchType !== 'json') return `+ ${line.trimStart()}`;
-    return `  ${line.trimStart()}`;
+    const [verb, path] = words(line);
+    if (op.action === 'delete' || verb === 'remove' || (verb === 'test' && changed.has(path))) return `- ${line.trimStart()}`;
+    if (verb === 'test') return `  ${line.trimStart()}`;
+    return `+ ${line.trimStart()}`;
   };
   return [`@@ ${head ?? op.action} @@`, ...rest.map(sign)];
 }

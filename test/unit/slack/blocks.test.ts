@@ -10,6 +10,7 @@ import {
   LIMITS,
   type SlackMessage,
   checksMessage,
+  diffLines,
   digestMessage,
   helpMessage,
   messageChars,
@@ -177,5 +178,25 @@ describe('other messages', () => {
       expectWithinLimits(m);
       expectInert(m);
     }
+  });
+});
+
+describe('diffLines', () => {
+  it('shows the guarded old value as removed, the new one as added, other guards as context', () => {
+    const lines = diffLines({
+      action: 'patch',
+      target: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' },
+      patchType: 'json',
+      resourceVersion: '7',
+      patch: [
+        { op: 'test', path: '/spec/containers/0/name', value: 'kube-proxy' },
+        { op: 'test', path: '/spec/containers/0/command/1', value: '--config=old' },
+        { op: 'replace', path: '/spec/containers/0/command/1', value: '--config=new' },
+      ],
+    });
+    expect(lines[0]).toMatch(/^@@ patch daemonset\/kube-proxy -n kube-system/);
+    expect(lines.slice(1).map((l) => l.slice(0, 2))).toEqual(['  ', '- ', '+ ']);
+    expect(lines[2]).toContain('--config=old');
+    expect(lines[3]).toContain('--config=new');
   });
 });
