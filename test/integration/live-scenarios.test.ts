@@ -13,13 +13,13 @@ import type { Report } from '../../src/domain/report';
 import { silentLogger } from '../../src/domain/run-context';
 import { diagnose } from '../../src/engine/diagnose';
 import { adminApi, diagnoseLive, namespaceTriage } from '../support/live';
-import { listScenarios, scenarioMismatch } from '../support/scenarios';
+import { listAllScenarios, scenarioMismatch } from '../support/scenarios';
 
 jest.setTimeout(180_000);
 
 const rootSummary = (r: Report) => r.findings.filter((f) => f.rootCause).map((f) => ({ check: f.check, subject: f.subject, severity: f.severity }));
 
-describe.each(listScenarios().map((s) => [s.name, s] as const))('scenario %s on the real apiserver', (_name, scenario) => {
+describe.each(listAllScenarios().map((s) => [s.name, s] as const))('scenario %s on the real apiserver', (_name, scenario) => {
   let api: KubeApi;
   let kubelet: ScriptedKubelet;
   let unload: (() => Promise<void>) | undefined;

@@ -8,6 +8,8 @@ import type { Report } from '../../src/domain/report';
 /** ../shared beside the checkout (CI lays a copy there); NETDOCTOR_SHARED overrides. */
 export const SHARED_DIR = process.env.NETDOCTOR_SHARED ?? resolve(__dirname, '..', '..', '..', 'shared');
 export const SCENARIO_DIR = join(SHARED_DIR, 'scenarios');
+/** The repo's own scenarios (test/scenarios/generate.py derives them from the shared healthy one). */
+export const REPO_SCENARIO_DIR = resolve(__dirname, '..', 'scenarios');
 
 export interface ScenarioExpectation {
   description?: string;
@@ -26,13 +28,22 @@ export interface Scenario {
   expect: ScenarioExpectation;
 }
 
-/** Every scenario found under the shared folder, so new ones are picked up without code changes. */
-export function listScenarios(parent: string = SCENARIO_DIR): Scenario[] {
+function scenariosIn(parent: string, prefix: string): Scenario[] {
   if (!existsSync(parent)) throw new Error(`scenario folder ${parent} not found (set NETDOCTOR_SHARED)`);
   return readdirSync(parent)
     .sort()
     .filter((name) => existsSync(join(parent, name, 'expect.yaml')))
-    .map((name) => ({ name, dir: join(parent, name), expect: parse(readFileSync(join(parent, name, 'expect.yaml'), 'utf8')) as ScenarioExpectation }));
+    .map((name) => ({ name: `${prefix}${name}`, dir: join(parent, name), expect: parse(readFileSync(join(parent, name, 'expect.yaml'), 'utf8')) as ScenarioExpectation }));
+}
+
+/** Every scenario found under the shared folder, so new ones are picked up without code changes. */
+export function listScenarios(): Scenario[] {
+  return scenariosIn(SCENARIO_DIR, '');
+}
+
+/** The shared scenarios and the repo's own (named `repo/…`). */
+export function listAllScenarios(): Scenario[] {
+  return [...listScenarios(), ...scenariosIn(REPO_SCENARIO_DIR, 'repo/')];
 }
 
 const sameSubject = (f: Finding, s: ObjectRef): boolean =>
