@@ -286,6 +286,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     for (const p of procs) if (!p.exited) killGroup(p.child.pid, 'SIGKILL');
   };
   process.on('exit', onExit);
+  // Children run in their own process groups, so a Ctrl-C on jest does not reach them:
+  // kill them, then re-raise the signal when nobody else handles it.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (sig: NodeJS.Signals) => {
+    onExit();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  for (const sig of signals) process.once(sig, onSignal);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -304,6 +312,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       }
     }
     process.removeListener('exit', onExit);
+    for (const sig of signals) process.removeListener(sig, onSignal);
     if (opts.keepWorkDir || process.env.NETDOCTOR_KEEP_CLUSTER_DIR === '1') {
       log(`[control-plane] kept ${workDir}`);
     } else {

@@ -104,6 +104,7 @@ export class ScriptedKubelet {
       k.server.once('error', reject);
       k.server.listen(0, '127.0.0.1', () => resolve());
     });
+    k.server.unref(); // never keep a test worker alive on its own
     const addr = k.server.address();
     k._port = typeof addr === 'object' && addr ? addr.port : 0;
     if (opts.finalizeDeletions !== false) k.startDeletionLoop();
@@ -420,9 +421,9 @@ export class ScriptedKubelet {
       } catch {
         /* apiserver going away during teardown */
       }
-      if (!this.stopped) this.deletionTimer = setTimeout(() => void tick(), 500);
+      if (!this.stopped) this.deletionTimer = setTimeout(() => void tick(), 500).unref();
     };
-    this.deletionTimer = setTimeout(() => void tick(), 500);
+    this.deletionTimer = setTimeout(() => void tick(), 500).unref();
   }
 
   /** Node names whose pods this kubelet finalizes deletion for. */

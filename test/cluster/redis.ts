@@ -61,6 +61,12 @@ export async function startRedis(opts: { binary?: string; tmpRoot?: string; time
   };
   const onExit = () => kill('SIGKILL');
   process.on('exit', onExit);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (sig: NodeJS.Signals) => {
+    onExit();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  for (const sig of signals) process.once(sig, onSignal);
   const stop = async () => {
     if (!exited) {
       kill('SIGTERM');
@@ -68,6 +74,7 @@ export async function startRedis(opts: { binary?: string; tmpRoot?: string; time
       if (!exited) kill('SIGKILL');
     }
     process.removeListener('exit', onExit);
+    for (const sig of signals) process.removeListener(sig, onSignal);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
