@@ -16,6 +16,8 @@ import { escapeMrkdwn } from '../../../src/slack/escape';
 import { SlackEmulator } from '../../support/slack-emulator';
 import { type Scenario, listScenarios } from '../../support/scenarios';
 
+jest.setTimeout(60_000);
+
 const SECRET = 'test-signing-secret-' + randomUUID();
 const CHANNEL = 'C0OPS0001';
 const scenarios = listScenarios();
@@ -226,9 +228,11 @@ describe('/netdoctor over HTTP against the Slack emulator', () => {
       const res = await slash(scenario.expect.namespace);
       expect(res.status).toBe(200);
       const jobId = jobIdFrom('diagnose', res.triggerId);
-      const job = await (await serve!.producer.queue('prod', 'diagnose')).getJob(jobId);
-      expect(job?.data).toMatchObject({ cluster: 'prod', namespace: scenario.expect.namespace, requestedBy: 'U0ALICE01', channel: CHANNEL });
-      expect(JSON.stringify(job?.data)).not.toContain('response');
+      // The ack comes before the enqueue, so the job may appear a moment after the 200.
+      const queue = await serve!.producer.queue('prod', 'diagnose');
+      const job = await eventually(async () => (await queue.getJob(jobId)) ?? Promise.reject(new Error('not queued yet')));
+      expect(job.data).toMatchObject({ cluster: 'prod', namespace: scenario.expect.namespace, requestedBy: 'U0ALICE01', channel: CHANNEL });
+      expect(JSON.stringify(job.data)).not.toContain('response');
 
       const parent = await eventually(() => {
         const [p] = emulator.parents(CHANNEL);

@@ -8,6 +8,8 @@ import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
 import { freePort } from '../../cluster/control-plane';
 
+
+jest.setTimeout(60_000);
 const SECRET = `secret-${randomUUID()}`;
 let emulator: SlackEmulator;
 

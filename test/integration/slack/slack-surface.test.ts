@@ -14,6 +14,8 @@ import { SlackSurface } from '../../../src/slack/slack-surface';
 import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
 
+
+jest.setTimeout(60_000);
 const CHANNEL = 'C0OPS0001';
 let emulator: SlackEmulator;
 let redis: Redis;

@@ -9,6 +9,8 @@ import { silentLogger } from '../../../src/domain/run-context';
 import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
 
+
+jest.setTimeout(60_000);
 const CHANNEL = 'C0OPS0001';
 const scenario = listScenarios().find((s) => s.expect.rootCause) ?? listScenarios()[0]!;
 let emulator: SlackEmulator;
