@@ -206,8 +206,14 @@ export function diffLines(op: Operation): string[] {
   return [`@@ ${head ?? op.action} @@`, ...rest.map(sign)];
 }
 
+/** What the remediation flow adds to a reply with a plan (its dry-run diff, Approve/Reject actions). */
+export interface RootCauseExtras {
+  /** Shown after the plan instead of the "apply it by hand" note; the caller keeps them within the limits. */
+  planBlocks?: Block[];
+}
+
 /** One thread reply per root cause: what is wrong, evidence with kubectl, symptoms explained, the plan. */
-export function rootCauseMessage(report: Report, finding: Finding, index: number): SlackMessage {
+export function rootCauseMessage(report: Report, finding: Finding, index: number, extras: RootCauseExtras = {}): SlackMessage {
   const byId = new Map(report.findings.map((f) => [f.id, f]));
   const budget = new Budget(`${index + 1}. ${finding.severity}: ${text(finding.title)}`);
   let cut = false;
@@ -240,8 +246,9 @@ export function rootCauseMessage(report: Report, finding: Finding, index: number
       if (!budget.add(section(`${diff.mrkdwn}\n${cmd.mrkdwn}`))) break;
       cut ||= diff.cut || cmd.cut;
     }
-    // Approve/Reject arrive with the remediation work; until then the fix is applied by hand, never through fake buttons.
-    budget.add(context('To apply it now, run the command above; one-click approval is not enabled on this install.'));
+    if (extras.planBlocks?.length) for (const b of extras.planBlocks) budget.add(b);
+    // Without the remediation flow the fix is applied by hand: no buttons that do nothing.
+    else budget.add(context('To apply it now, run the command above; one-click approval is not enabled on this install.'));
   }
   if (finding.advice.length > 0) {
     budget.add(section(`*${finding.plan ? 'Also' : 'What to do'}*\n${finding.advice.map((a) => `• ${text(a)}`).join('\n')}`));
