@@ -281,6 +281,19 @@ describe('/netdoctor over HTTP against the Slack emulator', () => {
       expect(emulator.replies(parent.ts)).toHaveLength(0);
     });
 
+    it('/netdoctor digest queues a digest that the digest worker posts in the channel it was typed in', async () => {
+      emulator.reset();
+      const res = await slash('digest');
+      expect(res.status).toBe(200);
+      const digest = await eventually(() => {
+        const m = emulator.parents(CHANNEL).find((p) => p.text.startsWith('netdoctor digest'));
+        if (!m) throw new Error('no digest yet');
+        return m;
+      });
+      expect(digest.text).toContain('for cluster prod');
+      expect(JSON.stringify(digest.blocks)).toContain('Daily network digest');
+    });
+
     it('status shows the queue', async () => {
       const res = await slash('status');
       expect(res.status).toBe(200);
