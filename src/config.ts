@@ -123,6 +123,28 @@ function clusterList(raw: string): string[] {
   return raw.split(',').map((c) => c.trim()).filter(Boolean).map(dnsLabel);
 }
 
+function slackIds(raw: string): string[] {
+  const ids = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  for (const id of ids) if (!/^[UWS][A-Z0-9]{6,}$/.test(id)) throw new Error(`must list Slack user ids (U…/W…) or user group ids (S…); "${id}" is neither`);
+  return ids;
+}
+
+function bool(raw: string): boolean {
+  if (!/^(true|false|1|0|yes|no)$/i.test(raw)) throw new Error('must be true or false');
+  return /^(true|1|yes)$/i.test(raw);
+}
+
+/** `U123=alice` or `U123=alice:sre|oncall` (user, then groups), comma-separated. */
+function identityMap(raw: string): Record<string, { user: string; groups: string[] }> {
+  const map: Record<string, { user: string; groups: string[] }> = {};
+  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([UW][A-Z0-9]{6,})=([^:|,=\s]+)(?::([^,=\s]+))?$/.exec(pair);
+    if (!m) throw new Error('must be a comma-separated list of SLACKID=k8s-user[:group|group]');
+    map[m[1]!] = { user: m[2]!, groups: m[3] ? m[3].split('|').filter(Boolean) : [] };
+  }
+  return map;
+}
+
 // ---- the table ---------------------------------------------------------------------------
 
 export const FIELDS = {
@@ -150,6 +172,12 @@ export const FIELDS = {
   slackApiUrl: optional('SLACK_API_URL', httpUrl, 'Slack Web API base URL (default https://slack.com/api/; tests point it at an emulator).'),
   slackAllowedChannels: setting('SLACK_ALLOWED_CHANNELS', channelIds, [] as string[], 'Comma-separated channel ids where /netdoctor is accepted; empty: every channel the bot is in.'),
   slackClusters: setting('SLACK_CLUSTERS', clusterList, [] as string[], 'Clusters /netdoctor --cluster may name (comma-separated); empty: only NETDOCTOR_CLUSTER. The first is the default.'),
+  approvers: setting('NETDOCTOR_APPROVERS', slackIds, [] as string[], 'Slack user ids and user group ids allowed to approve fixes (comma-separated); empty: remediation disabled.'),
+  allowSelfApproval: setting('NETDOCTOR_ALLOW_SELF_APPROVAL', bool, false, 'Whether the person who asked for the diagnosis may approve its fix.'),
+  planValidityMinutes: setting('NETDOCTOR_PLAN_VALIDITY_MINUTES', positiveInt, 15, 'How long after its dry run a plan can be approved.'),
+  identityMap: setting('NETDOCTOR_IDENTITY_MAP', identityMap, {} as Record<string, { user: string; groups: string[] }>, 'Slack user → Kubernetes identity for approval checks (SubjectAccessReview): U123=alice,U456=bob:sre|oncall.'),
+  verifyTimeoutSeconds: setting('NETDOCTOR_VERIFY_TIMEOUT_SECONDS', positiveInt, 300, 'How long to wait for an applied fix to take effect before calling it unverified.'),
+  adminPort: setting('NETDOCTOR_ADMIN_PORT', port, 9090, 'Port of /healthz, /readyz and /metrics.'),
 } satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof FIELDS;

@@ -40,3 +40,35 @@ export function planId(operations: Operation[]): string {
 export function makePlan(fields: Omit<Plan, 'id'>): Plan {
   return { id: planId(fields.operations), ...fields };
 }
+
+/** Where a plan stands. Only the transitions in TRANSITIONS exist; each is one atomic compare-and-set. */
+export type PlanState =
+  | 'proposed'
+  | 'not-applicable'
+  | 'approved'
+  | 'denied'
+  | 'rejected'
+  | 'expired'
+  | 'applied'
+  | 'noop'
+  | 'conflict'
+  | 'failed'
+  | 'rollback-approved'
+  | 'rolled-back'
+  | 'rollback-failed';
+
+export const TRANSITIONS: Readonly<Record<PlanState, readonly PlanState[]>> = {
+  proposed: ['approved', 'rejected', 'expired'],
+  'not-applicable': [],
+  approved: ['applied', 'noop', 'conflict', 'failed', 'denied'],
+  rejected: [],
+  denied: [],
+  expired: [],
+  applied: ['rollback-approved'],
+  noop: [],
+  conflict: [],
+  failed: [],
+  'rollback-approved': ['rolled-back', 'rollback-failed', 'applied'],
+  'rolled-back': [],
+  'rollback-failed': [],
+};

@@ -1,3 +1,4 @@
+import type { PlanState } from './plan';
 import type { Report } from './report';
 
 /** What a diagnose job carries: ids and names only, never credentials (job data sits in Redis in clear text). */
@@ -46,9 +47,62 @@ export interface ChatSurface {
   openRun(runId: string, request: DiagnoseRequest): Promise<string>;
   /** Shows the run's stage on the parent message (a handful of edits per run at most). */
   stage(runId: string, request: DiagnoseRequest, parentTs: string, stage: RunStage): Promise<void>;
-  /** Edits the parent into the summary and posts one thread reply per root cause. */
-  publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report): Promise<void>;
+  /**
+   * Edits the parent into the summary and posts one thread reply per root cause; a plan with a
+   * proposal shows its server-side dry-run diff and, while `proposed`, Approve / Reject buttons.
+   */
+  publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report, proposals?: Record<string, PlanProposal>): Promise<void>;
   /** Shows a failed run with its user-facing reason. */
   failRun(runId: string, request: DiagnoseRequest, parentTs: string, reason: string): Promise<void>;
   publishDigest(channel: string, digest: Digest): Promise<void>;
+}
+
+/** Interactive element ids of plan buttons; a button's value is only the opaque plan id. */
+export const PLAN_ACTIONS = {
+  approve: 'netdoctor_plan_approve',
+  reject: 'netdoctor_plan_reject',
+  rollback: 'netdoctor_plan_rollback',
+} as const;
+export type PlanAction = keyof typeof PLAN_ACTIONS;
+
+/** What the thread shows of a plan when the report is published. */
+export interface PlanProposal {
+  planId: string;
+  /** proposed: approvable until expiresAt; not-applicable: the dry run failed; disabled: nobody may approve. */
+  status: 'proposed' | 'not-applicable' | 'disabled';
+  /** The server's reason (not-applicable) or why remediation is off (disabled). */
+  reason?: string;
+  /** Unified diff of the server-computed result, one block per operation. */
+  diff: string;
+  expiresAt?: string;
+}
+
+/** Where a plan's message is (the root cause's thread reply). */
+export interface PlanMessageRef {
+  channel: string;
+  messageTs: string;
+  parentTs?: string;
+}
+
+/** A plan as its message shows it after a decision. */
+export interface PlanStateView {
+  planId: string;
+  summary: string;
+  state: PlanState;
+  /** Slack user id of whoever decided last. */
+  by?: string;
+  at: string;
+  /** The outcome in words (apply result, verification verdict, refusal reason). */
+  detail?: string;
+  diff: string;
+  /** Whether a Rollback button belongs on the message. */
+  rollbackAvailable: boolean;
+}
+
+/** How remediation talks back to chat (Slack in production, a recording surface in tests). */
+export interface RemediationSurface {
+  /** Edits the plan's message: who decided, when, the outcome; no stale buttons. */
+  showPlanState(ref: PlanMessageRef, view: PlanStateView): Promise<void>;
+  /** A reply in the run's thread (results, verdicts, refusals). */
+  postToThread(channel: string, parentTs: string, text: string): Promise<void>;
 }

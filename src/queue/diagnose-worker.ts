@@ -1,12 +1,13 @@
 import { Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { ClusterReader } from '../domain/cluster-view';
-import type { ChatSurface, DiagnoseRequest, RunStage } from '../domain/ports';
-import { verdictOf } from '../domain/report';
+import type { ChatSurface, DiagnoseRequest, PlanProposal, RunStage } from '../domain/ports';
+import { type Report, verdictOf } from '../domain/report';
 import type { Clock, Logger } from '../domain/run-context';
 import { diagnose } from '../engine/diagnose';
 import { type Workflow, pickWorkflow } from '../engine/workflow';
 import { classify } from './failures';
 import { type DiagnoseJob, type DiagnoseResult, type RunProgress, parseDiagnoseJob } from './jobs';
+import { type ProposerDeps, proposePlans } from './plan-proposer';
 import type { RunStore } from './run-store';
 
 /** A ClusterReader for one run; `close` (when present) is called once the run is over. */
@@ -26,6 +27,8 @@ export interface DiagnoseDeps {
   store: RunStore;
   log: Logger;
   clock: Clock;
+  /** When remediation is wired: plans are dry-run on the cluster and proposed for approval. */
+  proposer?: ProposerDeps;
 }
 
 /** Tells the surface when the read is over and analysis begins, without the engine knowing. */
@@ -108,8 +111,9 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
         if (signal?.aborted) throw new ReleasedJob();
         await deps.store.storeReport(deps.cluster, runId, report, deps.clock());
       }
+      const proposals = deps.proposer ? await proposeQuietly(deps.proposer, { ...request, parentTs }, report, log) : undefined;
       await stage('done');
-      await deps.surface.publishReport(runId, request, parentTs, report);
+      await deps.surface.publishReport(runId, request, parentTs, report, proposals);
       await save({ stage: 'done', published: true });
       log.info({ findings: report.findings.length, verdict: verdictOf(report) }, 'diagnosis published');
       return { runId, parentTs, verdict: verdictOf(report), findings: report.findings.length };
@@ -118,6 +122,16 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
       throw await failAttempt(job, e, request, parentTs, deps, log);
     }
   };
+}
+
+/** A dry run that cannot run (cluster hiccup, missing write RBAC) must not sink the diagnosis: the plans show without buttons. */
+async function proposeQuietly(proposer: ProposerDeps, request: DiagnoseRequest, report: Report, log: Logger): Promise<Record<string, PlanProposal> | undefined> {
+  try {
+    return await proposePlans(proposer, request, report);
+  } catch (err) {
+    log.warn({ err }, 'could not dry-run the plans; publishing them without approval buttons');
+    return undefined;
+  }
 }
 
 /** Decides retry or final failure; on a final one tells the user why. Returns what to throw. */

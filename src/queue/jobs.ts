@@ -30,10 +30,14 @@ export type DiagnoseJob = DiagnoseRequest;
 export interface RemediateJob {
   cluster: string;
   planId: string;
+  /** apply the plan, or roll back what applying it changed. */
+  action: 'apply' | 'rollback';
   /** Slack user id of the approver. */
   approvedBy: string;
   channel: string;
   parentTs?: string;
+  /** The plan's message, edited as the plan moves on. */
+  messageTs?: string;
 }
 
 /** A digest job's data. Scheduled jobs are guarded to one per day; manual ones always run. */
@@ -131,11 +135,14 @@ export function parseRemediateJob(data: unknown, servedCluster: string): Remedia
   const job: RemediateJob = {
     cluster: clusterOf(d, servedCluster),
     planId: field(d, 'planId', /^plan-[0-9a-f]{16}$/, 'a plan id', true)!,
+    action: field(d, 'action', /^(apply|rollback)$/, 'apply or rollback', true) as RemediateJob['action'],
     approvedBy: field(d, 'approvedBy', SLACK_ID, 'a user id', true)!,
     channel: field(d, 'channel', SLACK_ID, 'a channel id', true)!,
   };
   const parentTs = field(d, 'parentTs', SLACK_TS, 'a Slack message ts', false);
   if (parentTs) job.parentTs = parentTs;
+  const messageTs = field(d, 'messageTs', SLACK_TS, 'a Slack message ts', false);
+  if (messageTs) job.messageTs = messageTs;
   return job;
 }
 

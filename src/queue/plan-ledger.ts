@@ -1,35 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ObjectRef } from '../domain/object-ref';
-
-/** Where a plan stands. Only the transitions in TRANSITIONS exist; each is one atomic compare-and-set. */
-export type PlanState =
-  | 'proposed'
-  | 'not-applicable'
-  | 'approved'
-  | 'rejected'
-  | 'expired'
-  | 'applied'
-  | 'noop'
-  | 'conflict'
-  | 'failed'
-  | 'rollback-approved'
-  | 'rolled-back'
-  | 'rollback-failed';
-
-export const TRANSITIONS: Readonly<Record<PlanState, readonly PlanState[]>> = {
-  proposed: ['approved', 'rejected', 'expired'],
-  'not-applicable': [],
-  approved: ['applied', 'noop', 'conflict', 'failed'],
-  rejected: [],
-  expired: [],
-  applied: ['rollback-approved'],
-  noop: [],
-  conflict: [],
-  failed: [],
-  'rollback-approved': ['rolled-back', 'rollback-failed'],
-  'rolled-back': [],
-  'rollback-failed': [],
-};
+import { type PlanState, TRANSITIONS } from '../domain/plan';
 
 /** A plan's decision record: who asked, what was shown, who decided, what happened. */
 export interface PlanEntry {
@@ -70,6 +41,25 @@ if ttl > 0 then redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ttl) else 
 return {1, ARGV[2]}
 `;
 
+// KEYS[1] entry key; ARGV: the new entry (JSON), ttl, reopenable states (comma list).
+const PROPOSE = `
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local state = cjson.decode(raw).state
+  local reopen = false
+  for s in string.gmatch(ARGV[3], '[^,]+') do if state == s then reopen = true end end
+  if not reopen then return raw end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ARGV[1]
+`;
+
+/**
+ * States a fresh diagnosis may propose again: nothing was changed, and the same fix against the
+ * same object version has the same plan id (re-running /netdoctor must give approvable buttons).
+ */
+const REOPENABLE: PlanState[] = ['expired', 'rejected', 'denied', 'not-applicable', 'conflict'];
+
 export type Transition = { ok: true; entry: PlanEntry } | { ok: false; state: PlanState | 'missing' };
 
 /**
@@ -87,17 +77,23 @@ export class PlanLedger {
     return [this.queuePrefix, cluster, 'data', 'plan-state', planId].join(':');
   }
 
-  /** Records a proposal once; a retried job keeps the first record. Returns the stored entry. */
-  async propose(entry: Omit<PlanEntry, 'state' | 'updatedAt'>, now: Date): Promise<PlanEntry> {
-    const fresh: PlanEntry = { ...entry, state: 'proposed', updatedAt: now.toISOString() };
-    await this.redis.set(this.key(entry.cluster, entry.planId), JSON.stringify(fresh), 'EX', this.ttlSeconds, 'NX');
-    return (await this.get(entry.cluster, entry.planId))!;
+  /**
+   * Records a proposal (or a plan whose dry run failed: shown, never approvable). A retried job
+   * keeps the record it finds; a plan that ended without changing anything is proposed afresh.
+   * Returns the stored entry.
+   */
+  async propose(entry: Omit<PlanEntry, 'state' | 'updatedAt'>, now: Date, state: 'proposed' | 'not-applicable' = 'proposed'): Promise<PlanEntry> {
+    const fresh: PlanEntry = { ...entry, state, updatedAt: now.toISOString() };
+    const stored = (await this.redis.eval(PROPOSE, 1, this.key(entry.cluster, entry.planId), JSON.stringify(fresh), this.ttlSeconds, REOPENABLE.join(','))) as string;
+    return JSON.parse(stored) as PlanEntry;
   }
 
-  /** Records a plan whose dry run failed: shown, never approvable. */
-  async notApplicable(entry: Omit<PlanEntry, 'state' | 'updatedAt'>, now: Date): Promise<void> {
-    const record: PlanEntry = { ...entry, state: 'not-applicable', updatedAt: now.toISOString() };
-    await this.redis.set(this.key(entry.cluster, entry.planId), JSON.stringify(record), 'EX', this.ttlSeconds, 'NX');
+  /** Adds facts to an entry without moving its state (e.g. the verification verdict after an apply). */
+  async annotate(cluster: string, planId: string, fields: Partial<PlanEntry>, now: Date): Promise<PlanEntry | undefined> {
+    const entry = await this.get(cluster, planId);
+    if (!entry) return undefined;
+    const [ok] = (await this.redis.eval(CAS, 1, this.key(cluster, planId), entry.state, entry.state, JSON.stringify({ ...fields, updatedAt: now.toISOString() }))) as [number, string];
+    return ok === 1 ? this.get(cluster, planId) : undefined;
   }
 
   async get(cluster: string, planId: string): Promise<PlanEntry | undefined> {

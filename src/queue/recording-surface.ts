@@ -1,4 +1,4 @@
-import type { ChatSurface, DiagnoseRequest, Digest, RunStage } from '../domain/ports';
+import type { ChatSurface, DiagnoseRequest, Digest, PlanMessageRef, PlanProposal, PlanStateView, RemediationSurface, RunStage } from '../domain/ports';
 import type { Report } from '../domain/report';
 import { verdictOf } from '../domain/report';
 import { renderText } from '../render/text';
@@ -6,7 +6,9 @@ import { renderText } from '../render/text';
 export type SurfaceCall =
   | { method: 'openRun'; runId: string; request: DiagnoseRequest; ts: string }
   | { method: 'stage'; runId: string; parentTs: string; stage: RunStage }
-  | { method: 'publishReport'; runId: string; parentTs: string; report: Report }
+  | { method: 'publishReport'; runId: string; parentTs: string; report: Report; proposals: Record<string, PlanProposal> }
+  | { method: 'showPlanState'; ref: PlanMessageRef; view: PlanStateView }
+  | { method: 'postToThread'; channel: string; parentTs: string; text: string }
   | { method: 'failRun'; runId: string; parentTs: string; reason: string }
   | { method: 'publishDigest'; channel: string; digest: Digest };
 
@@ -23,7 +25,7 @@ export interface RecordingOptions {
  * A ChatSurface that records every call (tests, the CLI). Like the Slack one, openRun is
  * idempotent per runId. `failNext` makes the next call(s) of a method throw, to test retries.
  */
-export class RecordingSurface implements ChatSurface {
+export class RecordingSurface implements ChatSurface, RemediationSurface {
   readonly calls: SurfaceCall[] = [];
   private readonly parents = new Map<string, string>();
   private readonly failures: { method: SurfaceCall['method']; error: Error }[] = [];
@@ -76,8 +78,16 @@ export class RecordingSurface implements ChatSurface {
     this.record({ method: 'stage', runId, parentTs, stage });
   }
 
-  async publishReport(runId: string, _request: DiagnoseRequest, parentTs: string, report: Report): Promise<void> {
-    this.record({ method: 'publishReport', runId, parentTs, report });
+  async publishReport(runId: string, _request: DiagnoseRequest, parentTs: string, report: Report, proposals: Record<string, PlanProposal> = {}): Promise<void> {
+    this.record({ method: 'publishReport', runId, parentTs, report, proposals });
+  }
+
+  async showPlanState(ref: PlanMessageRef, view: PlanStateView): Promise<void> {
+    this.record({ method: 'showPlanState', ref, view });
+  }
+
+  async postToThread(channel: string, parentTs: string, text: string): Promise<void> {
+    this.record({ method: 'postToThread', channel, parentTs, text });
   }
 
   async failRun(runId: string, _request: DiagnoseRequest, parentTs: string, reason: string): Promise<void> {
@@ -99,6 +109,10 @@ function describe(call: SurfaceCall): string {
       return `[${call.runId}] ${verdictOf(call.report)}\n${renderText(call.report, { color: false })}`;
     case 'failRun':
       return `[${call.runId}] failed: ${call.reason}`;
+    case 'showPlanState':
+      return `plan ${call.view.planId} ${call.view.state}${call.view.by ? ` by ${call.view.by}` : ''}: ${call.view.detail ?? ''}`;
+    case 'postToThread':
+      return `thread ${call.parentTs}: ${call.text}`;
     case 'publishDigest': {
       const d = call.digest;
       return `digest ${d.cluster} ${d.day} → ${call.channel}: ${verdictOf(d.report)}; ${d.newFindings.length} new, ${d.resolved.length} resolved, ${d.persisting.length} persisting`;

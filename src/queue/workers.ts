@@ -2,14 +2,19 @@ import { Job, Queue, QueueEvents, Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CHECKS } from '../checks';
 import type { Config } from '../config';
-import type { ChatSurface } from '../domain/ports';
+import { AuditLog } from '../audit/audit-log';
+import type { ChatSurface, RemediationSurface } from '../domain/ports';
+import type { ApprovalPolicy } from '../remediation/approval';
 import type { Clock, Logger } from '../domain/run-context';
 import { type Workflow, loadWorkflows } from '../engine/workflow';
 import { type ReaderFactory, STALLED_REASON, diagnoseProcessor, reportStalledRun } from './diagnose-worker';
 import { digestProcessor } from './digest-worker';
 import { backoffStrategy } from './failures';
 import { queueAddress } from './jobs';
-import { JOB_OPTIONS } from './queues';
+import { PlanLedger } from './plan-ledger';
+import type { WriterFactory } from './plan-proposer';
+import { JOB_OPTIONS, REMEDIATE_WORKER_OPTIONS } from './queues';
+import { remediateProcessor } from './remediate-worker';
 import { checkRedis, workerConnection } from './redis';
 import { RunStore } from './run-store';
 
@@ -33,6 +38,32 @@ export interface StartWorkersOptions {
   /** @defaultValue loadWorkflows(CHECKS) from workflows/ */
   workflows?: Map<string, Workflow>;
   tuning?: WorkerTuning;
+  /** Wires remediation: plans are dry-run and proposed, approved ones applied by the remediate worker. */
+  remediation?: RemediationWiring;
+}
+
+export interface RemediationWiring {
+  writerFor: WriterFactory;
+  surface: RemediationSurface;
+  policy: ApprovalPolicy;
+  /** @defaultValue config.verifyTimeoutSeconds */
+  verifyTimeoutMs?: number;
+}
+
+/** The approval policy the configuration describes. */
+export function policyFromConfig(config: Config): ApprovalPolicy {
+  return {
+    users: config.approvers.filter((id) => !id.startsWith('S')),
+    groups: config.approvers.filter((id) => id.startsWith('S')),
+    allowSelfApproval: config.allowSelfApproval,
+    validityMs: config.planValidityMinutes * 60_000,
+    identities: config.identityMap,
+  };
+}
+
+/** The Redis key of a cluster's audit stream. */
+export function auditKey(config: Config, cluster: string): string {
+  return `${config.queuePrefix}:${cluster}:audit`;
 }
 
 export interface RunningWorkers {
@@ -62,7 +93,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     ...(tuning.lockDuration ? { lockDuration: tuning.lockDuration } : {}),
     ...(tuning.stalledInterval ? { stalledInterval: tuning.stalledInterval } : {}),
   };
-  const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock };
+  const remediation = options.remediation;
+  const ledger = new PlanLedger(storeClient, config.queuePrefix, config.reportTtlSeconds);
+  const proposer = remediation ? { writerFor: remediation.writerFor, ledger, policy: remediation.policy, clock, log } : undefined;
+  const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock, ...(proposer ? { proposer } : {}) };
   const inflight = new Map<string, { job: Job; token?: string; done: Promise<unknown> }>();
   /** Keeps track of running jobs, so shutdown can wait for them or hand them back. */
   const tracked = <R>(queue: string, processor: (job: Job, token?: string, signal?: AbortSignal) => Promise<R>) =>
@@ -97,7 +131,25 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     })),
     { ...base, connection: workerConnection(config.redisUrl), prefix: digestAt.prefix, concurrency: 1 },
   );
-  const workers = [diagnoseWorker, digestWorker];
+  const workers: Worker[] = [diagnoseWorker, digestWorker];
+  if (remediation) {
+    const remediateAt = queueAddress(config.queuePrefix, config.cluster, 'remediate');
+    const processor = remediateProcessor({
+      cluster: config.cluster,
+      writerFor: remediation.writerFor,
+      readerFor,
+      ledger,
+      store,
+      audit: new AuditLog(storeClient, auditKey(config, config.cluster), log),
+      surface: remediation.surface,
+      policy: remediation.policy,
+      verifyTimeoutMs: remediation.verifyTimeoutMs ?? config.verifyTimeoutSeconds * 1000,
+      log,
+      clock,
+    });
+    // Never retried, never recovered after a stall: a second automatic write could hit a changed cluster.
+    workers.push(new Worker(remediateAt.name, tracked('remediate', processor), { ...base, connection: workerConnection(config.redisUrl), prefix: remediateAt.prefix, ...REMEDIATE_WORKER_OPTIONS }));
+  }
   for (const w of workers) {
     w.on('error', (err) => log.warn({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ jobId: job?.id, queue: w.name, reason: err.message, attempts: job?.attemptsMade }, 'job failed'));
@@ -151,6 +203,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     }
     await Promise.all(workers.map((w) => w.close(!finished)));
     for (const r of unfinished) {
+      // A remediation is never handed back: it fails as stalled and a human re-checks the cluster.
+      if (r.job.queueName !== digestAt.name && r.job.queueName !== diagnoseAt.name) continue;
       const control = r.job.queueName === digestAt.name ? digestQueue : diagnoseQueue;
       await Job.fromId(control, r.job.id!)
         .then((job) => job?.moveToWait(r.token))

@@ -223,7 +223,7 @@ describe('diagnose queue (real Redis)', () => {
   });
 
   it('queues an approved plan for a single, never-retried remediation run; a double click enqueues once', async () => {
-    const approved = { cluster: CLUSTER, planId: 'plan-0123456789abcdef', approvedBy: 'U42', channel: 'C0NETOPS' };
+    const approved = { cluster: CLUSTER, planId: 'plan-0123456789abcdef', action: 'apply' as const, approvedBy: 'U42', channel: 'C0NETOPS' };
     const a = await producer.enqueueRemediate(approved, 'action-1700000000.1');
     const b = await producer.enqueueRemediate(approved, 'action-1700000000.1');
     expect(b.jobId).toBe(a.jobId);

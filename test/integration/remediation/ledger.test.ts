@@ -46,6 +46,14 @@ describe('PlanLedger and AuditLog on a real Redis', () => {
     expect(await ledger.transition('prod', 'plan-ffffffffffffffff', ['proposed'], 'approved', {}, now)).toEqual({ ok: false, state: 'missing' });
   });
 
+  it('proposes afresh a plan that ended without changing anything', async () => {
+    const ledger = new PlanLedger(redis, prefix, 3600);
+    const id = 'plan-00000000000000aa';
+    await ledger.propose({ ...entry, planId: id }, now);
+    await ledger.transition('prod', id, ['proposed'], 'expired', {}, now);
+    expect(await ledger.propose({ ...entry, planId: id, diffHash: 'fresh' }, now)).toMatchObject({ state: 'proposed', diffHash: 'fresh' });
+  });
+
   it('refuses transitions that do not exist', async () => {
     const ledger = new PlanLedger(redis, prefix, 3600);
     await expect(ledger.transition('prod', entry.planId, ['rejected'], 'approved', {}, now)).rejects.toThrow(/no transition/);
