@@ -57,7 +57,7 @@ export function commandDeps(options: { config: Config; producer: Producer; surfa
         clusters.map(async (cluster) => {
           const s = await producer.queueStatus(cluster);
           const d = s.queues.diagnose;
-          return { cluster, waiting: d.waiting, active: d.active, failed: d.failed, delayed: d.delayed, workers: d.workers, ...(s.lastDigestDay ? { lastDigest: s.lastDigestDay } : {}) };
+          return { cluster, waiting: d.waiting, active: d.active, failed: d.failed, delayed: d.delayed, workers: d.workers, ...(s.lastDigestDay ? { lastDigest: s.lastDigestDay } : {}), ...(s.nextDigestAt ? { nextDigest: s.nextDigestAt } : {}) };
         }),
       ),
     digestNow: async ({ cluster, channel, requestedBy }) => (await producer.triggerDigestNow(cluster, { channel, requestedBy })).jobId,

@@ -290,13 +290,15 @@ export interface ClusterStatus {
   workers: number;
   /** ISO time or day of the last digest, when there was one. */
   lastDigest?: string;
+  /** When the scheduler fires next (ISO time), when one is scheduled. */
+  nextDigest?: string;
 }
 
 export function statusMessage(clusters: readonly ClusterStatus[]): SlackMessage {
   if (clusters.length === 0) return { text: 'No clusters configured.', blocks: [section('No clusters configured.')] };
   const lines = clusters.slice(0, 30).map(
     (c) =>
-      `• ${code(c.cluster)}: ${c.waiting} waiting, ${c.active} running, ${c.failed} failed${c.delayed ? `, ${c.delayed} delayed` : ''} · ${c.workers} worker(s) · last digest ${c.lastDigest ? code(c.lastDigest) : 'never'}`,
+      `• ${code(c.cluster)}: ${c.waiting} waiting, ${c.active} running, ${c.failed} failed${c.delayed ? `, ${c.delayed} delayed` : ''} · ${c.workers} worker(s) · last digest ${c.lastDigest ? code(c.lastDigest) : 'never'}${c.nextDigest ? `, next ${code(c.nextDigest.replace('T', ' ').slice(0, 16))} UTC` : ''}`,
   );
   return { text: 'netdoctor status', blocks: [section(`*netdoctor status*\n${lines.join('\n')}`)] };
 }

@@ -31,12 +31,16 @@ const deps = (log: Logger): CommandDeps => ({
   log,
 });
 
-async function withApp(dedupe: DeliveryDedupe, run: (url: string) => Promise<void>): Promise<{ level: string; obj: object; msg?: string }[]> {
+async function withApp(
+  dedupe: DeliveryDedupe,
+  run: (url: string) => Promise<void>,
+  overrides: Partial<CommandDeps> = {},
+): Promise<{ level: string; obj: object; msg?: string }[]> {
   const lines: { level: string; obj: object; msg?: string }[] = [];
   const log = recordingLogger(lines);
   const front: SlackFrontEnd = createSlackApp({
     settings: { mode: 'http', botToken: 'xoxb-unit', signingSecret: SECRET, port: 0, host: '127.0.0.1', apiUrl: emulator.apiUrl, retries: 0, timeoutMs: 2_000 },
-    commands: deps(log),
+    commands: { ...deps(log), ...overrides },
     dedupe,
     log,
   });
@@ -49,8 +53,8 @@ async function withApp(dedupe: DeliveryDedupe, run: (url: string) => Promise<voi
   return lines;
 }
 
-async function signedHelp(url: string): Promise<Response> {
-  const body = new URLSearchParams({ command: '/netdoctor', text: 'help', user_id: 'U0ALICE01', channel_id: 'C0OPS0001', team_id: 'T0EMUL', trigger_id: 't.1', response_url: emulator.responseUrl() }).toString();
+async function signedHelp(url: string, text = 'help'): Promise<Response> {
+  const body = new URLSearchParams({ command: '/netdoctor', text, user_id: 'U0ALICE01', channel_id: 'C0OPS0001', team_id: 'T0EMUL', trigger_id: 't.1', response_url: emulator.responseUrl() }).toString();
   const ts = Math.floor(Date.now() / 1000);
   const sig = 'v0=' + createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex');
   return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig } });
@@ -92,6 +96,31 @@ describe('createSlackApp (HTTP)', () => {
       },
     );
     expect(lines.some((l) => l.level === 'warn' && l.msg?.includes('dedupe unavailable'))).toBe(true);
+  });
+});
+
+describe('createSlackApp errors', () => {
+  it('a queue that cannot be reached: acked, the user is told, the error is logged once', async () => {
+    emulator.reset();
+    const lines = await withApp(
+      { firstSeen: async () => true },
+      async (url) => {
+        expect((await signedHelp(url, 'triton')).status).toBe(200);
+        const r = await new Promise<{ body: Record<string, unknown> }>((resolve) => {
+          const poll = (): void => void (emulator.responses[0] ? resolve(emulator.responses[0]) : setTimeout(poll, 20));
+          poll();
+        });
+        expect(r.body).toMatchObject({ response_type: 'ephemeral' });
+        expect(String(r.body.text)).toContain('could not handle');
+        expect(String(r.body.text)).not.toContain('ECONNREFUSED');
+      },
+      {
+        enqueue: async () => {
+          throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+        },
+      },
+    );
+    expect(lines.filter((l) => l.level === 'error' && l.msg === 'slack listener failed')).toHaveLength(1);
   });
 });
 

@@ -170,7 +170,7 @@ describe('other messages', () => {
     };
     for (const m of [
       digestMessage(digest),
-      statusMessage([{ cluster: 'prod', waiting: 1, active: 0, failed: 2, workers: 1, lastDigest: '2026-01-02' }]),
+      statusMessage([{ cluster: 'prod', waiting: 1, active: 0, failed: 2, workers: 1, lastDigest: '2026-01-02', nextDigest: '2026-01-03T09:00:00.000Z' }]),
       statusMessage([]),
       helpMessage(),
       checksMessage([...CHECKS.map((c) => ({ id: c.id, title: c.title })), { id: 'evil', title: HOSTILE.join(' ') }]),
