@@ -28,7 +28,9 @@
 //    the real scheduler does not bind it and its dumped Unschedulable status stays true.
 //  - Logs under logs/<ns>/<pod>/<container>[.previous].log (or cluster-info-dump
 //    <ns>/<pod>/<container>/logs.txt) are registered with the scripted kubelet.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { ScriptedKubelet } from './kubelet';
@@ -41,6 +43,15 @@ export interface LoadOptions {
   /** Kinds never loaded (default Endpoints, EndpointSlice). */
   skipKinds?: string[];
   log?: (line: string) => void;
+  /**
+   * Scenario dumps share cluster-scoped names (nodes) and system namespaces (kube-system), so
+   * loads into one cluster are serialised across processes (jest workers) by a lock file keyed
+   * by the apiserver URL, held from load until unload() (re-entrant within one process).
+   * Default true; pass false when the caller serialises itself.
+   */
+  lock?: boolean;
+  /** How long to wait for another process's scenario to be unloaded (default 300 s). */
+  lockTimeoutMs?: number;
 }
 
 export interface LoadedObject {
@@ -197,155 +208,7 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
 
   const sorted = objects.filter((o) => !skip.has(o.kind!)).sort((a, b) => rank(a) - rank(b));
 
-  const clean = (o: Raw): Raw => {
-    const c = structuredClone(o);
-    const m = c.metadata;
-    for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds']) {
-      delete m[k];
-    }
-    if (m.ownerReferences) {
-      m.ownerReferences = m.ownerReferences.filter((r) => uids.has(r.uid)).map((r) => ({ ...r, uid: uids.get(r.uid)! }));
-      if (m.ownerReferences.length === 0) delete m.ownerReferences;
-    }
-    return c;
-  };
-
-  const record = (dumpObj: Raw, live: Obj, preexisting: boolean) => {
-    const uid = (live.metadata as { uid: string }).uid;
-    if (dumpObj.metadata.uid) uids.set(dumpObj.metadata.uid, uid);
-    loaded.push({
-      apiVersion: dumpObj.apiVersion!, kind: dumpObj.kind!, name: dumpObj.metadata.name,
-      ...(live.metadata?.namespace ? { namespace: live.metadata.namespace as string } : {}), uid, preexisting,
-    });
-  };
-
-  for (const o of sorted) {
-    const kind = o.kind!;
-    const name = o.metadata.name;
-    const ns = o.metadata.namespace;
-
-    if (kind === 'Namespace') {
-      let live: Obj | undefined;
-      try {
-        live = await rest.get<Obj>(o);
-      } catch (e) {
-        if (!(e instanceof RestError && e.status === 404)) throw e;
-      }
-      // A namespace left Terminating by a previous unload: wait for it to go.
-      for (let i = 0; live && (live.metadata as { deletionTimestamp?: string }).deletionTimestamp && i < 600; i++) {
-        await sleep(100);
-        live = await rest.get<Obj>(o).catch(() => undefined);
-      }
-      if (live) {
-        live = await rest.mergePatch(o, { metadata: { labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {} } });
-        record(o, live, true);
-      } else {
-        const body = clean(o);
-        delete body.status;
-        live = await rest.create(body);
-        createdNamespaces.push(name);
-        record(o, live, false);
-      }
-      continue;
-    }
-
-    if (kind === 'Node') {
-      const body = clean(o);
-      const live = await kubelet.adoptNode(body);
-      nodes.push(name);
-      record(o, live, false);
-      continue;
-    }
-
-    if (kind === 'Service' && ns === 'default' && name === 'kubernetes') continue; // apiserver-managed
-
-    if (kind === 'Event') {
-      const body = clean(o);
-      const inv = (body as { involvedObject?: { uid?: string } }).involvedObject;
-      if (inv?.uid) {
-        if (uids.has(inv.uid)) inv.uid = uids.get(inv.uid);
-        else delete inv.uid;
-      }
-      const regarding = (body as { regarding?: { uid?: string } }).regarding; // events.k8s.io/v1
-      if (regarding?.uid) {
-        if (uids.has(regarding.uid)) regarding.uid = uids.get(regarding.uid);
-        else delete regarding.uid;
-      }
-      try {
-        record(o, await rest.create(body), false);
-      } catch (e) {
-        if (!(e instanceof RestError && e.reason === 'AlreadyExists')) throw e;
-        const live = await rest.get<Obj>(body);
-        record(o, await rest.replace({ ...body, metadata: { ...body.metadata, resourceVersion: live.metadata!.resourceVersion } }), true);
-      }
-      continue;
-    }
-
-    const body = clean(o);
-    const status = body.status;
-    delete body.status;
-    if (kind === 'Pod' && body.spec && !body.spec.nodeName && opts.freezeUnscheduledPods !== false) {
-      body.spec.schedulerName = FROZEN_SCHEDULER;
-    }
-
-    let live: Obj;
-    let preexisting = false;
-    try {
-      live = await rest.create(body);
-    } catch (e) {
-      if (kind === 'Service' && isServiceAllocationError(e)) {
-        const spec = body.spec as { clusterIP?: string; clusterIPs?: string[]; ports?: { nodePort?: number }[]; healthCheckNodePort?: number };
-        opts.log?.(`[load-scenario] Service ${ns}/${name}: dropping dumped clusterIP/nodePorts (${(e as RestError).body.slice(0, 160)})`);
-        if (spec.clusterIP !== 'None') {
-          delete spec.clusterIP;
-          delete spec.clusterIPs;
-        }
-        for (const p of spec.ports ?? []) delete p.nodePort;
-        delete spec.healthCheckNodePort;
-        live = await rest.create(body);
-      } else if (e instanceof RestError && e.reason === 'AlreadyExists') {
-        const existing = await rest.get<Obj & { metadata: { annotations?: Record<string, string> } }>(body);
-        preexisting = true;
-        const managed =
-          (kind === 'ConfigMap' && name === 'kube-root-ca.crt') ||
-          (kind === 'ServiceAccount' && name === 'default') ||
-          existing.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'true';
-        live = managed
-          ? existing
-          : await rest.replace({ ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } });
-      } else {
-        throw e;
-      }
-    }
-    record(o, live, preexisting);
-
-    // Write statuses as soon as the object exists (pods: via the scripted kubelet).
-    if (status && Object.keys(status).length > 0) {
-      if (kind === 'Pod') {
-        await kubelet.setPodStatus(ns ?? 'default', name, status as never);
-      } else {
-        await writeStatus(rest, o, status);
-      }
-    }
-  }
-
-  const registered = new Map<string, { current?: string; previous?: string }>();
-  for (const l of logs) {
-    const key = { namespace: l.namespace, pod: l.pod, container: l.container };
-    const text = fs.readFileSync(l.file, 'utf8');
-    const existing = registered.get(`${key.namespace}/${key.pod}/${key.container}`) ?? {};
-    if (l.previous) existing.previous = text;
-    else existing.current = text;
-    registered.set(`${key.namespace}/${key.pod}/${key.container}`, existing);
-  }
-  for (const [k, v] of registered) {
-    const [namespace, pod, container] = k.split('/') as [string, string, string];
-    kubelet.setLogs(namespace, pod, container, v);
-  }
-
-  opts.log?.(`[load-scenario] ${path.basename(dir)}: ${loaded.length} objects, ${logs.length} logs in ${Date.now() - t0} ms`);
-
-  const unload = async () => {
+  const unloadObjects = async () => {
     // Pods first, force-deleted (no kubelet will confirm graceful deletion).
     const rev = [...loaded].reverse().filter((l) => !l.preexisting);
     for (const l of rev.filter((x) => x.kind === 'Pod')) {
@@ -374,6 +237,176 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
     }
   };
 
+  const lockFile = opts.lock === false ? undefined : scenarioLockFile(kubelet);
+  if (lockFile) await acquireLock(lockFile, opts.lockTimeoutMs ?? 300_000);
+  let released = false;
+  const release = () => {
+    if (lockFile && !released) releaseLock(lockFile);
+    released = true;
+  };
+
+  try {
+    const clean = (o: Raw): Raw => {
+      const c = structuredClone(o);
+      const m = c.metadata;
+      for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds']) {
+        delete m[k];
+      }
+      if (m.ownerReferences) {
+        m.ownerReferences = m.ownerReferences.filter((r) => uids.has(r.uid)).map((r) => ({ ...r, uid: uids.get(r.uid)! }));
+        if (m.ownerReferences.length === 0) delete m.ownerReferences;
+      }
+      return c;
+    };
+
+    const record = (dumpObj: Raw, live: Obj, preexisting: boolean) => {
+      const uid = (live.metadata as { uid: string }).uid;
+      if (dumpObj.metadata.uid) uids.set(dumpObj.metadata.uid, uid);
+      loaded.push({
+        apiVersion: dumpObj.apiVersion!, kind: dumpObj.kind!, name: dumpObj.metadata.name,
+        ...(live.metadata?.namespace ? { namespace: live.metadata.namespace as string } : {}), uid, preexisting,
+      });
+    };
+
+    for (const o of sorted) {
+      const kind = o.kind!;
+      const name = o.metadata.name;
+      const ns = o.metadata.namespace;
+
+      if (kind === 'Namespace') {
+        let live: Obj | undefined;
+        try {
+          live = await rest.get<Obj>(o);
+        } catch (e) {
+          if (!(e instanceof RestError && e.status === 404)) throw e;
+        }
+        // A namespace left Terminating by a previous unload: wait for it to go.
+        for (let i = 0; live && (live.metadata as { deletionTimestamp?: string }).deletionTimestamp && i < 600; i++) {
+          await sleep(100);
+          live = await rest.get<Obj>(o).catch(() => undefined);
+        }
+        if (live) {
+          live = await rest.mergePatch(o, { metadata: { labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {} } });
+          record(o, live, true);
+        } else {
+          const body = clean(o);
+          delete body.status;
+          live = await rest.create(body);
+          createdNamespaces.push(name);
+          record(o, live, false);
+        }
+        continue;
+      }
+
+      if (kind === 'Node') {
+        const body = clean(o);
+        const live = await kubelet.adoptNode(body);
+        nodes.push(name);
+        record(o, live, false);
+        continue;
+      }
+
+      if (kind === 'Service' && ns === 'default' && name === 'kubernetes') continue; // apiserver-managed
+
+      if (kind === 'Event') {
+        const body = clean(o);
+        const inv = (body as { involvedObject?: { uid?: string } }).involvedObject;
+        if (inv?.uid) {
+          if (uids.has(inv.uid)) inv.uid = uids.get(inv.uid);
+          else delete inv.uid;
+        }
+        const regarding = (body as { regarding?: { uid?: string } }).regarding; // events.k8s.io/v1
+        if (regarding?.uid) {
+          if (uids.has(regarding.uid)) regarding.uid = uids.get(regarding.uid);
+          else delete regarding.uid;
+        }
+        try {
+          record(o, await rest.create(body), false);
+        } catch (e) {
+          if (!(e instanceof RestError && e.reason === 'AlreadyExists')) throw e;
+          const live = await rest.get<Obj>(body);
+          record(o, await rest.replace({ ...body, metadata: { ...body.metadata, resourceVersion: live.metadata!.resourceVersion } }), true);
+        }
+        continue;
+      }
+
+      const body = clean(o);
+      const status = body.status;
+      delete body.status;
+      if (kind === 'Pod' && body.spec && !body.spec.nodeName && opts.freezeUnscheduledPods !== false) {
+        body.spec.schedulerName = FROZEN_SCHEDULER;
+      }
+
+      let live: Obj;
+      let preexisting = false;
+      try {
+        live = await rest.create(body);
+      } catch (e) {
+        if (kind === 'Service' && isServiceAllocationError(e)) {
+          const spec = body.spec as { clusterIP?: string; clusterIPs?: string[]; ports?: { nodePort?: number }[]; healthCheckNodePort?: number };
+          opts.log?.(`[load-scenario] Service ${ns}/${name}: dropping dumped clusterIP/nodePorts (${(e as RestError).body.slice(0, 160)})`);
+          if (spec.clusterIP !== 'None') {
+            delete spec.clusterIP;
+            delete spec.clusterIPs;
+          }
+          for (const p of spec.ports ?? []) delete p.nodePort;
+          delete spec.healthCheckNodePort;
+          live = await rest.create(body);
+        } else if (e instanceof RestError && e.reason === 'AlreadyExists') {
+          const existing = await rest.get<Obj & { metadata: { annotations?: Record<string, string> } }>(body);
+          preexisting = true;
+          const managed =
+            (kind === 'ConfigMap' && name === 'kube-root-ca.crt') ||
+            (kind === 'ServiceAccount' && name === 'default') ||
+            existing.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'true';
+          live = managed
+            ? existing
+            : await rest.replace({ ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } });
+        } else {
+          throw e;
+        }
+      }
+      record(o, live, preexisting);
+
+      // Write statuses as soon as the object exists (pods: via the scripted kubelet).
+      if (status && Object.keys(status).length > 0) {
+        if (kind === 'Pod') {
+          await kubelet.setPodStatus(ns ?? 'default', name, status as never);
+        } else {
+          await writeStatus(rest, o, status);
+        }
+      }
+    }
+
+    const registered = new Map<string, { current?: string; previous?: string }>();
+    for (const l of logs) {
+      const key = { namespace: l.namespace, pod: l.pod, container: l.container };
+      const text = fs.readFileSync(l.file, 'utf8');
+      const existing = registered.get(`${key.namespace}/${key.pod}/${key.container}`) ?? {};
+      if (l.previous) existing.previous = text;
+      else existing.current = text;
+      registered.set(`${key.namespace}/${key.pod}/${key.container}`, existing);
+    }
+    for (const [k, v] of registered) {
+      const [namespace, pod, container] = k.split('/') as [string, string, string];
+      kubelet.setLogs(namespace, pod, container, v);
+    }
+
+    opts.log?.(`[load-scenario] ${path.basename(dir)}: ${loaded.length} objects, ${logs.length} logs in ${Date.now() - t0} ms`);
+
+  } catch (e) {
+    // Leave the cluster as it was: remove what was created so far, then give the lock back.
+    await unloadObjects().catch(() => undefined);
+    release();
+    throw e;
+  }
+  const unload = async () => {
+    try {
+      await unloadObjects();
+    } finally {
+      release();
+    }
+  };
   return { dir, objects: loaded, namespaces: createdNamespaces, nodes, uids, unload };
 }
 
@@ -389,5 +422,74 @@ async function writeStatus(rest: Rest, o: Raw, status: Record<string, unknown>):
       if (e instanceof RestError && e.status === 409 && attempt < 5) continue;
       throw e;
     }
+  }
+}
+
+// ------------------------------------------------------------------ cross-process scenario lock
+
+const heldLocks = new Map<string, number>();
+
+function scenarioLockFile(kubelet: ScriptedKubelet): string {
+  const server = kubelet.kc.getCurrentCluster()?.server ?? 'unknown';
+  return path.join(os.tmpdir(), `netdoctor-scenario-${createHash('sha1').update(server).digest('hex').slice(0, 12)}.lock`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquireLock(file: string, timeoutMs: number): Promise<void> {
+  const n = heldLocks.get(file);
+  if (n !== undefined) {
+    heldLocks.set(file, n + 1);
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      heldLocks.set(file, 1);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = 0;
+    try {
+      holder = Number(fs.readFileSync(file, 'utf8'));
+    } catch {
+      continue; // released meanwhile
+    }
+    if (holder && !pidAlive(holder)) {
+      // stale: the holder died without unloading
+      try {
+        if (Number(fs.readFileSync(file, 'utf8')) === holder) fs.unlinkSync(file);
+      } catch {
+        /* someone else cleaned up */
+      }
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`loadScenario: process ${holder} still holds ${file} after ${timeoutMs} ms — a scenario loaded there was never unload()ed`);
+    }
+    await sleep(100);
+  }
+}
+
+function releaseLock(file: string): void {
+  const n = heldLocks.get(file) ?? 0;
+  if (n > 1) {
+    heldLocks.set(file, n - 1);
+    return;
+  }
+  heldLocks.delete(file);
+  try {
+    if (Number(fs.readFileSync(file, 'utf8')) === process.pid) fs.unlinkSync(file);
+  } catch {
+    /* gone */
   }
 }
