@@ -71,6 +71,8 @@ export interface EnqueueResult {
   /** A run for the same target was already in flight; this request joined it. */
   joined: boolean;
   parentTs?: string;
+  /** The joined run's channel (it may have been asked for elsewhere). */
+  channel?: string;
 }
 
 /** What the command handler needs; injected so it is tested without a queue or a cluster. */
@@ -180,19 +182,21 @@ async function diagnoseCommand(
     return;
   }
   const request: DiagnoseRequest = { cluster, namespace: parsed.namespace, workflow, requestedBy: command.user_id, channel: command.channel_id };
-  const { jobId, joined, parentTs } = await deps.enqueue(request, command.trigger_id);
+  const { jobId, joined, parentTs, channel } = await deps.enqueue(request, command.trigger_id);
   log.info({ jobId, joined, cluster, namespace: parsed.namespace, workflow }, 'diagnosis requested');
   if (!joined) {
     await deps.openRun(jobId, request);
     return;
   }
+  const where = channel ?? command.channel_id;
   const ts = parentTs ?? (await deps.parentOf?.(jobId));
-  const link = ts ? await permalink(client, command.channel_id, ts) : undefined;
+  const link = ts ? await permalink(client, where, ts) : undefined;
+  const place = where === command.channel_id ? 'in this channel' : /^[CGD][A-Z0-9]{2,}$/.test(where) ? `in <#${where}>` : `in ${code(where)}`;
   await respond(
     ephemeral(
       noticeMessage(
         `A diagnosis of namespace ${code(parsed.namespace)} on cluster ${code(cluster)} is already running; ` +
-          (link ? `the results will appear in <${link}|its thread>.` : 'the results will appear in its thread in this channel.'),
+          (link ? `the results will appear in <${link}|its thread> ${place}.` : `the results will appear in its thread ${place}.`),
       ),
     ),
   );

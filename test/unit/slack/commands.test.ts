@@ -100,6 +100,13 @@ describe('handleCommand', () => {
     expect(textOf(rec.responses)).toContain('p1700000000000042');
   });
 
+  it('a run joined from another channel links to the thread in that channel', async () => {
+    const { deps, rec, args } = harness({ enqueue: async () => ({ jobId: 'diagnose-first', joined: true, parentTs: '1700000000.000042', channel: 'C0OTHER01' }) });
+    await handleCommand(args('triton'), deps);
+    expect(textOf(rec.responses)).toContain('archives/C0OTHER01/p1700000000000042');
+    expect(textOf(rec.responses)).toContain('<#C0OTHER01>');
+  });
+
   it('refuses a channel outside the allow-list politely, before anything else', async () => {
     const { deps, rec, args } = harness({ allowedChannels: ['C0ALLOWED1'] });
     await handleCommand(args('triton'), deps);
