@@ -223,7 +223,7 @@ export class ScriptedKubelet {
       return {
         ...baseStatus(pod, 'Running', podIP),
         conditions: podConditions(pod, { scheduled: true, initialized: true, ready }),
-        containerStatuses: (pod.spec?.containers ?? []).map((c, i) => ({
+        containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
           name: c.name,
           image: c.image ?? '',
           imageID: '',
@@ -232,7 +232,6 @@ export class ScriptedKubelet {
           started: true,
           restartCount: o.restartCount ?? 0,
           state: { running: { startedAt: started as unknown as Date } },
-          ...(i < 0 ? {} : {}),
         })),
       };
     });

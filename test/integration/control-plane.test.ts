@@ -60,6 +60,8 @@ describe('test control plane', () => {
 
   afterAll(async () => {
     await scenario?.unload();
+    // no real kubelet confirms graceful deletion: force-delete the smoke pods, then the namespace
+    await core?.deleteCollectionNamespacedPod({ namespace: smokeNs, gracePeriodSeconds: 0 }).catch(() => undefined);
     await core?.deleteNamespace({ name: smokeNs }).catch(() => undefined);
     await kubelet?.stop();
   });
@@ -130,7 +132,7 @@ describe('test control plane', () => {
   });
 
   test('a waiting container answers with the kubelet’s 400', async () => {
-    await core.createNamespace({ body: { metadata: { name: smokeNs } } });
+    await core.createNamespace({ body: { metadata: { name: smokeNs } } }).catch(() => undefined);
     await core.createNamespacedPod({
       namespace: smokeNs,
       body: { metadata: { name: 'web' }, spec: { nodeName: 'controlplane', containers: [{ name: 'app', image: 'app:1' }] } },
@@ -140,6 +142,40 @@ describe('test control plane', () => {
       code: 400,
       message: 'container "app" in pod "web" is waiting to start: ContainerCreating',
     });
+  });
+
+  test('the scripted kubelet’s status helpers write statuses the apiserver accepts', async () => {
+    const pod = (name: string, extra: Record<string, unknown> = {}) =>
+      core.createNamespacedPod({
+        namespace: smokeNs,
+        body: { metadata: { name, labels: { app: 'helpers' } }, spec: { containers: [{ name: 'app', image: 'app:1' }], ...extra } },
+      });
+    await core.createNamespace({ body: { metadata: { name: smokeNs } } }).catch(() => undefined);
+    await pod('running', { nodeName: 'controlplane' });
+    await pod('crashing', { nodeName: 'controlplane' });
+    // no nodeName and a scheduler that does not exist: the real scheduler leaves it alone
+    await pod('pending', { schedulerName: 'netdoctor-test-frozen' });
+
+    const running = await kubelet.markRunning(smokeNs, 'running');
+    expect(running.status?.phase).toBe('Running');
+    expect(running.status?.podIP).toMatch(/^10\.244\./);
+    const crashing = await kubelet.markCrashLoopBackOff(smokeNs, 'crashing', 'app', { restartCount: 7 });
+    expect(crashing.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    expect(crashing.status?.containerStatuses?.[0]?.restartCount).toBe(7);
+    const pending = await kubelet.markUnschedulable(smokeNs, 'pending');
+    expect(pending.status?.conditions?.[0]?.reason).toBe('Unschedulable');
+
+    const ev = await kubelet.createEvent({ ...crashing, apiVersion: 'v1', kind: 'Pod' } as never, {
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container app',
+      host: 'controlplane',
+      count: 3,
+    });
+    expect(ev.involvedObject.uid).toBe(crashing.metadata?.uid);
+
+    kubelet.setLogs(smokeNs, 'crashing', 'app', { current: 'boom\n', previous: 'first\nsecond\n' });
+    expect(await core.readNamespacedPodLog({ name: 'crashing', namespace: smokeNs })).toBe('boom\n');
+    expect(await core.readNamespacedPodLog({ name: 'crashing', namespace: smokeNs, previous: true, tailLines: 1 })).toBe('second\n');
   });
 
   test('a private redis-server is exported as REDIS_URL', async () => {
