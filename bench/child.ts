@@ -33,7 +33,11 @@ export function callBreakdown(requests: LoggedRequest[]): Record<string, number>
   const out: Record<string, number> = {};
   for (const r of requests) {
     const parts = r.path.split('/').filter(Boolean);
-    const key = parts[parts.length - 1] === 'log' ? 'pods/log' : r.query.limit !== undefined ? parts[parts.length - 1]! : `get ${parts[parts.length - 2]}`;
+    const key = parts[parts.length - 1] === 'log'
+      ? 'pods/log'
+      : r.query.limit !== undefined
+        ? parts[parts.length - 1]!
+        : `GET ${r.path.replace(/\/namespaces\/[^/]+/, '/namespaces/{ns}')}`;
     out[key] = (out[key] ?? 0) + 1;
   }
   return out;

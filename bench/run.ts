@@ -80,10 +80,18 @@ async function main(): Promise<void> {
       rows.push({
         n: '1',
         benchmark: `CLI cold start, \`diagnose triton --from ${r.scenario}\``,
-        value: `${fmt(r.wallMs, 'ms')} (bare \`node -e 0\`: ${r.nodeBaselineMs.median.toFixed(0)} ms)`,
+        value: `${fmt(r.wallMs, 'ms')}; CPU ${r.cpuMs.median.toFixed(0)} ms, peak RSS ${mib(r.peakRssBytes.median)}; loading dist/cli/main.js alone ${r.requireMainMs.median.toFixed(0)} ms, bare \`node -e 0\` ${r.nodeBaselineMs.median.toFixed(0)} ms`,
         target: '< 1 s',
-        verdict: r.met ? 'met' : `missed by ${(r.wallMs.median - r.targetMs).toFixed(0)} ms`,
+        verdict: r.met ? 'met' : `missed by ${(r.wallMs.median - r.targetMs).toFixed(0)} ms (CPU time ${r.cpuMs.median.toFixed(0)} ms: waiting for a core on a loaded machine)`,
       });
+    }
+    const first = (results.benchmarks.cliColdStart as Awaited<ReturnType<typeof benchCliColdStart>>[])[0];
+    if (first && first.eagerImports.length > 0) {
+      results.notes.push(
+        `CLI cold start: loading dist/cli/main.js takes ${first.requireMainMs.median.toFixed(0)} ms of the ${first.wallMs.median.toFixed(0)} ms (bare Node ${first.nodeBaselineMs.median.toFixed(0)} ms), ` +
+          `because it requires ${first.eagerImports.map((m) => `./${m}`).join(' and ')} at load time — BullMQ, ioredis and Bolt — which \`diagnose\` never uses; ` +
+          'importing them inside their commands (as kubeconfig.ts already does for the Kubernetes client) takes that off every `diagnose`.',
+      );
     }
     save();
   }
@@ -150,6 +158,39 @@ async function main(): Promise<void> {
           target: big ? 'linear or better; RSS < 512 MiB' : 'linear or better',
           verdict: i === 0 ? '–' : `${scale.timeExponents[i - 1]! <= 1.1 ? 'linear' : 'superlinear'}${big ? (l.peakRssBytes.median < 512 * 2 ** 20 ? ', RSS met' : ', RSS missed') : ''}`,
         });
+      }
+      const [a, b] = scale.levels.slice(-2);
+      if (a && b) {
+        // Extrapolation to 5,000 nodes / 150,000 pods from the two largest measured sizes, per phase
+        // with that phase's own growth exponent (read: requests + parsing; checks: CPU).
+        const f = 150_000 / b.pods;
+        const e = (x: number, y: number) => Math.log(y / x) / Math.log(b.objects / a.objects);
+        const eRead = e(a.phases.readMs, b.phases.readMs);
+        const eChecks = e(a.phases.checksMs, b.phases.checksMs);
+        const readS = (b.phases.readMs * f ** eRead) / 1000;
+        const checksS = (b.phases.checksMs * f ** eChecks) / 1000;
+        const perObject = (b.peakRssBytes.median - a.peakRssBytes.median) / (b.objects - a.objects);
+        const rssGiB = (b.peakRssBytes.median + perObject * b.objects * (f - 1)) / 2 ** 30;
+        const podPages = Math.ceil(150_000 / 500);
+        const extrapolation = {
+          pods: 150_000, nodes: 5_000, basis: `${a.pods} → ${b.pods} pods`, readExponent: round(eRead, 2), checksExponent: round(eChecks, 2),
+          readS: round(readS, 1), checksS: round(checksS, 1), rssGiB: round(rssGiB, 2), bytesPerObject: Math.round(perObject), podListPages: podPages,
+        };
+        (scale as typeof scale & { extrapolation?: unknown }).extrapolation = extrapolation;
+        rows.push({
+          n: '3',
+          benchmark: 'Cluster digest extrapolated to 5,000 nodes / 150,000 pods (from the two largest sizes)',
+          value: `≈ ${round(readS + checksS, 0)} s (read ${round(readS, 0)} s at exponent ${round(eRead, 2)}, checks ${round(checksS, 0)} s at exponent ${round(eChecks, 2)}), peak RSS ≈ ${round(rssGiB, 1)} GiB (${Math.round(perObject / 1024)} KiB per object held)`,
+          target: 'RSS < 512 MiB',
+          verdict: rssGiB * 1024 < 512 ? 'would fit' : 'would not fit',
+        });
+        results.notes.push(
+          `Cluster digest scaling: sizes ${scale.levels.map((l) => l.pods).join(' / ')} pods; ${scale.stoppedBecause}. Between the two largest sizes time grows with exponent ` +
+            `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The live reader keeps every object it lists (whole JSON, managedFields included) ` +
+            `for the run: ${Math.round(perObject / 1024)} KiB per object, so 150,000 pods (≈${Math.round((b.objects * f) / 1000)}k objects) would need ≈${round(rssGiB, 1)} GiB — ` +
+            `the 512 MiB target needs processing per namespace (or per page) and dropping fields no check reads. The pod LIST alone would be ${podPages} pages of 500, fetched one after another ` +
+            'within the list (continue tokens), so the read is bound by that chain, not by concurrency.',
+        );
       }
       save();
     }
@@ -257,21 +298,22 @@ async function main(): Promise<void> {
         const { acks, down } = await benchAck(redis, seed, 'triton', { requests: 500, concurrency: 50, downAttempts: opts.quick ? 3 : 5 });
         results.benchmarks.slashAck = acks;
         results.benchmarks.redisDown = down;
-        for (const ack of acks) {
+        for (const [i, ack] of acks.entries()) {
           rows.push({
             n: '5',
             benchmark: `Slash-command ack, ${ack.requests} signed requests at concurrency ${ack.concurrency}, real Redis: ${ack.variant}`,
             value: `p50 ${ack.p50Ms.toFixed(1)} ms, p99 ${ack.p99Ms.toFixed(1)} ms, max ${ack.maxMs.toFixed(1)} ms${ack.non200 ? `, ${ack.non200} non-200` : ''}`,
-            target: 'p99 < 100 ms',
-            verdict: ack.met ? 'met' : `missed by ${(ack.p99Ms - 100).toFixed(0)} ms`,
+            target: i === 0 ? 'floor (no target)' : 'p99 < 100 ms',
+            verdict: i === 0 ? '–' : ack.met ? 'met' : `missed by ${(ack.p99Ms - 100).toFixed(0)} ms`,
           });
         }
-        const floorAck = acks[0];
-        const missed = acks.filter((a) => !a.met && a !== floorAck);
+        const bareAck = acks[0];
+        const floorAck = acks[1];
+        const missed = acks.filter((a) => !a.met && a !== floorAck && a !== bareAck);
         if (floorAck && missed.length > 0) {
           results.notes.push(
             `Ack p99 misses 100 ms for the diagnose command (${missed.map((a) => `${a.p99Ms.toFixed(0)} ms, ${a.variant}`).join('; ')}) while the receiver's own floor ` +
-              `(\`/netdoctor help\`: signature check + Redis delivery dedupe + ack) is p99 ${floorAck.p99Ms.toFixed(0)} ms in the same run. The ack is sent before the enqueue, ` +
+              `(\`/netdoctor help\`: signature check + Redis delivery dedupe + ack) is p99 ${floorAck.p99Ms.toFixed(0)} ms and a bare Node HTTP server p99 ${bareAck?.p99Ms.toFixed(0)} ms in the same run. The ack is sent before the enqueue, ` +
               'but every accepted command then does its post-ack work in the same event loop (BullMQ add with deduplication, job lookup, chat.postMessage or ' +
               'chat.getPermalink + response_url), so at 50 in flight the next requests\' acks queue behind it; the machine\'s load average (other work on 2 cores) adds to it.',
           );

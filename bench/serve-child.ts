@@ -1,8 +1,9 @@
 // `netdoctor serve` as the Slack benchmarks run it, in its own process (so the load generator
 // and the emulated Slack do not share its event loop):
-//   node -r ./bench/register.js bench/serve-child.ts <dumpDir> [front-end-only]
+//   node -r ./bench/register.js bench/serve-child.ts <dumpDir> [front-end-only|bare]
 // Config from the environment (REDIS_URL, NETDOCTOR_*, SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN,
 // SLACK_API_URL). HTTP mode on a free loopback port; prints `PORT <n>`; SIGTERM stops it.
+import * as http from 'node:http';
 import { startServe } from '../src/cli/serve-command';
 import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/domain/run-context';
@@ -10,6 +11,17 @@ import { dumpReaderFor } from '../src/queue/readers';
 
 async function main(): Promise<void> {
   const [dir, mode] = process.argv.slice(2);
+  if (mode === 'bare') {
+    // The machine's own floor for the ack: a Node HTTP server that reads the body and answers 200.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    process.stdout.write(`PORT ${(server.address() as { port: number }).port}\n`);
+    process.once('SIGTERM', () => process.exit(0));
+    return;
+  }
   const config = loadConfig(process.env);
   const serve = await startServe({
     config,

@@ -62,7 +62,7 @@ interface Harness {
 const REGISTER = path.join(__dirname, 'register.js');
 const SERVE = path.join(__dirname, 'serve-child.ts');
 
-async function startHarness(redisUrl: string, dumpDir: string, frontEndOnly = false): Promise<Harness> {
+async function startHarness(redisUrl: string, dumpDir: string, mode: 'serve' | 'front-end-only' | 'bare' = 'serve'): Promise<Harness> {
   const emulator = await SlackEmulator.start();
   const secret = `bench-${randomUUID()}`;
   const env = {
@@ -77,7 +77,7 @@ async function startHarness(redisUrl: string, dumpDir: string, frontEndOnly = fa
     SLACK_API_URL: emulator.apiUrl,
     LOG_LEVEL: 'silent',
   };
-  const child = spawn(process.execPath, ['-r', REGISTER, SERVE, dumpDir, ...(frontEndOnly ? ['front-end-only'] : [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', REGISTER, SERVE, dumpDir, ...(mode === 'serve' ? [] : [mode])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
@@ -184,7 +184,13 @@ export async function benchAck(
   o: { requests: number; concurrency: number; downAttempts: number },
 ): Promise<{ acks: AckLatency[]; down: RedisDown }> {
   const acks: AckLatency[] = [];
-  const front = await startHarness(redis.url, dumpDir, true);
+  const bare = await startHarness(redis.url, dumpDir, 'bare');
+  try {
+    acks.push(await ackLoad(bare, 'help', o.requests, o.concurrency, 'bare Node HTTP server answering 200 (machine + load generator floor)'));
+  } finally {
+    await stopHarness(bare);
+  }
+  const front = await startHarness(redis.url, dumpDir, 'front-end-only');
   try {
     // The receiver's own floor: `/netdoctor help` is signature check + dedupe + an ack with a message, nothing after.
     acks.push(await ackLoad(front, 'help', o.requests, o.concurrency, '`/netdoctor help`, front end only (receiver floor)'));
