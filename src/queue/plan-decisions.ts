@@ -81,7 +81,8 @@ export async function decidePlan(deps: DecisionDeps, click: PlanClick): Promise<
   if (click.action !== 'reject') {
     await deps.enqueue(
       { cluster: click.cluster, planId: click.planId, action: click.action === 'approve' ? 'apply' : 'rollback', approvedBy: click.user, channel: click.message.channel, messageTs: click.message.messageTs, ...(click.message.parentTs ? { parentTs: click.message.parentTs } : {}) },
-      click.action,
+      // One job per accepted decision: the compare-and-set above already made the decision single-use.
+      `${click.action}-${now.getTime()}`,
     );
   }
   deps.log.info({ planId: click.planId, action: click.action, user: click.user }, 'plan decided');

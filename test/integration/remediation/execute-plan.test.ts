@@ -11,6 +11,7 @@ import type { Plan } from '../../../src/domain/plan';
 import { accessProblem } from '../../../src/remediation/approval';
 import { applyPlan, dryRunPlan, rollbackPlan } from '../../../src/remediation/execute-plan';
 import { verifyPlan } from '../../../src/remediation/verify';
+import { rollOutDaemonSet } from '../../support/rollout';
 import { SCENARIO_DIR } from '../../support/scenarios';
 import { adminApi, diagnoseLive } from '../../support/live';
 
@@ -19,28 +20,6 @@ jest.setTimeout(120_000);
 const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' };
 const command = (ds: RawObject | undefined): string[] =>
   ((ds?.spec as { template: { spec: { containers: { command: string[] }[] } } } | undefined)?.template.spec.containers[0]?.command ?? []);
-
-/** Plays the (disabled) DaemonSet controller for one rollout: new pod from the template, old pods gone, status caught up. */
-async function rollOut(kubelet: ScriptedKubelet, writer: KubeWriter): Promise<void> {
-  const ds = (await writer.read(DS))!;
-  const meta = ds.metadata as { uid: string; generation: number };
-  const pods = await kubelet.rest.request<{ items: RawObject[] }>('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-proxy');
-  for (const p of pods.items) await kubelet.rest.delete({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.metadata!.name!, namespace: 'kube-system' } }, { gracePeriodSeconds: 0 });
-  const template = (ds.spec as { template: { metadata: object; spec: object } }).template;
-  const name = `kube-proxy-g${meta.generation}`;
-  await kubelet.rest.create({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { ...template.metadata, name, namespace: 'kube-system', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'kube-proxy', uid: meta.uid, controller: true }] },
-    spec: { ...template.spec, nodeName: 'controlplane' },
-  });
-  await kubelet.markRunning('kube-system', name);
-  await kubelet.rest.mergePatch(
-    { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'kube-proxy', namespace: 'kube-system' } },
-    { status: { observedGeneration: meta.generation, desiredNumberScheduled: 1, currentNumberScheduled: 1, updatedNumberScheduled: 1, numberReady: 1, numberAvailable: 1, numberMisscheduled: 0 } },
-    'status',
-  );
-}
 
 describe('remediation on the real apiserver (kube-proxy lab)', () => {
   let api: KubeApi;
@@ -102,7 +81,7 @@ describe('remediation on the real apiserver (kube-proxy lab)', () => {
     expect(command(after)).toEqual(['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', '--hostname-override=$(NODE_NAME)']);
     expect((after?.metadata as { managedFields: { manager: string }[] }).managedFields.map((m) => m.manager)).toContain('netdoctor');
 
-    await rollOut(kubelet, writer);
+    await rollOutDaemonSet(kubelet, 'kube-system', 'kube-proxy');
     const recheck = async (): Promise<string[]> =>
       (await diagnoseLive(api, 'triton')).findings.filter((f) => f.check === plan.verify.check && f.severity !== 'info').map((f) => f.summary);
     expect(await verifyPlan(writer, plan, { timeoutMs: 30_000, pollMs: 200, recheck })).toMatchObject({ status: 'fixed' });
