@@ -2,6 +2,7 @@ import { Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { ClusterReader } from '../domain/cluster-view';
 import type { ChatSurface, DiagnoseRequest, PlanProposal, RunStage } from '../domain/ports';
 import { type Report, verdictOf } from '../domain/report';
+import type { Metrics } from '../observability/metrics';
 import type { Clock, Logger } from '../domain/run-context';
 import { diagnose } from '../engine/diagnose';
 import { type Workflow, pickWorkflow } from '../engine/workflow';
@@ -29,6 +30,8 @@ export interface DiagnoseDeps {
   clock: Clock;
   /** When remediation is wired: plans are dry-run on the cluster and proposed for approval. */
   proposer?: ProposerDeps;
+  /** Prometheus series: diagnoses by outcome, duration, API calls, findings, job wait. */
+  metrics?: Pick<Metrics, 'recordDiagnosis' | 'recordDiagnosisError' | 'recordJobWait'>;
 }
 
 /** Tells the surface when the read is over and analysis begins, without the engine knowing. */
@@ -69,6 +72,7 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
     const runId = job.id!;
     const log = deps.log.child({ jobId: runId, cluster: deps.cluster, queue: 'diagnose', attempt: job.attemptsMade + 1 });
     const request = parseDiagnoseJob(job.data, deps.cluster);
+    if (job.attemptsMade === 0) deps.metrics?.recordJobWait(job.queueQualifiedName, job.timestamp, job.processedOn ?? Date.now());
     let progress: RunProgress = progressOf(job) ?? { stage: 'queued' };
     const save = async (next: Partial<RunProgress>): Promise<void> => {
       progress = { ...progress, ...next };
@@ -82,6 +86,7 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
       // Nowhere to show a failure yet: a final one (channel gone, bot not invited) just fails the job.
       const failure = classify(e);
       log.warn({ err: e, transient: failure.transient }, 'could not open the run');
+      if (!failure.transient || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) recordError(deps, request);
       throw failure.transient ? e : new UnrecoverableError(failure.reason);
     }
     if (progress.published) {
@@ -95,8 +100,9 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
       if (s !== 'queued') await save({ stage: s });
     };
 
+    let report: Report | undefined;
     try {
-      let report = await deps.store.loadReport(deps.cluster, runId);
+      report = await deps.store.loadReport(deps.cluster, runId);
       if (!report) {
         const workflow = pickWorkflow(deps.workflows, request.workflow);
         await stage('reading');
@@ -109,6 +115,7 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
         }
         // Released at shutdown while reading: another worker owns the job now, so stay silent.
         if (signal?.aborted) throw new ReleasedJob();
+        deps.metrics?.recordDiagnosis(report);
         await deps.store.storeReport(deps.cluster, runId, report, deps.clock());
       }
       const proposals = deps.proposer ? await proposeQuietly(deps.proposer, { ...request, parentTs }, report, log) : undefined;
@@ -119,9 +126,14 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
       return { runId, parentTs, verdict: verdictOf(report), findings: report.findings.length };
     } catch (e) {
       if (signal?.aborted) throw e instanceof ReleasedJob ? e : new ReleasedJob();
-      throw await failAttempt(job, e, request, parentTs, deps, log);
+      throw await failAttempt(job, e, request, parentTs, deps, log, report !== undefined);
     }
   };
+}
+
+/** A diagnosis that ends without a report (the workflow label only when it is a known one: labels stay bounded). */
+function recordError(deps: DiagnoseDeps, request: DiagnoseRequest): void {
+  deps.metrics?.recordDiagnosisError(deps.workflows.has(request.workflow) ? request.workflow : 'unknown', request.cluster);
 }
 
 /** A dry run that cannot run (cluster hiccup, missing write RBAC) must not sink the diagnosis: the plans show without buttons. */
@@ -135,11 +147,12 @@ async function proposeQuietly(proposer: ProposerDeps, request: DiagnoseRequest, 
 }
 
 /** Decides retry or final failure; on a final one tells the user why. Returns what to throw. */
-async function failAttempt(job: Job, err: unknown, request: DiagnoseRequest, parentTs: string, deps: DiagnoseDeps, log: Logger): Promise<unknown> {
+async function failAttempt(job: Job, err: unknown, request: DiagnoseRequest, parentTs: string, deps: DiagnoseDeps, log: Logger, reported = false): Promise<unknown> {
   const failure = classify(err, request.namespace);
   const attempts = job.opts.attempts ?? 1;
   const final = !failure.transient || job.attemptsMade + 1 >= attempts;
   log.warn({ err, transient: failure.transient, final }, 'diagnosis attempt failed');
+  if (final && !reported) recordError(deps, request);
   const runId = job.id!;
   if (!final) {
     await deps.surface.stage(runId, request, parentTs, 'queued').catch((e) => log.warn({ err: e }, 'could not show the retry'));

@@ -7,6 +7,7 @@ import type { ChatSurface, RemediationSurface } from '../domain/ports';
 import type { ApprovalPolicy } from '../remediation/approval';
 import type { Clock, Logger } from '../domain/run-context';
 import { type Workflow, loadWorkflows } from '../engine/workflow';
+import { type Metrics, queueSampler } from '../observability/metrics';
 import { type ReaderFactory, STALLED_REASON, diagnoseProcessor, reportStalledRun } from './diagnose-worker';
 import { digestProcessor } from './digest-worker';
 import { backoffStrategy } from './failures';
@@ -40,6 +41,8 @@ export interface StartWorkersOptions {
   tuning?: WorkerTuning;
   /** Wires remediation: plans are dry-run and proposed, approved ones applied by the remediate worker. */
   remediation?: RemediationWiring;
+  /** Prometheus series (diagnoses, job wait, queue depth); served by the admin server's /metrics. */
+  metrics?: Metrics;
 }
 
 export interface RemediationWiring {
@@ -96,7 +99,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const remediation = options.remediation;
   const ledger = new PlanLedger(storeClient, config.queuePrefix, config.reportTtlSeconds);
   const proposer = remediation ? { writerFor: remediation.writerFor, ledger, policy: remediation.policy, clock, log } : undefined;
-  const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock, ...(proposer ? { proposer } : {}) };
+  const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock, ...(proposer ? { proposer } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) };
   const inflight = new Map<string, { job: Job; token?: string; done: Promise<unknown> }>();
   /** Keeps track of running jobs, so shutdown can wait for them or hand them back. */
   const tracked = <R>(queue: string, processor: (job: Job, token?: string, signal?: AbortSignal) => Promise<R>) =>
@@ -162,6 +165,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   diagnoseQueue.on('error', (err) => log.warn({ err }, 'diagnose queue error'));
   const diagnoseEvents = new QueueEvents(diagnoseAt.name, { connection: workerConnection(config.redisUrl), prefix: diagnoseAt.prefix });
   diagnoseEvents.on('error', (err) => log.warn({ err }, 'diagnose events error'));
+  let queuesOpen = true;
+  // Labelled by the operator's name (netdoctor:prod:diagnose), not BullMQ's bare one.
+  const sampled = [diagnoseQueue, digestQueue].map((q) => ({ name: q.qualifiedName, getJobCounts: q.getJobCounts.bind(q), getWaiting: q.getWaiting.bind(q) }));
+  options.metrics?.observeQueues(queueSampler(() => (queuesOpen ? sampled : [])));
   diagnoseEvents.on('failed', ({ jobId, failedReason }) => {
     if (failedReason !== STALLED_REASON) return;
     reportStalledRun(jobId, diagnoseQueue, deps).catch((err: unknown) => log.warn({ err, jobId }, 'could not report a stalled run'));
@@ -210,6 +217,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         .then((job) => job?.moveToWait(r.token))
         .catch((err: unknown) => log.warn({ err, jobId: r.job.id }, 'could not release the job; it is recovered once its lock expires'));
     }
+    queuesOpen = false;
     await Promise.all([digestQueue.close(), diagnoseQueue.close(), diagnoseEvents.close()]);
     await storeClient.quit().catch(() => storeClient.disconnect());
     log.info({}, 'workers stopped');
