@@ -103,6 +103,6 @@ export interface PlanStateView {
 export interface RemediationSurface {
   /** Edits the plan's message: who decided, when, the outcome; no stale buttons. */
   showPlanState(ref: PlanMessageRef, view: PlanStateView): Promise<void>;
-  /** A reply in the run's thread (results, verdicts, refusals). */
-  postToThread(channel: string, parentTs: string, text: string): Promise<void>;
+  /** A reply in the run's thread (results, verdicts, refusals): `text` is untrusted; `mention` a Slack user id to address. */
+  postToThread(channel: string, parentTs: string, text: string, mention?: string): Promise<void>;
 }

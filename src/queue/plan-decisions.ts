@@ -52,7 +52,7 @@ export async function decidePlan(deps: DecisionDeps, click: PlanClick): Promise<
   const now = deps.clock();
   const refuse = async (message: string, audited = true): Promise<Decision> => {
     if (audited) await deps.audit.append({ at: now.toISOString(), event: 'denied', cluster: click.cluster, planId: click.planId, actor: click.user, channel: click.message.channel, reason: message });
-    if (click.message.parentTs) await deps.surface.postToThread(click.message.channel, click.message.parentTs, `<@${click.user}> could not ${click.action} ${click.planId}: ${message}`);
+    if (click.message.parentTs) await deps.surface.postToThread(click.message.channel, click.message.parentTs, `could not ${click.action} ${click.planId}: ${message}`, click.user);
     deps.log.info({ planId: click.planId, action: click.action, user: click.user, reason: message }, 'plan click refused');
     return { accepted: false, message };
   };

@@ -85,7 +85,17 @@ export class PlanLedger {
   async propose(entry: Omit<PlanEntry, 'state' | 'updatedAt'>, now: Date, state: 'proposed' | 'not-applicable' = 'proposed'): Promise<PlanEntry> {
     const fresh: PlanEntry = { ...entry, state, updatedAt: now.toISOString() };
     const stored = (await this.redis.eval(PROPOSE, 1, this.key(entry.cluster, entry.planId), JSON.stringify(fresh), this.ttlSeconds, REOPENABLE.join(','))) as string;
+    await this.redis.set(this.indexKey(entry.planId), entry.cluster, 'EX', this.ttlSeconds);
     return JSON.parse(stored) as PlanEntry;
+  }
+
+  /** Which cluster a plan belongs to (a button carries the plan id only; one front end serves many clusters). */
+  async clusterOf(planId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.indexKey(planId))) ?? undefined;
+  }
+
+  private indexKey(planId: string): string {
+    return [this.queuePrefix, 'plan-cluster', planId].join(':');
   }
 
   /** Adds facts to an entry without moving its state (e.g. the verification verdict after an apply). */

@@ -5,6 +5,8 @@ import { LiveReader } from '../cluster/live-reader';
 import { type Config, kubeEnv } from '../config';
 import { NetdoctorError } from '../domain/errors';
 import type { LeasedReader, ReaderFactory } from './diagnose-worker';
+import type { WriterFactory } from './plan-proposer';
+import { KubeWriter } from '../cluster/kube-writer';
 
 function only(served: string, cluster: string): void {
   if (cluster !== served) throw new NetdoctorError('bad_input', `unknown cluster "${cluster}": this worker serves cluster "${served}"`);
@@ -18,6 +20,15 @@ export function liveReaderFor(config: Config): ReaderFactory {
     const api = await KubeApi.fromKubeConfig(kc);
     const reader: LeasedReader = Object.assign(new LiveReader(api, { cluster }), { close: () => api.close() });
     return reader;
+  };
+}
+
+/** Production: a writer per remediation run on the same credentials as the reader (the opt-in remediator role). */
+export function liveWriterFor(config: Config): WriterFactory {
+  return async (cluster) => {
+    only(config.cluster, cluster);
+    const api = await KubeApi.fromKubeConfig(await loadKubeConfig({ context: config.kubeContext, env: kubeEnv(config) }), 'netdoctor-remediation/0.1');
+    return Object.assign(new KubeWriter(api), { close: () => api.close() });
   };
 }
 

@@ -8,7 +8,7 @@ export type SurfaceCall =
   | { method: 'stage'; runId: string; parentTs: string; stage: RunStage }
   | { method: 'publishReport'; runId: string; parentTs: string; report: Report; proposals: Record<string, PlanProposal> }
   | { method: 'showPlanState'; ref: PlanMessageRef; view: PlanStateView }
-  | { method: 'postToThread'; channel: string; parentTs: string; text: string }
+  | { method: 'postToThread'; channel: string; parentTs: string; text: string; mention?: string }
   | { method: 'failRun'; runId: string; parentTs: string; reason: string }
   | { method: 'publishDigest'; channel: string; digest: Digest };
 
@@ -86,8 +86,8 @@ export class RecordingSurface implements ChatSurface, RemediationSurface {
     this.record({ method: 'showPlanState', ref, view });
   }
 
-  async postToThread(channel: string, parentTs: string, text: string): Promise<void> {
-    this.record({ method: 'postToThread', channel, parentTs, text });
+  async postToThread(channel: string, parentTs: string, text: string, mention?: string): Promise<void> {
+    this.record({ method: 'postToThread', channel, parentTs, text, ...(mention ? { mention } : {}) });
   }
 
   async failRun(runId: string, _request: DiagnoseRequest, parentTs: string, reason: string): Promise<void> {

@@ -84,7 +84,7 @@ export function remediateProcessor(deps: RemediateDeps): (job: Job) => Promise<{
     const tell = async (state: PlanState, detail: string, rollbackAvailable = false): Promise<void> => {
       const at = deps.clock().toISOString();
       if (ref) await deps.surface.showPlanState(ref, { planId: data.planId, summary: stored.plan.summary, state, by: data.approvedBy, at, detail, diff: entry.diff, rollbackAvailable });
-      if (data.parentTs) await deps.surface.postToThread(data.channel, data.parentTs, `${stored.plan.summary}: ${detail}`);
+      if (data.parentTs) await deps.surface.postToThread(data.channel, data.parentTs, `${stored.plan.summary}: ${detail}`, data.approvedBy);
     };
     const audit = (event: AuditEntry['event'], extra: Partial<AuditEntry>): Promise<string> =>
       deps.audit.append({ at: deps.clock().toISOString(), event, cluster: deps.cluster, planId: data.planId, diffHash: entry.diffHash, requestedBy: entry.requestedBy, actor: data.approvedBy, channel: data.channel, ...(data.messageTs ? { messageTs: data.messageTs } : {}), ...extra });
@@ -93,7 +93,7 @@ export function remediateProcessor(deps: RemediateDeps): (job: Job) => Promise<{
     const writer = await deps.writerFor(deps.cluster);
     try {
       const identity = deps.policy.identities[data.approvedBy];
-      const denied = identity ? await accessProblem(writer, identity, plan) : `<@${data.approvedBy}> has no Kubernetes identity mapped`;
+      const denied = identity ? await accessProblem(writer, identity, plan) : 'the approver has no Kubernetes identity mapped (NETDOCTOR_IDENTITY_MAP)';
       if (denied) {
         await deps.ledger.transition(deps.cluster, data.planId, [expected], rollback ? 'applied' : 'denied', { decidedBy: data.approvedBy }, deps.clock());
         await audit('denied', { reason: denied });

@@ -64,9 +64,9 @@ export function policyFromConfig(config: Config): ApprovalPolicy {
   };
 }
 
-/** The Redis key of a cluster's audit stream. */
-export function auditKey(config: Config, cluster: string): string {
-  return `${config.queuePrefix}:${cluster}:audit`;
+/** The Redis key of the audit stream (one for every cluster; each entry names its cluster). */
+export function auditKey(config: Pick<Config, 'queuePrefix'>): string {
+  return `${config.queuePrefix}:audit`;
 }
 
 export interface RunningWorkers {
@@ -143,7 +143,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       readerFor,
       ledger,
       store,
-      audit: new AuditLog(storeClient, auditKey(config, config.cluster), log),
+      audit: new AuditLog(storeClient, auditKey(config), log),
       surface: remediation.surface,
       policy: remediation.policy,
       verifyTimeoutMs: remediation.verifyTimeoutMs ?? config.verifyTimeoutSeconds * 1000,

@@ -38,7 +38,7 @@ export function remediationEnabled(policy: ApprovalPolicy): boolean {
 export function approvalProblem(policy: ApprovalPolicy, req: ApprovalRequest): string | undefined {
   if (!remediationEnabled(policy)) return 'remediation is disabled: no approvers are configured (NETDOCTOR_APPROVERS)';
   if (!policy.users.includes(req.approver) && !req.approverGroups.some((g) => policy.groups.includes(g))) {
-    return `<@${req.approver}> is not an approver`;
+    return 'you are not a configured approver';
   }
   if (!policy.allowSelfApproval && req.approver === req.requestedBy) {
     return 'the person who requested the diagnosis cannot approve its fix; ask another approver';
@@ -46,7 +46,7 @@ export function approvalProblem(policy: ApprovalPolicy, req: ApprovalRequest): s
   if (req.now.getTime() - Date.parse(req.dryRunAt) > policy.validityMs) {
     return 'the plan expired — re-run /netdoctor for a fresh diagnosis';
   }
-  if (!policy.identities[req.approver]) return `<@${req.approver}> has no Kubernetes identity mapped (NETDOCTOR_IDENTITY_MAP)`;
+  if (!policy.identities[req.approver]) return 'you have no Kubernetes identity mapped (NETDOCTOR_IDENTITY_MAP)';
   return undefined;
 }
 

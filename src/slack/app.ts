@@ -17,6 +17,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Logger } from '../domain/run-context';
 import { type CommandDeps, registerCommands } from './commands';
+import { type PlanActionDeps, registerPlanActions } from './plan-actions';
 
 export type SlackMode = 'socket' | 'http';
 
@@ -113,6 +114,8 @@ export interface SlackAppOptions {
   log: Logger;
   /** Extra routes served next to /slack/events (HTTP) or on the Socket Mode health port. */
   routes?: CustomRoute[];
+  /** Approve / Reject / Rollback buttons; without it no plan buttons are ever posted. */
+  planActions?: PlanActionDeps;
 }
 
 export interface SlackFrontEnd {
@@ -158,7 +161,7 @@ function isDuplicate(error: unknown): boolean {
  * verification on the raw body, 5-minute staleness, replays answered 401), the dedupe middleware,
  * `/netdoctor`, and one error handler.
  */
-export function createSlackApp({ settings, commands, dedupe, log, routes = [] }: SlackAppOptions): SlackFrontEnd {
+export function createSlackApp({ settings, commands, dedupe, log, routes = [], planActions }: SlackAppOptions): SlackFrontEnd {
   const logger = boltLogger(log, 'bolt');
   const clientOptions = webClientOptions(settings, log);
   let receiver: HTTPReceiver | SocketModeReceiver;
@@ -208,6 +211,7 @@ export function createSlackApp({ settings, commands, dedupe, log, routes = [] }:
   const app = new App({ token: settings.botToken, receiver, logger, clientOptions });
   app.use(dedupeMiddleware(dedupe, log));
   registerCommands(app, commands);
+  if (planActions) registerPlanActions(app, planActions);
   app.error(async (error) => {
     // Duplicates are rethrown so the receiver answers them (401 over HTTP, a silent ack over Socket Mode).
     if (isDuplicate(error)) throw error;

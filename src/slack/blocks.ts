@@ -2,7 +2,7 @@ import type { types } from '@slack/bolt';
 import type { Finding } from '../domain/finding';
 import { refLabel } from '../domain/object-ref';
 import type { Operation } from '../domain/plan';
-import type { DiagnoseRequest, Digest, DigestItem, RunStage } from '../domain/ports';
+import { type DiagnoseRequest, type Digest, type DigestItem, PLAN_ACTIONS, type PlanProposal, type PlanStateView, type RunStage } from '../domain/ports';
 import { type Report, type Verdict, verdictOf } from '../domain/report';
 import { operationCommand, operationLines, planHeadline } from '../render/plan-text';
 import { code, codeBlockBody, mentionUser, text } from './escape';
@@ -79,8 +79,8 @@ class Budget {
 
   constructor(
     private readonly fallback: string,
-    /** Room kept for the closing marker block. */
-    private readonly reserve = 300,
+    /** Room kept for the closing marker block (and, until released, for blocks that must fit). */
+    private reserve = 300,
   ) {
     this.chars = fallback.length;
   }
@@ -94,6 +94,11 @@ class Budget {
     this.blocks.push(block);
     this.chars += size;
     return true;
+  }
+
+  /** Gives back room held for blocks that must fit (the plan's buttons), just before adding them. */
+  release(chars: number): void {
+    this.reserve = Math.max(300, this.reserve - chars);
   }
 
   room(): number {
@@ -215,7 +220,9 @@ export interface RootCauseExtras {
 /** One thread reply per root cause: what is wrong, evidence with kubectl, symptoms explained, the plan. */
 export function rootCauseMessage(report: Report, finding: Finding, index: number, extras: RootCauseExtras = {}): SlackMessage {
   const byId = new Map(report.findings.map((f) => [f.id, f]));
-  const budget = new Budget(`${index + 1}. ${finding.severity}: ${text(finding.title)}`);
+  // The plan's buttons must fit whatever the evidence: their room is held back until they are added.
+  const planChars = textObjects(extras.planBlocks ?? []).reduce((n, t) => n + t.length, 0) + 200;
+  const budget = new Budget(`${index + 1}. ${finding.severity}: ${text(finding.title)}`, 300 + (extras.planBlocks?.length ? planChars : 0));
   let cut = false;
   budget.add(section(`${SEVERITY_ICON[finding.severity]} *${index + 1}. ${finding.severity.toUpperCase()}: ${text(finding.title)}*\nSubject: ${code(refLabel(finding.subject))} · check ${code(finding.check)}`));
   budget.add(section(text(finding.summary)));
@@ -246,7 +253,10 @@ export function rootCauseMessage(report: Report, finding: Finding, index: number
       if (!budget.add(section(`${diff.mrkdwn}\n${cmd.mrkdwn}`))) break;
       cut ||= diff.cut || cmd.cut;
     }
-    if (extras.planBlocks?.length) for (const b of extras.planBlocks) budget.add(b);
+    if (extras.planBlocks?.length) {
+      budget.release(planChars);
+      for (const b of extras.planBlocks) budget.add(b);
+    }
     // Without the remediation flow the fix is applied by hand: no buttons that do nothing.
     else budget.add(context('To apply it now, run the command above; one-click approval is not enabled on this install.'));
   }
@@ -254,6 +264,66 @@ export function rootCauseMessage(report: Report, finding: Finding, index: number
     budget.add(section(`*${finding.plan ? 'Also' : 'What to do'}*\n${finding.advice.map((a) => `• ${text(a)}`).join('\n')}`));
   }
   return budget.message(cut);
+}
+
+/** Blocks of the remediation flow carry this block_id prefix, so a decision can swap them without re-rendering the reply. */
+export const PLAN_BLOCK_PREFIX = 'netdoctor-plan';
+
+const button = (label: string, actionId: string, planId: string, style?: 'primary' | 'danger'): types.Button => ({
+  type: 'button',
+  text: { type: 'plain_text', text: label },
+  action_id: actionId,
+  // Only the opaque plan id: the plan itself is read from the store when the click arrives.
+  value: planId,
+  ...(style ? { style } : {}),
+});
+
+/** The server-side dry-run diff of a plan and, while it is approvable, Approve / Reject. */
+export function planProposalBlocks(proposal: PlanProposal): Block[] {
+  const id = (part: string): string => `${PLAN_BLOCK_PREFIX}-${part}-${proposal.planId}`;
+  const diff = proposal.diff ? fencedExcerpt(proposal.diff, 2_000).mrkdwn : '';
+  switch (proposal.status) {
+    case 'disabled':
+      return [{ type: 'context', block_id: id('note'), elements: [{ type: 'mrkdwn', text: clip(`One-click approval is off: ${text(proposal.reason ?? '')}. Run the command above to apply it by hand.`, TEXT_BUDGET) }] }];
+    case 'not-applicable':
+      return [{ type: 'section', block_id: id('note'), text: { type: 'mrkdwn', text: clip(`:no_entry: *Not applicable*: the server's dry run refused it: ${code(proposal.reason ?? 'unknown reason')}`, TEXT_BUDGET) } }];
+    case 'proposed':
+      return [
+        { type: 'section', block_id: id('diff'), text: { type: 'mrkdwn', text: clip(`*Server-side dry run* (what the apiserver would store):\n${diff}`, TEXT_BUDGET) } },
+        {
+          type: 'actions',
+          block_id: id('actions'),
+          elements: [button('Approve', PLAN_ACTIONS.approve, proposal.planId, 'primary'), button('Reject', PLAN_ACTIONS.reject, proposal.planId, 'danger')],
+        },
+        { type: 'context', block_id: id('note'), elements: [{ type: 'mrkdwn', text: `Approvable until ${text(proposal.expiresAt ?? '?')} by a configured approver other than the requester; applied only if nothing changed since the diagnosis.` }] },
+      ];
+  }
+}
+
+const STATE_ICON: Partial<Record<PlanStateView['state'], string>> = {
+  approved: ':hourglass_flowing_sand:',
+  'rollback-approved': ':hourglass_flowing_sand:',
+  applied: ':white_check_mark:',
+  noop: ':white_check_mark:',
+  'rolled-back': ':leftwards_arrow_with_hook:',
+};
+
+/** A plan after a decision: who, when, the outcome; a Rollback button only after an apply. */
+export function planStateBlocks(view: PlanStateView): Block[] {
+  const id = (part: string): string => `${PLAN_BLOCK_PREFIX}-${part}-${view.planId}`;
+  const icon = STATE_ICON[view.state] ?? ':no_entry_sign:';
+  const by = view.by ? ` by ${mentionUser(view.by)}` : '';
+  const blocks: Block[] = [
+    { type: 'section', block_id: id('state'), text: { type: 'mrkdwn', text: clip(`${icon} *${text(view.state)}*${by} at ${text(view.at)}${view.detail ? `\n${text(view.detail)}` : ''}`, TEXT_BUDGET) } },
+  ];
+  if (view.rollbackAvailable) blocks.push({ type: 'actions', block_id: id('actions'), elements: [button('Rollback', PLAN_ACTIONS.rollback, view.planId, 'danger')] });
+  return blocks;
+}
+
+/** The reply with its plan blocks replaced by the plan's new state (the rest of the reply is kept as posted). */
+export function withPlanState(message: SlackMessage, view: PlanStateView): SlackMessage {
+  const kept = message.blocks.filter((b) => !(b.block_id ?? '').startsWith(PLAN_BLOCK_PREFIX));
+  return { ...message, blocks: [...kept, ...planStateBlocks(view)] };
 }
 
 function digestList(title: string, items: readonly DigestItem[]): string {

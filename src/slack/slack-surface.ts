@@ -1,10 +1,11 @@
 import type { webApi } from '@slack/bolt';
 import type { Redis } from 'ioredis';
-import type { ChatSurface, DiagnoseRequest, Digest, RunStage } from '../domain/ports';
+import type { ChatSurface, DiagnoseRequest, Digest, PlanMessageRef, PlanProposal, PlanStateView, RemediationSurface, RunStage } from '../domain/ports';
 import type { Report } from '../domain/report';
 import type { Logger } from '../domain/run-context';
 import { renderMarkdown } from '../render/markdown';
-import { type SlackMessage, deliveryFailureMessage, digestMessage, progressMessage, rootCauseMessage, summaryMessage } from './blocks';
+import { mentionUser, text } from './escape';
+import { type SlackMessage, deliveryFailureMessage, digestMessage, noticeMessage, planProposalBlocks, progressMessage, rootCauseMessage, summaryMessage, withPlanState } from './blocks';
 
 type WebClient = webApi.WebClient;
 
@@ -30,7 +31,7 @@ const NO_UNFURL = { unfurl_links: false, unfurl_media: false } as const;
  * callers (a retried job, the front end and a worker) wait for one post instead of posting twice.
  * Rate limits and 5xx are retried by the WebClient (its retryConfig honours Retry-After).
  */
-export class SlackSurface implements ChatSurface {
+export class SlackSurface implements ChatSurface, RemediationSurface {
   private readonly client: WebClient;
   private readonly redis: Redis;
   private readonly log: Logger;
@@ -84,7 +85,7 @@ export class SlackSurface implements ChatSurface {
     await this.redis.set(stageKey, stage, 'EX', this.ttl);
   }
 
-  async publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report): Promise<void> {
+  async publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report, proposals: Record<string, PlanProposal> = {}): Promise<void> {
     const log = this.log.child({ runId, channel: request.channel });
     await slackCall('the summary edit', () => this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(summaryMessage(report, request)) }));
     await this.redis.set(this.key('run', runId, 'stage'), 'done', 'EX', this.ttl);
@@ -93,8 +94,11 @@ export class SlackSurface implements ChatSurface {
     let truncated = false;
     const roots = report.findings.filter((f) => f.rootCause);
     for (const [i, finding] of roots.entries()) {
-      const message = rootCauseMessage(report, finding, i);
+      const proposal = finding.plan ? proposals[finding.plan.id] : undefined;
+      const message = rootCauseMessage(report, finding, i, proposal ? { planBlocks: planProposalBlocks(proposal) } : {});
       truncated ||= Boolean(message.truncated);
+      // Kept so a decision can edit the reply (who, when, outcome) without the report at hand.
+      if (proposal) await this.redis.set(this.key('plan-message', proposal.planId), JSON.stringify(message), 'EX', this.ttl);
       try {
         await this.once(this.key('run', runId, 'reply', finding.id), async () => {
           const res = await slackCall(`root cause ${i + 1}`, () =>
@@ -143,6 +147,27 @@ export class SlackSurface implements ChatSurface {
       const res = await slackCall('the digest', () => this.client.chat.postMessage({ channel, ...body(digestMessage(digest)), ...NO_UNFURL }));
       return res.ts!;
     });
+  }
+
+  async showPlanState(ref: PlanMessageRef, view: PlanStateView): Promise<void> {
+    const stored = await this.redis.get(this.key('plan-message', view.planId));
+    const base: SlackMessage = stored ? (JSON.parse(stored) as SlackMessage) : noticeMessage(`Plan ${view.planId}`);
+    await slackCall('the plan update', () => this.client.chat.update({ channel: ref.channel, ts: ref.messageTs, ...body(withPlanState(base, view)) }));
+  }
+
+  /** Which of the given Slack user groups the user belongs to (group approvers; scope usergroups:read). */
+  async userGroups(user: string, groups: readonly string[]): Promise<string[]> {
+    const member: string[] = [];
+    for (const usergroup of groups) {
+      const res = await slackCall('the user group lookup', () => this.client.usergroups.users.list({ usergroup }));
+      if (res.users?.includes(user)) member.push(usergroup);
+    }
+    return member;
+  }
+
+  async postToThread(channel: string, parentTs: string, message: string, mention?: string): Promise<void> {
+    const who = mention ? `${mentionUser(mention)}: ` : '';
+    await slackCall('a thread reply', () => this.client.chat.postMessage({ channel, thread_ts: parentTs, ...body(noticeMessage(`${who}${text(message)}`)), ...NO_UNFURL }));
   }
 
   /** Tells the thread that part of the report is missing; best effort (Slack may be what is failing). */

@@ -111,7 +111,7 @@ describe('approve-before-apply on the real cluster', () => {
       loadPlan: (cluster, id) => producer.loadPlan(cluster, id),
       enqueue: (job, approvalId) => producer.enqueueRemediate(job, approvalId),
       surface,
-      audit: new AuditLog(redis, auditKey(config, CLUSTER), silentLogger),
+      audit: new AuditLog(redis, auditKey(config), silentLogger),
       policy,
       clock: () => new Date(),
       log: silentLogger,

@@ -17,7 +17,7 @@ describe('approvalProblem', () => {
   });
 
   it.each([
-    ['not an approver', { approver: 'UMALLORY' }, /is not an approver/],
+    ['not an approver', { approver: 'UMALLORY' }, /not a configured approver/],
     ['self-approval', { approver: 'UALICE' }, /cannot approve its fix/],
     ['expired', { dryRunAt: '2026-11-25T09:50:00Z' }, /expired/],
     ['no identity', { approver: 'UDAVE', approverGroups: ['SNETOPS'] }, /no Kubernetes identity/],

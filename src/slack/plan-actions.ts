@@ -1,0 +1,64 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { NetdoctorError } from '../domain/errors';
+import { PLAN_ACTIONS, type PlanAction, type PlanMessageRef } from '../domain/ports';
+import type { Logger } from '../domain/run-context';
+import { noticeMessage } from './blocks';
+import { code } from './escape';
+
+/** A click as the remediation side takes it: ids only. */
+export interface PlanClickInput {
+  action: PlanAction;
+  planId: string;
+  cluster: string;
+  user: string;
+  userGroups: string[];
+  message: PlanMessageRef;
+}
+
+/** What the button handlers need; injected by the composition root (serve), so Slack code never touches plans. */
+export interface PlanActionDeps {
+  /** The cluster a plan id belongs to, or undefined for unknown / expired ids. */
+  clusterOf(planId: string): Promise<string | undefined>;
+  decide(click: PlanClickInput): Promise<{ accepted: boolean; message: string }>;
+  /** The clicking user's Slack user groups, when group approvers are configured. */
+  groupsOf?(user: string): Promise<string[]>;
+  log: Logger;
+}
+
+const PLAN_ID = /^plan-[0-9a-f]{16}$/;
+
+/** Registers Approve / Reject / Rollback. Handlers ack at once, then hand the ids over; a refusal is told to the clicker too. */
+export function registerPlanActions(app: App, deps: PlanActionDeps): void {
+  for (const action of Object.keys(PLAN_ACTIONS) as PlanAction[]) {
+    app.action<BlockAction<ButtonAction>>(PLAN_ACTIONS[action], async ({ ack, body, action: button, respond }) => {
+      await ack();
+      const tell = (why: string): Promise<unknown> =>
+        respond({ response_type: 'ephemeral', replace_original: false, ...noticeMessage(`:no_entry: ${why}`) }).catch((err: unknown) => deps.log.warn({ err }, 'could not answer a plan click'));
+      const planId = button.value ?? '';
+      if (!PLAN_ID.test(planId)) {
+        await tell('this button does not carry a netdoctor plan id; nothing was done');
+        return;
+      }
+      const cluster = await deps.clusterOf(planId);
+      const messageTs = body.message?.ts;
+      if (!cluster || !body.channel?.id || !messageTs) {
+        await tell(`plan ${code(planId)} is unknown or expired — re-run /netdoctor for a fresh diagnosis`);
+        return;
+      }
+      try {
+        const decision = await deps.decide({
+          action,
+          planId,
+          cluster,
+          user: body.user.id,
+          userGroups: deps.groupsOf ? await deps.groupsOf(body.user.id) : [],
+          message: { channel: body.channel.id, messageTs, ...(body.message?.thread_ts ? { parentTs: String(body.message.thread_ts) } : {}) },
+        });
+        if (!decision.accepted) await tell(decision.message);
+      } catch (e) {
+        await tell(e instanceof NetdoctorError ? e.message : 'netdoctor could not record the decision (the operator\'s logs have the details)');
+        throw e;
+      }
+    });
+  }
+}
