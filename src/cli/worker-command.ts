@@ -1,14 +1,23 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type Config, loadConfig, parseSetting } from '../config';
+import { Redis } from 'ioredis';
+import { KubeApi } from '../cluster/kube-api';
+import { loadKubeConfig } from '../cluster/kubeconfig';
+import { type Config, kubeEnv, loadConfig, parseSetting } from '../config';
 import { NetdoctorError } from '../domain/errors';
 import type { ChatSurface } from '../domain/ports';
 import type { Logger } from '../domain/run-context';
+import { clusterReachable, redisPing } from '../observability/health';
 import { createLogger } from '../observability/logger';
+import { createMetrics } from '../observability/metrics';
 import { Producer, type QueueStatus, producerOptions } from '../queue/queues';
 import { dumpReaderFor, liveReaderFor } from '../queue/readers';
 import { consoleSurface } from '../queue/recording-surface';
-import { RedisSetupError } from '../queue/redis';
-import { startWorkers } from '../queue/workers';
+import { RedisSetupError, producerConnection, workerConnection } from '../queue/redis';
+import { type RunningWorkers, startWorkers } from '../queue/workers';
+import { createWebClient } from '../slack/app';
+import { redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
+import { SlackSurface } from '../slack/slack-surface';
+import { AdminPortError, startAdmin } from './admin';
 import type { CliIo } from './main';
 
 /** Where shutdown signals come from (the process; tests pass an EventEmitter). */
@@ -21,9 +30,32 @@ export interface QueueCommandDeps {
   signals?: SignalSource;
   /**
    * The chat surface the worker posts through, and how to release it (e.g. its Redis client).
-   * @defaultValue the console (stdout); main.ts passes the Slack surface when Slack is configured.
+   * @defaultValue the Slack surface when SLACK_BOT_TOKEN is set, else the console (stdout)
    */
   makeSurface?: (config: Config, io: CliIo, log: Logger) => Promise<{ surface: ChatSurface; close(): Promise<void> }>;
+  /** Port of /healthz, /readyz and /metrics. @defaultValue config.adminPort (NETDOCTOR_ADMIN_PORT); tests pass 0 */
+  adminPort?: number;
+  /** Told the admin port once it listens (how a test finds the port it passed as 0). */
+  onAdminListening?: (port: number) => void;
+}
+
+/**
+ * Where a worker posts: Slack when SLACK_BOT_TOKEN is set (the same per-run records as the front
+ * end's surface, so a run opened by `serve` is continued in its thread), else stdout.
+ */
+export async function defaultSurface(config: Config, io: CliIo, log: Logger): Promise<{ surface: ChatSurface; close(): Promise<void> }> {
+  if (!config.slackBotToken) return { surface: consoleSurface(io.stdout), close: async () => undefined };
+  // Workers only post: no receiver, so neither SLACK_MODE's app token nor the signing secret is needed.
+  const client = createWebClient({ mode: config.slackMode, botToken: config.slackBotToken, ...(config.slackApiUrl ? { apiUrl: config.slackApiUrl } : {}) }, log);
+  const redis = new Redis({ ...workerConnection(config.redisUrl), lazyConnect: true });
+  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
+  const surface = new SlackSurface({ client, redis, log: log.child({ component: 'slack-surface' }), prefix: `${config.queuePrefix}:slack`, ttlSeconds: config.reportTtlSeconds });
+  return { surface, close: () => closeRedis(redis) };
+}
+
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'wait' || redis.status === 'end') return redis.disconnect();
+  await redis.quit().catch(() => redis.disconnect());
 }
 
 function flags(args: string[], options: NonNullable<ParseArgsConfig['options']>): ReturnType<typeof parseArgs> {
@@ -39,12 +71,12 @@ function configFrom(values: Record<string, unknown>, io: CliIo): Config {
   return loadConfig(io.env, cluster ? { cluster: parseSetting('cluster', cluster, '--cluster') } : {});
 }
 
-/** Redis problems are the operator's to fix: one clear line, exit 2. */
+/** Redis problems (and a busy admin port) are the operator's to fix: one clear line, exit 2. */
 async function reportingRedis(io: CliIo, run: () => Promise<number>): Promise<number> {
   try {
     return await run();
   } catch (e) {
-    if (e instanceof RedisSetupError) {
+    if (e instanceof RedisSetupError || e instanceof AdminPortError) {
       io.stderr(`netdoctor: ${e.message}\n`);
       return 2;
     }
@@ -69,23 +101,65 @@ function untilSignal(signals: SignalSource): Promise<string> {
 /**
  * `netdoctor worker --cluster NAME [--from DIR]`: the cluster's diagnose and digest workers until
  * SIGTERM/SIGINT, then a graceful stop (current jobs finish within the shutdown timeout).
+ * The admin server (/healthz, /readyz: Redis, cluster, workers started; /metrics) comes up first;
+ * with a live cluster the worker also publishes its namespace list for the Slack front end.
  */
 export async function workerCommand(args: string[], io: CliIo, deps: QueueCommandDeps = {}): Promise<number> {
   const { values } = flags(args, { cluster: { type: 'string' }, from: { type: 'string' } });
   const config = configFrom(values, io);
   const log = createLogger({ level: config.logLevel });
-  const makeSurface = deps.makeSurface ?? (async (_c, cliIo) => ({ surface: consoleSurface(cliIo.stdout), close: async () => undefined }));
+  const makeSurface = deps.makeSurface ?? defaultSurface;
   const readerFor = values.from ? dumpReaderFor(config.cluster, values.from as string) : liveReaderFor(config);
+  // One long-lived client for the readiness probe and the namespace list (runs lease their own).
+  const api = values.from ? undefined : await KubeApi.fromKubeConfig(await loadKubeConfig({ context: config.kubeContext, env: kubeEnv(config) }));
+  // Fails fast while Redis is down: the probe answers within its timeout, the publisher logs and goes on.
+  const redis = new Redis({ ...producerConnection(config.redisUrl), lazyConnect: true });
+  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (probe) connection error'));
+  const metrics = createMetrics({ defaultLabels: { component: 'worker' } });
+  let workers: RunningWorkers | undefined;
   return reportingRedis(io, async () => {
-    const { surface, close } = await makeSurface(config, io, log);
     try {
-      const workers = await startWorkers({ config, surface, readerFor, log });
-      const signal = await untilSignal(deps.signals ?? process);
-      log.info({ signal }, 'shutting down');
-      await workers.close();
-      return 0;
+      const admin = await startAdmin({
+        port: deps.adminPort ?? config.adminPort,
+        metrics,
+        log,
+        readiness: {
+          redis: redisPing(redis),
+          ...(api ? { cluster: clusterReachable(() => api.request('/version')) } : {}),
+          workers: async () => {
+            if (!workers) throw new Error('starting');
+          },
+        },
+        ...(deps.onAdminListening ? { onListening: deps.onAdminListening } : {}),
+      });
+      try {
+        const { surface, close } = await makeSurface(config, io, log);
+        try {
+          workers = await startWorkers({ config, surface, readerFor, log, metrics });
+          if (redis.status === 'wait') await redis.connect(); // checked by startWorkers (a /readyz may have started the connect)
+          const publisher = api
+            ? startNamespacePublisher({
+                cluster: config.cluster,
+                directory: redisNamespaceDirectory(redis, config.queuePrefix),
+                list: async () => (await api.json<{ items: { metadata?: { name?: string } }[] }>('/api/v1/namespaces')).items.map((n) => n.metadata?.name ?? '').filter(Boolean),
+                log,
+              })
+            : undefined;
+          const signal = await untilSignal(deps.signals ?? process);
+          log.info({ signal }, 'shutting down');
+          admin.markShuttingDown();
+          await publisher?.stop();
+          await workers.close();
+          return 0;
+        } finally {
+          await close();
+        }
+      } finally {
+        await admin.close();
+      }
     } finally {
-      await close();
+      await closeRedis(redis);
+      api?.close();
     }
   });
 }

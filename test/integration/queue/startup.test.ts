@@ -52,7 +52,7 @@ describe('CLI queue commands', () => {
   const env = () => ({ REDIS_URL: sharedRedisUrl(), NETDOCTOR_QUEUE_PREFIX: `t${process.pid}-cli`, NETDOCTOR_DIGEST_CHANNEL: 'C0DIGEST', LOG_LEVEL: 'silent' });
 
   it('`netdoctor worker` exits 2 with one clear line when Redis would evict jobs', async () => {
-    const cli = io({ ...env(), REDIS_URL: lru.url });
+    const cli = io({ ...env(), REDIS_URL: lru.url, NETDOCTOR_ADMIN_PORT: String(await freePort()) });
     expect(await main(['worker', '--cluster', 'lab', '--from', `${SCENARIO_DIR}/healthy`], cli)).toBe(2);
     expect(cli.err.join('')).toMatch(/^netdoctor: Redis at .* has maxmemory-policy "allkeys-lru"/);
   });
@@ -69,7 +69,7 @@ describe('CLI queue commands', () => {
   it('`netdoctor worker --from DIR` serves jobs until SIGTERM, `digest` queues one, `status` shows the queues', async () => {
     const signals = new EventEmitter();
     const worker = io(env());
-    const running = workerCommand(['--cluster', 'lab', '--from', `${SCENARIO_DIR}/triton-cni-missing`], worker, { signals });
+    const running = workerCommand(['--cluster', 'lab', '--from', `${SCENARIO_DIR}/triton-cni-missing`], worker, { signals, adminPort: 0 });
 
     const digest = io(env());
     expect(await main(['digest', '--cluster', 'lab'], digest)).toBe(0);

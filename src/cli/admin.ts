@@ -1,0 +1,43 @@
+// The admin server of the long-running commands (`serve`, `worker`): started before anything
+// connects to Redis, Slack or the cluster, so /healthz answers and /readyz says what is missing
+// while the process is still starting (or cannot start).
+import { type AdminServer, type ReadinessProbe, startAdminServer } from '../observability/health';
+import type { Metrics } from '../observability/metrics';
+import type { Logger } from '../domain/run-context';
+
+/** The admin port cannot be bound (in use, not permitted): the operator's to fix, one line, exit 2. */
+export class AdminPortError extends Error {
+  constructor(port: number, cause: Error) {
+    super(`cannot listen on the admin port ${port} (NETDOCTOR_ADMIN_PORT): ${cause.message}`);
+    this.name = 'AdminPortError';
+  }
+}
+
+export interface AdminOptions {
+  /** Port of /healthz, /readyz and /metrics (config.adminPort; 0 picks a free one). */
+  port: number;
+  /** Bind address. @defaultValue all interfaces (the kubelet probes the pod IP) */
+  host?: string;
+  metrics: Metrics;
+  readiness: Record<string, ReadinessProbe>;
+  log: Logger;
+  /** Told the port once the server listens (tests pass port 0). */
+  onListening?: (port: number) => void;
+}
+
+export async function startAdmin(options: AdminOptions): Promise<AdminServer> {
+  let admin: AdminServer;
+  try {
+    admin = await startAdminServer({
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      registry: options.metrics.registry,
+      readiness: options.readiness,
+      log: options.log.child({ component: 'admin' }),
+    });
+  } catch (e) {
+    throw new AdminPortError(options.port, e as Error);
+  }
+  options.onListening?.(admin.port);
+  return admin;
+}
