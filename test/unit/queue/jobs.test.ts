@@ -41,7 +41,8 @@ describe('payload validation', () => {
   it('validates digest and remediate payloads', () => {
     expect(parseDigestJob({ cluster: 'c', manual: true, channel: 'C0DIGEST' }, 'c')).toEqual({ cluster: 'c', manual: true, channel: 'C0DIGEST' });
     expect(() => parseDigestJob({ cluster: 'c', manual: 'yes' }, 'c')).toThrow('`manual` must be a boolean');
-    expect(parseRemediateJob({ cluster: 'c', planId: 'plan-0123456789abcdef', approvedBy: 'U1', channel: 'C1' }, 'c')).toMatchObject({ planId: 'plan-0123456789abcdef' });
-    expect(() => parseRemediateJob({ cluster: 'c', planId: '../../x', approvedBy: 'U1', channel: 'C1' }, 'c')).toThrow('`planId` must be a plan id');
+    expect(parseRemediateJob({ cluster: 'c', planId: 'plan-0123456789abcdef', action: 'apply', approvedBy: 'U1', channel: 'C1' }, 'c')).toMatchObject({ planId: 'plan-0123456789abcdef', action: 'apply' });
+    expect(() => parseRemediateJob({ cluster: 'c', planId: '../../x', action: 'apply', approvedBy: 'U1', channel: 'C1' }, 'c')).toThrow('`planId` must be a plan id');
+    expect(() => parseRemediateJob({ cluster: 'c', planId: 'plan-0123456789abcdef', action: 'destroy', approvedBy: 'U1', channel: 'C1' }, 'c')).toThrow('`action` must be apply or rollback');
   });
 });
