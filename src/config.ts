@@ -229,7 +229,8 @@ export function parseSetting<K extends keyof Fields>(key: K, raw: string, flag: 
 export function configTable(): { env: string; default: string; doc: string }[] {
   return Object.values(FIELDS as Record<string, Field<unknown>>).map((f) => ({
     env: f.env,
-    default: f.default === undefined ? '' : String(f.default),
+    // Empty lists and maps mean "none": shown blank like unset settings.
+    default: f.default === undefined || (typeof f.default === 'object' && f.default !== null && Object.keys(f.default).length === 0) ? '' : String(f.default),
     doc: f.doc,
   }));
 }
