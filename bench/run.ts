@@ -189,7 +189,12 @@ async function main(): Promise<void> {
             `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The live reader keeps every object it lists (whole JSON, managedFields included) ` +
             `for the run: ${Math.round(perObject / 1024)} KiB per object, so 150,000 pods (≈${Math.round((b.objects * f) / 1000)}k objects) would need ≈${round(rssGiB, 1)} GiB — ` +
             `the 512 MiB target needs processing per namespace (or per page) and dropping fields no check reads. The pod LIST alone would be ${podPages} pages of 500, fetched one after another ` +
-            'within the list (continue tokens), so the read is bound by that chain, not by concurrency.',
+            'within the list (continue tokens), so the read is bound by that chain, not by concurrency.' +
+            (eChecks > 1.1
+              ? ` The checks grow superlinearly (exponent ${round(eChecks, 2)}; at ${b.pods} pods: ${Object.entries(b.phases.checkMs).slice(0, 3).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}): ` +
+                "ClusterSnapshot.list(kind, namespace) filters every object of that kind in the cluster on each call (src/cluster/snapshot.ts), and the Service checks call it " +
+                'for every Service, so their cost is O(Services × pods in the whole cluster); an index by namespace makes it linear.'
+              : ''),
         );
       }
       save();
