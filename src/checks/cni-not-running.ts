@@ -2,6 +2,7 @@ import type { Check, CheckContext } from '../domain/check';
 import type { Evidence, FindingDraft } from '../domain/finding';
 import type { DaemonSet, KubeEvent, KubeNode, Pod } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refKey, refLabel, refOf } from '../domain/object-ref';
+import { type Plan, makePlan } from '../domain/plan';
 import {
   type AgentHealth,
   CNI_AGENTS,
@@ -21,6 +22,7 @@ import {
   sandboxFailureOf,
   shortenIds,
 } from './support/cni';
+import { CNI_MANIFEST_KEY, CNI_MANIFEST_LABEL, CNI_MANIFEST_NAMESPACE, cmLabel, cniManifestFor } from './support/cni-manifest';
 import { podEventEvidence, podFailureEvidence } from './support/pod-evidence';
 import { isReady, podState } from './support/pods';
 
@@ -115,9 +117,45 @@ function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): Findi
     ...nodes.slice(0, 2).map((n) => nodeReadyEvidence(ctx.view.get('Node', undefined, n), n)),
   ];
   const subnet = kubeadmPodSubnet(ctx.view);
+  const manifest = cniManifestFor(ctx.view, agent);
+  let plan: Plan | null = null;
+  const install: string[] = [];
+  if (manifest.state === 'ready') {
+    const cm = cmLabel(manifest.configMap);
+    const objects = manifest.operations.map((o) => `${o.target.kind} ${o.target.namespace ? `${o.target.namespace}/` : ''}${o.target.name}`);
+    evidence.push({
+      type: 'object',
+      text: `ConfigMap ${cm} (${CNI_MANIFEST_LABEL}=${manifest.configMap.metadata?.labels?.[CNI_MANIFEST_LABEL]}) holds the operators' ${agent.product} manifest: ${objects.join(', ')}${manifest.skipped.length ? `; skipped: ${manifest.skipped.join(', ')}` : ''}`,
+      command: `kubectl -n ${manifest.configMap.metadata?.namespace} get configmap ${manifest.configMap.metadata?.name} -o jsonpath='{.data.manifest\\.yaml}'`,
+    });
+    plan = makePlan({
+      summary: `Install ${agent.product} from ConfigMap ${cm}: create ${objects.join(', ')}`,
+      risk: 'high',
+      effect:
+        `Creates ${plural(objects.length, 'object')} exactly as the operators' manifest in ConfigMap ${cm} describes them (cluster-wide RBAC included). ` +
+        `The ${manifest.daemonSet.name} DaemonSet then starts a privileged, hostNetwork agent pod on every node it tolerates, pulling its images; ` +
+        `stuck pods get an IP on the kubelet's next sandbox retry. Objects that already exist unchanged are left alone; a rollback deletes exactly the objects this plan created.`,
+      operations: manifest.operations,
+      verify: { check: 'cni-not-running', subject: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: manifest.daemonSet.namespace, name: manifest.daemonSet.name }, waitFor: 'rollout' },
+    });
+    install.push(`Review and approve the plan: it installs ${agent.product} from the manifest the operators stored in ConfigMap ${cm} (netdoctor fetches nothing from the internet). Check that it is the version this cluster was built with.`);
+  } else {
+    if (manifest.state === 'invalid') {
+      evidence.push({ type: 'object', text: `ConfigMap ${cmLabel(manifest.configMap)} (${CNI_MANIFEST_LABEL}) cannot be installed: ${manifest.why}`, command: kubectl.get(refOf('ConfigMap', manifest.configMap)) });
+      install.push(`netdoctor proposes no install plan: ConfigMap ${cmLabel(manifest.configMap)} ${manifest.why}. Fix the manifest there and re-run netdoctor, or install by hand.`);
+    }
+    install.push(
+      `Install the ${agent.product} agent (DaemonSet ${subject.name} in ${subject.namespace}); the cluster cannot tell which version or manifest was intended, so use the one this cluster was built with, e.g.: ${agent.install[0]}`,
+      ...agent.install.slice(1),
+    );
+    if (manifest.state === 'absent') {
+      install.push(
+        `To have netdoctor propose the install as an approvable plan next time, store the vetted manifest in a ConfigMap: kubectl -n ${CNI_MANIFEST_NAMESPACE} create configmap netdoctor-cni-manifest --from-file=${CNI_MANIFEST_KEY}=<manifest file> && kubectl -n ${CNI_MANIFEST_NAMESPACE} label configmap netdoctor-cni-manifest ${CNI_MANIFEST_LABEL}=${agent.family}`,
+      );
+    }
+  }
   const advice = [
-    `Install the ${agent.product} agent (DaemonSet ${subject.name} in ${subject.namespace}); the cluster cannot tell which version or manifest was intended, so use the one this cluster was built with, e.g.: ${agent.install[0]}`,
-    ...agent.install.slice(1),
+    ...install,
     ...(subnet ? [`Where the manifest sets a pod range (weave IPALLOC_RANGE, flannel net-conf.json Network, Calico CALICO_IPV4POOL_CIDR), use the cluster's pod CIDR: kubeadm-config networking.podSubnet = ${subnet}.`] : []),
     `Then watch it come up: kubectl -n ${subject.namespace} rollout status daemonset/${subject.name} — the stuck pods get an IP on the kubelet's next sandbox retry, no need to delete them.`,
     `If this cluster is meant to run a different CNI, the ${agent.product} config in /etc/cni/net.d on ${nodes.join(', ') || 'the nodes'} is stale: remove it there (the runtime uses the first file by name) instead of installing ${agent.product}.`,
@@ -134,6 +172,7 @@ function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): Findi
     rootCause: true,
     explains: explainsForPods(ctx.view, pods, nodes.map((name) => ({ apiVersion: 'v1', kind: 'Node', name }))),
     advice,
+    ...(plan ? { plan } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { RawObject } from './snapshot';
 import { ApiError, type KubeApi } from './kube-api';
-import { type Kind, RESOURCES, isKind } from '../domain/kube-types';
+import { type ResourceInfo, RESOURCES } from '../domain/kube-types';
 import type { ObjectRef } from '../domain/object-ref';
 import type { Operation, PatchType } from '../domain/plan';
 
@@ -20,14 +20,29 @@ export interface AccessCheck {
   target: ObjectRef;
 }
 
-function kindOf(ref: ObjectRef): Kind {
-  if (!isKind(ref.kind)) throw new Error(`netdoctor cannot write ${ref.kind} objects`);
-  return ref.kind;
+/**
+ * The kinds plans may write: those the checks read (RESOURCES) plus what a CNI manifest holds
+ * (cni-not-running installs a missing agent from an operator-supplied manifest). Separate from
+ * RESOURCES so the reader does not start listing them. Secrets are never written.
+ */
+export const WRITABLE_RESOURCES: Readonly<Record<string, ResourceInfo>> = {
+  ...RESOURCES,
+  ServiceAccount: { apiVersion: 'v1', plural: 'serviceaccounts', namespaced: true },
+  ClusterRole: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'clusterroles', namespaced: false },
+  ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'clusterrolebindings', namespaced: false },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
+};
+
+function resourceOf(ref: ObjectRef): ResourceInfo {
+  const info = Object.prototype.hasOwnProperty.call(WRITABLE_RESOURCES, ref.kind) ? WRITABLE_RESOURCES[ref.kind] : undefined;
+  if (!info) throw new Error(`netdoctor cannot write ${ref.kind} objects`);
+  return info;
 }
 
 /** The REST path of one object (or its collection when name is empty). */
 export function objectPath(ref: ObjectRef): string {
-  const { apiVersion, plural, namespaced } = RESOURCES[kindOf(ref)];
+  const { apiVersion, plural, namespaced } = resourceOf(ref);
   const base = apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
   const ns = namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? 'default')}` : '';
   return `${base}${ns}/${plural}${ref.name ? `/${encodeURIComponent(ref.name)}` : ''}`;
@@ -70,7 +85,7 @@ export class KubeWriter {
 
   /** Would the apiserver let this user do it? (SubjectAccessReview: chat never grants more than the cluster would.) */
   async allowed(check: AccessCheck): Promise<{ allowed: boolean; reason: string }> {
-    const { apiVersion, plural } = RESOURCES[kindOf(check.target)];
+    const { apiVersion, plural } = resourceOf(check.target);
     const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
     const review = await this.api.json<{ status?: { allowed?: boolean; reason?: string; denied?: boolean } }>(
       '/apis/authorization.k8s.io/v1/subjectaccessreviews',

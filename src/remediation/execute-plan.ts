@@ -43,9 +43,25 @@ function pointerGet(obj: unknown, pointer: string): unknown {
     .reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), obj);
 }
 
+/** Whether `have` holds everything `want` says (extra fields, e.g. server defaults, allowed). */
+function contains(have: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => contains(have[i], w));
+  if (want !== null && typeof want === 'object') {
+    return have !== null && typeof have === 'object' && !Array.isArray(have) && Object.entries(want).every(([k, v]) => v === undefined || contains((have as Record<string, unknown>)[k], v));
+  }
+  return have === want;
+}
+
+/** Whether an existing object already is what a create would make (its content, metadata aside). */
+function createdAlready(op: Operation, current: RawObject | undefined): boolean {
+  if (!current) return false;
+  const { apiVersion: _a, kind: _k, metadata: _m, status: _s, ...content } = op.body ?? {};
+  return contains(current, content);
+}
+
 /** Whether the object already holds what the operation would write (someone fixed it by hand, or a retry). */
 function alreadyDone(op: Operation, current: RawObject | undefined): boolean {
-  if (op.action === 'create') return current !== undefined && JSON.stringify(current.spec) === JSON.stringify(op.body?.spec);
+  if (op.action === 'create') return createdAlready(op, current);
   if (op.action === 'delete') return current === undefined;
   if (!current || op.patchType !== 'json' || !Array.isArray(op.patch)) return false;
   const writes = (op.patch as { op: string; path: string; value?: unknown }[]).filter((p) => p.op === 'replace' || p.op === 'add');
@@ -68,9 +84,15 @@ export async function dryRunPlan(writer: KubeWriter, plan: Plan): Promise<DryRun
   const diffs: DryRunResult['diffs'] = [];
   for (const op of plan.operations) {
     try {
-      const before = op.action === 'create' ? undefined : await writer.read(op.target);
+      const before = await writer.read(op.target);
+      // A create whose object already exists unchanged is skipped by apply (and kept by a rollback).
+      if (op.action === 'create' && before && createdAlready(op, before)) {
+        diffs.push({ target: op.target, diff: unifiedDiff(before, before, refLabel(op.target)) });
+        continue;
+      }
+      if (op.action === 'create' && before) throw new Error('already exists with a different content');
       const after = await writer.execute(guarded(op), true);
-      diffs.push({ target: op.target, diff: unifiedDiff(before, op.action === 'delete' ? undefined : after, refLabel(op.target)) });
+      diffs.push({ target: op.target, diff: unifiedDiff(op.action === 'create' ? undefined : before, op.action === 'delete' ? undefined : after, refLabel(op.target)) });
     } catch (e) {
       return { applicable: false, reason: `${refLabel(op.target)}: ${reasonOf(e)}`, diffs };
     }
@@ -91,7 +113,7 @@ export async function applyPlan(writer: KubeWriter, plan: Plan): Promise<ApplyOu
   }
   for (const [i, op] of plan.operations.entries()) {
     const current = currents[i];
-    if (op.action === 'create' && current) return { status: 'conflict', reason: `${refLabel(op.target)} already exists` };
+    if (op.action === 'create' && current && !createdAlready(op, current)) return { status: 'conflict', reason: `${refLabel(op.target)} already exists` };
     if (op.action !== 'create' && !current) return { status: 'conflict', reason: `${refLabel(op.target)} no longer exists` };
     if (op.resourceVersion && rv(current) !== op.resourceVersion) {
       return { status: 'conflict', reason: `${refLabel(op.target)} changed since the diagnosis (resourceVersion ${op.resourceVersion} → ${rv(current)})` };
@@ -99,6 +121,7 @@ export async function applyPlan(writer: KubeWriter, plan: Plan): Promise<ApplyOu
   }
   const changes: AppliedChange[] = [];
   for (const [i, op] of plan.operations.entries()) {
+    if (op.action === 'create' && currents[i]) continue; // exists unchanged (checked above): not ours to create, nor to roll back
     try {
       const after = await writer.execute(guarded(op), false);
       changes.push({ operation: op, before: currents[i], after });
