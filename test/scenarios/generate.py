@@ -93,3 +93,79 @@ for x in h:
         if x['kind']=='Endpoints': x['metadata']['name']='mysql-service'
         else: x['metadata']['labels']['kubernetes.io/service-name']='mysql-service'
 write('env-missing-service', h, {'namespace':'triton','rootCause':{'mentions':['DB_Host','mysql-service'],'fixContains':'mysql-service'}})
+
+# (i) lab 1 with an install manifest: the weave-net DaemonSet (and its pods) deleted, the triton pods
+# stuck in ContainerCreating, and the operators' weave manifest in a kube-system ConfigMap
+# labelled netdoctor.io/cni (cni-not-running proposes creating its objects).
+WEAVE_MANIFEST='''apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: weave-net
+  namespace: kube-system
+  labels: {name: weave-net}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: weave-net
+  labels: {name: weave-net}
+rules:
+  - apiGroups: ['']
+    resources: [pods, namespaces, nodes]
+    verbs: [get, list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [networkpolicies]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: weave-net
+  labels: {name: weave-net}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: weave-net}
+subjects:
+  - {kind: ServiceAccount, name: weave-net, namespace: kube-system}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: weave-net
+  namespace: kube-system
+  labels: {name: weave-net}
+spec:
+  selector:
+    matchLabels: {name: weave-net}
+  updateStrategy: {type: RollingUpdate}
+  template:
+    metadata:
+      labels: {name: weave-net}
+    spec:
+      serviceAccountName: weave-net
+      hostNetwork: true
+      tolerations: [{operator: Exists}]
+      containers:
+        - name: weave
+          image: weaveworks/weave-kube:2.8.1
+          command: [/home/weave/launch.sh]
+          env:
+            - {name: IPALLOC_RANGE, value: 10.32.0.0/12}
+          securityContext: {privileged: true}
+          volumeMounts:
+            - {name: cni-conf, mountPath: /host/etc}
+      volumes:
+        - name: cni-conf
+          hostPath: {path: /etc}
+'''
+i=[x for x in copy.deepcopy(docs) if not (x['kind']=='DaemonSet' and x['metadata']['name']=='weave-net') and not (x['kind']=='Pod' and x['metadata']['name'].startswith('weave-net'))]
+SANDBOX='Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "{id}": plugin type="weave-net" name="weave" failed (add): unable to allocate IP address: Post "http://127.0.0.1:6784/ip/{id}": dial tcp 127.0.0.1:6784: connect: connection refused'
+for p in [x for x in i if x['kind']=='Pod' and x['metadata']['namespace']=='triton']:
+    c=p['spec']['containers'][0]
+    p['status']={'phase':'Pending','hostIP':'172.17.0.12','startTime':'2026-03-01T06:29:00Z',
+        'conditions':[{'type':'PodScheduled','status':'True','lastTransitionTime':'2026-03-01T06:29:00Z'},{'type':'Initialized','status':'True','lastTransitionTime':'2026-03-01T06:29:00Z'},
+                      {'type':'Ready','status':'False','reason':'ContainersNotReady','lastTransitionTime':'2026-03-01T06:29:00Z'},{'type':'ContainersReady','status':'False','reason':'ContainersNotReady','lastTransitionTime':'2026-03-01T06:29:00Z'}],
+        'containerStatuses':[{'name':c['name'],'image':c['image'],'imageID':'','ready':False,'restartCount':0,'started':False,'state':{'waiting':{'reason':'ContainerCreating'}}}]}
+    sid=(p['metadata']['name'].encode().hex()*8)[:64]
+    i.append({'apiVersion':'v1','kind':'Event','metadata':{'name':p['metadata']['name']+'.sandbox','namespace':'triton'},'involvedObject':{'apiVersion':'v1','kind':'Pod','name':p['metadata']['name'],'namespace':'triton'},'reason':'FailedCreatePodSandBox','type':'Warning','source':{'component':'kubelet','host':'controlplane'},'count':14,'firstTimestamp':'2026-03-01T06:29:00Z','lastTimestamp':'2026-03-01T06:39:00Z','message':SANDBOX.format(id=sid)})
+for svc in ('mysql','web-service'): empty_endpoints(i, svc)
+i.append({'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'netdoctor-cni-manifest','namespace':'kube-system','labels':{'netdoctor.io/cni':'weave-net'}},'data':{'manifest.yaml':WEAVE_MANIFEST}})
+write('cni-install-manifest', i, {'description':'Seed lab 1 with the operators\' weave manifest in ConfigMap kube-system/netdoctor-cni-manifest (label netdoctor.io/cni=weave-net): the missing weave-net DaemonSet gets an install plan.','namespace':'triton','rootCause':{'subject':{'kind':'DaemonSet','namespace':'kube-system','name':'weave-net'},'mentions':['weave','netdoctor-cni-manifest'],'fixContains':'DaemonSet'}})
