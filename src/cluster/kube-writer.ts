@@ -78,7 +78,8 @@ export class KubeWriter {
         return this.api.json<RawObject>(objectPath(op.target), {
           method: 'DELETE',
           query: { dryRun: query.dryRun },
-          body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: op.resourceVersion ? { resourceVersion: op.resourceVersion } : undefined },
+          // With a body, the apiserver takes DeleteOptions from it and ignores the query: dryRun must be in the body too.
+          body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: dryRun ? ['All'] : undefined, preconditions: op.resourceVersion ? { resourceVersion: op.resourceVersion } : undefined },
         });
     }
   }
