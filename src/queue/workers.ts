@@ -18,6 +18,7 @@ import { JOB_OPTIONS, REMEDIATE_WORKER_OPTIONS } from './queues';
 import { remediateProcessor } from './remediate-worker';
 import { checkRedis, workerConnection } from './redis';
 import { RunStore } from './run-store';
+import { type StalledRemediationWatch, watchStalledRemediations } from './stalled-remediation';
 
 /** Knobs tests turn (production uses BullMQ's defaults: 30 s locks and stalled checks). */
 export interface WorkerTuning {
@@ -135,15 +136,17 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     { ...base, connection: workerConnection(config.redisUrl), prefix: digestAt.prefix, concurrency: 1 },
   );
   const workers: Worker[] = [diagnoseWorker, digestWorker];
+  let stalledRemediations: StalledRemediationWatch | undefined;
   if (remediation) {
     const remediateAt = queueAddress(config.queuePrefix, config.cluster, 'remediate');
+    const audit = new AuditLog(storeClient, auditKey(config), log);
     const processor = remediateProcessor({
       cluster: config.cluster,
       writerFor: remediation.writerFor,
       readerFor,
       ledger,
       store,
-      audit: new AuditLog(storeClient, auditKey(config), log),
+      audit,
       surface: remediation.surface,
       policy: remediation.policy,
       verifyTimeoutMs: remediation.verifyTimeoutMs ?? config.verifyTimeoutSeconds * 1000,
@@ -152,6 +155,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     });
     // Never retried, never recovered after a stall: a second automatic write could hit a changed cluster.
     workers.push(new Worker(remediateAt.name, tracked('remediate', processor), { ...base, connection: workerConnection(config.redisUrl), prefix: remediateAt.prefix, ...REMEDIATE_WORKER_OPTIONS }));
+    // BullMQ fails a stalled remediation without running our processor: the approver is told (once).
+    stalledRemediations = watchStalledRemediations(remediateAt, config.redisUrl, { cluster: config.cluster, store, ledger, audit, surface: remediation.surface, log, clock });
   }
   for (const w of workers) {
     w.on('error', (err) => log.warn({ err, queue: w.name }, 'worker error'));
@@ -185,7 +190,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     await digestQueue.removeJobScheduler(schedulerId);
     log.info({}, 'no NETDOCTOR_DIGEST_CHANNEL: digest not scheduled');
   }
-  await Promise.all([...workers.map((w) => w.waitUntilReady()), diagnoseEvents.waitUntilReady()]);
+  await Promise.all([...workers.map((w) => w.waitUntilReady()), diagnoseEvents.waitUntilReady(), stalledRemediations?.ready()]);
   log.info({ concurrency: config.workerConcurrency }, 'workers started');
 
   let closing: Promise<void> | undefined;
@@ -218,7 +223,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         .catch((err: unknown) => log.warn({ err, jobId: r.job.id }, 'could not release the job; it is recovered once its lock expires'));
     }
     queuesOpen = false;
-    await Promise.all([digestQueue.close(), diagnoseQueue.close(), diagnoseEvents.close()]);
+    await Promise.all([digestQueue.close(), diagnoseQueue.close(), diagnoseEvents.close(), stalledRemediations?.close()]);
     await storeClient.quit().catch(() => storeClient.disconnect());
     log.info({}, 'workers stopped');
   };

@@ -17,12 +17,20 @@ interface KubeconfigFile {
 
 const fileOrData = (file?: string, data?: string): Buffer | undefined => (file ? readFileSync(file) : data ? Buffer.from(data, 'base64') : undefined);
 
+export interface CountingProxyOptions {
+  /**
+   * Called with each request as the apiserver's answer arrives, before it is forwarded to the
+   * client: a test can SIGKILL the client so that it never sees the answer.
+   */
+  onResponse?: (request: ProxiedRequest) => void;
+}
+
 /**
  * A recording proxy in front of the test apiserver (plain HTTP on loopback → the apiserver
  * with the admin client certificate): counts exactly which requests reach the cluster, e.g.
  * that three clicks and a killed worker yield one PATCH.
  */
-export async function startCountingProxy(kubeconfigPath: string): Promise<{ url: string; kubeconfig: string; requests: ProxiedRequest[]; mutations(): ProxiedRequest[]; close(): Promise<void> }> {
+export async function startCountingProxy(kubeconfigPath: string, options: CountingProxyOptions = {}): Promise<{ url: string; kubeconfig: string; requests: ProxiedRequest[]; mutations(): ProxiedRequest[]; close(): Promise<void> }> {
   const kc = parse(readFileSync(kubeconfigPath, 'utf8')) as KubeconfigFile;
   const cluster = kc.clusters[0]!.cluster;
   const user = kc.users[0]!.user;
@@ -38,7 +46,9 @@ export async function startCountingProxy(kubeconfigPath: string): Promise<{ url:
     const upstream = https.request(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host }, agent },
       (up) => {
-        requests.push({ method: req.method ?? '', path: req.url ?? '', status: up.statusCode ?? 0 });
+        const seen: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '', status: up.statusCode ?? 0 };
+        requests.push(seen);
+        options.onResponse?.(seen);
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },
