@@ -161,9 +161,11 @@ function ruleSet(role: K8sObj): string[] {
 
 const READER_RULES = ruleSet(readYaml(path.join(RBAC, 'reader.yaml')).find((o) => o.kind === 'ClusterRole')!);
 const REMEDIATOR_RULES = ruleSet(readYaml(path.join(RBAC, 'remediation', 'remediator.yaml')).find((o) => o.kind === 'ClusterRole')!);
+const CNI_INSTALLER_FILE = path.join(RBAC, 'remediation', 'cni-install', 'cni-installer.yaml');
+const CNI_INSTALLER_RULES = ruleSet(readYaml(CNI_INSTALLER_FILE).find((o) => o.kind === 'ClusterRole')!);
 
 /** What every rendering must satisfy, whatever the values. */
-function checkInvariants(objs: K8sObj[], opts: { remediation: boolean }): void {
+function checkInvariants(objs: K8sObj[], opts: { remediation: boolean; cniInstall?: boolean }): void {
   // No Secret is ever rendered: credentials are references only.
   expect(objs.filter((o) => o.kind === 'Secret').map(key)).toEqual([]);
   // RBAC: the reader is deploy/rbac's reader; the remediator exists only when enabled.
@@ -173,6 +175,9 @@ function checkInvariants(objs: K8sObj[], opts: { remediation: boolean }): void {
   const remediator = roles.find((r) => r.metadata.name.endsWith('-remediator'));
   if (opts.remediation) expect(remediator && ruleSet(remediator)).toEqual(REMEDIATOR_RULES);
   else expect(remediator).toBeUndefined();
+  const installer = roles.find((r) => r.metadata.name.endsWith('-cni-installer'));
+  if (opts.cniInstall) expect(installer && ruleSet(installer)).toEqual(CNI_INSTALLER_RULES);
+  else expect(installer).toBeUndefined();
   for (const role of roles) {
     for (const triple of ruleSet(role)) {
       const [, resource, verb] = triple.split('|');
@@ -327,7 +332,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
   it('multi-cluster values: front end only, a worker per cluster, HTTP mode + Ingress, remediation on — applies cleanly', async () => {
     const ns = await namespace(`nd-helm-multi-${suffix}`);
     const objs = helmTemplate('nd', ns, ['ci/multi-values.yaml']);
-    checkInvariants(objs, { remediation: true });
+    checkInvariants(objs, { remediation: true, cniInstall: true });
     const workers = objs.filter((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'worker');
     expect(workers.map((w) => w.metadata.labels!['netdoctor.io/cluster'])).toEqual(['mgmt', 'prod-eu', 'prod-us']);
     const byCluster = Object.fromEntries(workers.map((w) => [w.metadata.labels!['netdoctor.io/cluster'], w.spec!]));
@@ -417,6 +422,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       expect(readYaml(path.join(KUSTOMIZE, 'base', file))).toEqual(readYaml(path.join(RBAC, file)));
     }
     expect(readYaml(path.join(KUSTOMIZE, 'components', 'remediation', 'remediator.yaml'))).toEqual(readYaml(path.join(RBAC, 'remediation', 'remediator.yaml')));
+    expect(readYaml(path.join(KUSTOMIZE, 'components', 'cni-install', 'cni-installer.yaml'))).toEqual(readYaml(CNI_INSTALLER_FILE));
     checkInvariants(objs, { remediation: false });
     // Same objects as the chart's default rendering (plus the Namespace and the generated ConfigMap).
     const chart = helmTemplate('netdoctor', 'netdoctor').map((o) => `${o.kind}/${o.metadata.name}`);
@@ -455,7 +461,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
   it('deploy/rbac (and deploy/rbac/remediation) applies cleanly', async () => {
     const ns = `nd-rbac-${suffix}`;
     // The files name namespace netdoctor; moved to a namespace of this run (the RBAC test may own netdoctor).
-    const files = [...fs.readdirSync(RBAC).filter((f) => f.endsWith('.yaml')).map((f) => path.join(RBAC, f)), path.join(RBAC, 'remediation', 'remediator.yaml')];
+    const files = [...fs.readdirSync(RBAC).filter((f) => f.endsWith('.yaml')).map((f) => path.join(RBAC, f)), path.join(RBAC, 'remediation', 'remediator.yaml'), CNI_INSTALLER_FILE];
     const objs = files.flatMap(readYaml).map((o) => {
       const c = structuredClone(o) as any;
       if (c.kind === 'Namespace') c.metadata.name = ns;
@@ -464,7 +470,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       return c as K8sObj;
     });
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
-      [`Namespace/${ns}`, 'ServiceAccount/netdoctor', 'ClusterRole/netdoctor-reader', 'ClusterRoleBinding/netdoctor-reader', 'ClusterRole/netdoctor-remediator', 'ClusterRoleBinding/netdoctor-remediator'].sort(),
+      [`Namespace/${ns}`, 'ServiceAccount/netdoctor', 'ClusterRole/netdoctor-reader', 'ClusterRoleBinding/netdoctor-reader', 'ClusterRole/netdoctor-remediator', 'ClusterRoleBinding/netdoctor-remediator', 'ClusterRole/netdoctor-cni-installer', 'ClusterRoleBinding/netdoctor-cni-installer'].sort(),
     );
     await namespace(ns);
     const r = await applyAll(objs);
@@ -622,5 +628,28 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     expect(remediation).toEqual(allowedAll(remediation));
     const never = await matrix(NEVER);
     expect(never).toEqual(forbiddenAll(never));
+
+    // Opt-in CNI install on top: create/delete of the kinds a CNI manifest holds, and no more.
+    await applyForReal(rbacOf(helmTemplate(release, ns, [], ['--set', 'remediation.enabled=true', '--set', 'remediation.cniInstall=true'])).filter((o) => o.metadata.name.endsWith('-cni-installer')));
+    const CNI_INSTALL: [string, string, string?, string?][] = [
+      ...['serviceaccounts', 'configmaps'].flatMap((r) => ['create', 'delete'].map((v): [string, string] => [v, r])),
+      ['create', 'daemonsets', 'apps'],
+      ['delete', 'daemonsets', 'apps'],
+      ...['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'].flatMap((r) => ['create', 'delete'].map((v): [string, string, string] => [v, r, 'rbac.authorization.k8s.io'])),
+    ];
+    const install = await matrix(CNI_INSTALL);
+    expect(install).toEqual(allowedAll(install));
+    const stillNever = await matrix(NEVER.filter(([v, r, , sub]) => sub || !CNI_INSTALL.some(([v2, r2]) => v2 === v && r2 === r)));
+    expect(stillNever).toEqual(forbiddenAll(stillNever));
+    // No escalate/bind: a ClusterRole is creatable only with permissions the bot holds itself.
+    const tokenApi = await KubeApi.fromKubeConfig(botKc);
+    try {
+      const role = (rules: unknown[]) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `nd-cni-agent-${suffix}` }, rules });
+      const post = (body: unknown) => tokenApi.request('/apis/rbac.authorization.k8s.io/v1/clusterroles', { method: 'POST', query: { dryRun: 'All' }, body });
+      await expect(post(role([{ apiGroups: [''], resources: ['pods', 'namespaces', 'nodes'], verbs: ['get', 'list', 'watch'] }]))).resolves.toMatchObject({ status: 201 });
+      await expect(post(role([{ apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] }]))).rejects.toMatchObject({ status: 403 });
+    } finally {
+      tokenApi.close();
+    }
   });
 });
