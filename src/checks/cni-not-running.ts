@@ -120,7 +120,9 @@ function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): Findi
   const manifest = cniManifestFor(ctx.view, agent);
   let plan: Plan | null = null;
   const install: string[] = [];
-  if (manifest.state === 'ready') {
+  // The agent may run in a namespace this run did not read: then installing it is not proposed.
+  const blind = manifest.state === 'ready' && unread.length > 0;
+  if (manifest.state === 'ready' && !blind) {
     const cm = cmLabel(manifest.configMap);
     const objects = manifest.operations.map((o) => `${o.target.kind} ${o.target.namespace ? `${o.target.namespace}/` : ''}${o.target.name}`);
     evidence.push({
@@ -140,6 +142,9 @@ function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): Findi
     });
     install.push(`Review and approve the plan: it installs ${agent.product} from the manifest the operators stored in ConfigMap ${cm} (netdoctor fetches nothing from the internet). Check that it is the version this cluster was built with.`);
   } else {
+    if (manifest.state === 'ready') {
+      install.push(`netdoctor proposes installing ${agent.product} from ConfigMap ${cmLabel(manifest.configMap)} only when it could read ${unread.join(', ')}: re-run the diagnosis cluster-wide.`);
+    }
     if (manifest.state === 'invalid') {
       evidence.push({ type: 'object', text: `ConfigMap ${cmLabel(manifest.configMap)} (${CNI_MANIFEST_LABEL}) cannot be installed: ${manifest.why}`, command: kubectl.get(refOf('ConfigMap', manifest.configMap)) });
       install.push(`netdoctor proposes no install plan: ConfigMap ${cmLabel(manifest.configMap)} ${manifest.why}. Fix the manifest there and re-run netdoctor, or install by hand.`);

@@ -2,7 +2,7 @@
 import { cniNotRunning } from '../../../src/checks/cni-not-running';
 import { MANIFEST_KINDS } from '../../../src/checks/support/cni-manifest';
 import { WRITABLE_RESOURCES, objectPath } from '../../../src/cluster/kube-writer';
-import { cluster, daemonSet, deployment, event, loud, node, pod, rsOf, runCheck, WEAVE_SANDBOX } from './network-fixtures';
+import { FLANNEL_SANDBOX, WEAVE_SANDBOX, cluster, daemonSet, deployment, event, loud, node, pod, rsOf, runCheck } from './network-fixtures';
 
 /** A small weave-like manifest: identity, RBAC, the agent DaemonSet (deliberately out of order). */
 export const WEAVE_MANIFEST = `
@@ -142,6 +142,23 @@ describe('cni-not-running: install plan from the operators\' manifest ConfigMap'
     expect(f!.advice![0]).toMatch(why);
     expect(f!.advice!.join('\n')).toContain('kubectl apply -f https://github.com/weaveworks/weave');
     expect(f!.evidence.some((e) => e.text.includes('cannot be installed'))).toBe(true);
+  });
+
+  it('no plan when the agent may run in a namespace the run did not read (flannel in kube-flannel)', () => {
+    const flannel = `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kube-flannel-ds, namespace: kube-flannel}\nspec:\n  selector: {matchLabels: {app: flannel}}\n  template:\n    metadata: {labels: {app: flannel}}\n    spec: {containers: [{name: kube-flannel, image: flannel:1}]}\n`;
+    const view = cluster([
+      node('node1'),
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-flannel' } },
+      manifestConfigMap(flannel, { label: 'flannel' }),
+      pod('triton', 'mysql', { shape: 'creating' }),
+      event('Pod', 'triton', 'mysql', 'FailedCreatePodSandBox', FLANNEL_SANDBOX, { count: 20 }),
+    ]);
+    const [f] = runCheck(cniNotRunning, view, 'triton');
+    expect(f!.plan).toBeUndefined();
+    expect(f!.advice![0]).toContain('only when it could read kube-flannel: re-run the diagnosis cluster-wide');
+    // Cluster-wide, the same manifest gives the plan.
+    const [g] = runCheck(cniNotRunning, view, undefined);
+    expect(g!.plan!.operations.map((o) => `${o.target.namespace}/${o.target.name}`)).toEqual(['kube-flannel/kube-flannel-ds']);
   });
 
   it('two manifest ConfigMaps for the same CNI: ambiguous, no plan', () => {
