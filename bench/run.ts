@@ -317,10 +317,13 @@ async function main(): Promise<void> {
         const missed = acks.filter((a) => !a.met && a !== floorAck && a !== bareAck);
         if (floorAck && missed.length > 0) {
           results.notes.push(
-            `Ack p99 misses 100 ms for the diagnose command (${missed.map((a) => `${a.p99Ms.toFixed(0)} ms, ${a.variant}`).join('; ')}) while the receiver's own floor ` +
-              `(\`/netdoctor help\`: signature check + Redis delivery dedupe + ack) is p99 ${floorAck.p99Ms.toFixed(0)} ms and a bare Node HTTP server p99 ${bareAck?.p99Ms.toFixed(0)} ms in the same run. The ack is sent before the enqueue, ` +
-              'but every accepted command then does its post-ack work in the same event loop (BullMQ add with deduplication, job lookup, chat.postMessage or ' +
-              'chat.getPermalink + response_url), so at 50 in flight the next requests\' acks queue behind it; the machine\'s load average (other work on 2 cores) adds to it.',
+            `Ack p99 misses 100 ms for the diagnose command (${missed.map((a) => `${a.p99Ms.toFixed(0)} ms, ${a.variant}`).join('; ')}). In the same interleaved rounds ` +
+              `a bare Node HTTP server that only answers 200 has p99 ${bareAck?.p99Ms.toFixed(0)} ms and the receiver's own floor (\`/netdoctor help\`: signature check, ` +
+              `Redis delivery dedupe, ack) p99 ${floorAck.p99Ms.toFixed(0)} ms: at 50 requests in flight, with the load generator and emulated Slack on the same 2 cores, ` +
+              'the machine alone is about at the target. What netdoctor adds on top: each accepted command does its post-ack work (BullMQ add with deduplication, job ' +
+              'lookup, chat.postMessage or chat.getPermalink + response_url) in the same event loop, and in `netdoctor serve` the workers\' diagnoses — synchronous ' +
+              'CPU work in the checks — run in that event loop too, so acks wait behind them. Running the front end apart from the workers (or the workers in worker threads) ' +
+              'takes that last part off the ack.',
           );
         }
         const boltTimeout = down.httpStatus.every((st) => st === 404) && down.httpMs.median >= 2900;

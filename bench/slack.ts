@@ -159,13 +159,11 @@ export async function benchEndToEnd(redisUrl: string, dumpDir: string, namespace
 }
 
 /** 5: the ack under load, then Redis stopped. */
-async function ackLoad(h: Harness, text: string, requests: number, concurrency: number, variant: string): Promise<AckLatency> {
-  for (let i = 0; i < 5; i++) await send(h, text); // warm-up (connections, JIT)
-  const results = await pool(requests, concurrency, () => send(h, text));
+function summarise(variant: string, results: { status: number; ms: number }[], concurrency: number): AckLatency {
   const ms = results.map((r) => r.ms);
   return {
     variant,
-    requests,
+    requests: results.length,
     concurrency,
     p50Ms: percentile(ms, 50),
     p99Ms: percentile(ms, 99),
@@ -176,31 +174,47 @@ async function ackLoad(h: Harness, text: string, requests: number, concurrency: 
   };
 }
 
-/** 5: the ack under load (front end alone, then front end + workers in one process), then Redis stopped. */
+/**
+ * 5: the ack under load, then Redis stopped. Four variants run in interleaved rounds (so the
+ * machine's drift hits them alike): a bare Node HTTP server (the machine's and the load
+ * generator's floor), `/netdoctor help` on the front end alone (the receiver's floor: signature,
+ * Redis dedupe, ack, nothing after), `/netdoctor <ns>` on the front end alone, and on
+ * `netdoctor serve` (front end + workers in one process).
+ */
 export async function benchAck(
   redis: TestRedis,
   dumpDir: string,
   namespace: string,
   o: { requests: number; concurrency: number; downAttempts: number },
 ): Promise<{ acks: AckLatency[]; down: RedisDown }> {
-  const acks: AckLatency[] = [];
   const bare = await startHarness(redis.url, dumpDir, 'bare');
+  const front = await startHarness(redis.url, dumpDir, 'front-end-only');
+  const h = await startHarness(redis.url, dumpDir);
+  const variants: { name: string; harness: Harness; text: string; results: { status: number; ms: number }[] }[] = [
+    { name: 'bare Node HTTP server answering 200 (machine + load generator floor)', harness: bare, text: 'help', results: [] },
+    { name: '`/netdoctor help`, front end only (receiver floor)', harness: front, text: 'help', results: [] },
+    { name: `\`/netdoctor ${namespace}\`, front end only (workers elsewhere)`, harness: front, text: namespace, results: [] },
+    { name: `\`/netdoctor ${namespace}\`, netdoctor serve (front end + workers, one process)`, harness: h, text: namespace, results: [] },
+  ];
   try {
-    acks.push(await ackLoad(bare, 'help', o.requests, o.concurrency, 'bare Node HTTP server answering 200 (machine + load generator floor)'));
+    for (const v of variants) for (let i = 0; i < 5; i++) await send(v.harness, v.text); // warm-up (connections, JIT)
+    const rounds = 5;
+    const perRound = Math.ceil(o.requests / rounds);
+    for (let r = 0; r < rounds; r++) {
+      for (const v of variants) {
+        await sleep(500); // let the previous round's post-ack work settle
+        v.results.push(...(await pool(perRound, o.concurrency, () => send(v.harness, v.text))));
+      }
+    }
+  } catch (e) {
+    await stopHarness(h);
+    throw e;
   } finally {
     await stopHarness(bare);
-  }
-  const front = await startHarness(redis.url, dumpDir, 'front-end-only');
-  try {
-    // The receiver's own floor: `/netdoctor help` is signature check + dedupe + an ack with a message, nothing after.
-    acks.push(await ackLoad(front, 'help', o.requests, o.concurrency, '`/netdoctor help`, front end only (receiver floor)'));
-    acks.push(await ackLoad(front, namespace, o.requests, o.concurrency, `\`/netdoctor ${namespace}\`, front end only (workers elsewhere)`));
-  } finally {
     await stopHarness(front);
   }
-  const h = await startHarness(redis.url, dumpDir);
+  const acks = variants.map((v) => summarise(v.name, v.results, o.concurrency));
   try {
-    acks.push(await ackLoad(h, namespace, o.requests, o.concurrency, `\`/netdoctor ${namespace}\`, netdoctor serve (front end + workers, one process)`));
     await sleep(2000); // let the joined runs' ephemeral replies settle before Redis goes
     await redis.stop();
     const http: number[] = [];
