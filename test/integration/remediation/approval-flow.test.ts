@@ -143,14 +143,14 @@ describe('approve-before-apply on the real cluster', () => {
     const { planId, parentTs } = await diagnoseAndPropose();
     const before = await readDs();
     expect(await click(REQUESTER, 'approve', planId, parentTs)).toMatchObject({ accepted: false, message: expect.stringMatching(/cannot approve its fix/) });
-    expect(await click(NOBODY, 'approve', planId, parentTs)).toMatchObject({ accepted: false, message: expect.stringMatching(/not an approver/) });
+    expect(await click(NOBODY, 'approve', planId, parentTs)).toMatchObject({ accepted: false, message: expect.stringMatching(/not a configured approver/) });
     expect(await click(BOB, 'approve', 'plan-ffffffffffffffff', parentTs)).toMatchObject({ accepted: false, message: expect.stringMatching(/unknown or expired/) });
     const later = () => new Date(Date.now() + 16 * 60_000);
     expect(await click(BOB, 'approve', planId, parentTs, later)).toMatchObject({ accepted: false, message: expect.stringMatching(/expired/) });
     await planState(planId, 'expired');
     expect(surface.of('postToThread').filter((c) => c.parentTs === parentTs).map((c) => c.text)).toEqual([
       expect.stringMatching(/cannot approve its fix/),
-      expect.stringMatching(/not an approver/),
+      expect.stringMatching(/not a configured approver/),
       expect.stringMatching(/unknown or expired/),
       expect.stringMatching(/expired/),
     ]);
