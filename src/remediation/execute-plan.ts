@@ -79,6 +79,16 @@ function guarded(op: Operation): Operation {
   return { ...op, patch: { ...body, metadata: { ...((body.metadata as object) ?? {}), resourceVersion: op.resourceVersion } } };
 }
 
+/** Whether a dry-run create of a (Cluster)RoleBinding failed only because its role is created earlier in the same plan. */
+function bindsRoleOfPlan(plan: Plan, op: Operation, e: unknown): boolean {
+  if (op.action !== 'create' || !(e instanceof ApiError) || e.status !== 404 || !/^(Cluster)?RoleBinding$/.test(op.target.kind)) return false;
+  const roleRef = (op.body as { roleRef?: { kind?: string; name?: string } } | undefined)?.roleRef;
+  const index = plan.operations.indexOf(op);
+  return plan.operations
+    .slice(0, index)
+    .some((o) => o.action === 'create' && o.target.kind === roleRef?.kind && o.target.name === roleRef?.name && (roleRef.kind === 'ClusterRole' || o.target.namespace === op.target.namespace));
+}
+
 /** Server-side dry run of every operation: validation and admission run, nothing is persisted. */
 export async function dryRunPlan(writer: KubeWriter, plan: Plan): Promise<DryRunResult> {
   const diffs: DryRunResult['diffs'] = [];
@@ -94,6 +104,12 @@ export async function dryRunPlan(writer: KubeWriter, plan: Plan): Promise<DryRun
       const after = await writer.execute(guarded(op), true);
       diffs.push({ target: op.target, diff: unifiedDiff(op.action === 'create' ? undefined : before, op.action === 'delete' ? undefined : after, refLabel(op.target)) });
     } catch (e) {
+      if (bindsRoleOfPlan(plan, op, e)) {
+        // A dry-run create persists nothing, so the apiserver cannot check a binding against the role
+        // this plan creates before it (RBAC bind check: 404). The real bind check runs at apply.
+        diffs.push({ target: op.target, diff: unifiedDiff(undefined, op.body as RawObject, refLabel(op.target)) });
+        continue;
+      }
       return { applicable: false, reason: `${refLabel(op.target)}: ${reasonOf(e)}`, diffs };
     }
   }

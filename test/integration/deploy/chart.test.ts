@@ -635,7 +635,8 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       ...['serviceaccounts', 'configmaps'].flatMap((r) => ['create', 'delete'].map((v): [string, string] => [v, r])),
       ['create', 'daemonsets', 'apps'],
       ['delete', 'daemonsets', 'apps'],
-      ...['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'].flatMap((r) => ['create', 'delete'].map((v): [string, string, string] => [v, r, 'rbac.authorization.k8s.io'])),
+      ['get', 'serviceaccounts'],
+      ...['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'].flatMap((r) => ['get', 'create', 'delete'].map((v): [string, string, string] => [v, r, 'rbac.authorization.k8s.io'])),
     ];
     const install = await matrix(CNI_INSTALL);
     expect(install).toEqual(allowedAll(install));

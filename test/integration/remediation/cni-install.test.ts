@@ -1,11 +1,15 @@
 // CNI-01 install plan against the real apiserver: the repo scenario cni-install-manifest (weave-net
 // DaemonSet deleted, the operators' weave manifest in ConfigMap kube-system/netdoctor-cni-manifest)
 // is loaded, diagnosed live, and its plan dry-run, applied (creates: ServiceAccount, ClusterRole,
-// ClusterRoleBinding, DaemonSet) and rolled back (deletes exactly what it created).
-import { join } from 'node:path';
+// ClusterRoleBinding, DaemonSet) and rolled back (deletes exactly what it created) — as the admin,
+// and as a ServiceAccount holding the shipped roles (the cni-installer opt-in is what allows it).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../../cluster/kubelet';
 import { type LoadedScenario, loadScenario } from '../../cluster/load-scenario';
-import type { KubeApi } from '../../../src/cluster/kube-api';
+import { KubeApi } from '../../../src/cluster/kube-api';
 import { KubeWriter } from '../../../src/cluster/kube-writer';
 import type { ObjectRef } from '../../../src/domain/object-ref';
 import type { Plan } from '../../../src/domain/plan';
@@ -22,6 +26,48 @@ const CR: ObjectRef = { apiVersion: RBAC, kind: 'ClusterRole', name: 'weave-net'
 const CRB: ObjectRef = { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: 'weave-net' };
 const DS: ObjectRef = { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'weave-net' };
 const ALL = [SA, CR, CRB, DS];
+const RBAC_DIR = resolve(__dirname, '..', '..', '..', 'deploy', 'rbac');
+
+/**
+ * A KubeApi authenticated as a ServiceAccount bound to the shipped roles (reader, remediator,
+ * cni-installer from deploy/rbac, renamed for this run), and how to remove them again.
+ */
+async function botApi(admin: KubeApi, files: string[]): Promise<{ api: KubeApi; remove: () => Promise<void> }> {
+  const ns = `nd-cni-bot-${process.pid}-${files.length}`;
+  const post = (path: string, body: unknown) => admin.json<Record<string, unknown>>(path, { method: 'POST', body });
+  const created: string[] = [];
+  await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await post(`/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'netdoctor' } });
+  for (const file of files) {
+    for (const doc of parseAllDocuments(readFileSync(join(RBAC_DIR, file), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; roleRef?: { name: string }; subjects?: { namespace?: string }[] })) {
+      doc.metadata.name = `${doc.metadata.name}-${process.pid}-${files.length}`;
+      if (doc.roleRef) doc.roleRef.name = `${doc.roleRef.name}-${process.pid}-${files.length}`;
+      for (const sub of doc.subjects ?? []) sub.namespace = ns;
+      const plural = doc.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings';
+      await post(`/apis/rbac.authorization.k8s.io/v1/${plural}`, doc);
+      created.push(`/apis/rbac.authorization.k8s.io/v1/${plural}/${doc.metadata.name}`);
+    }
+  }
+  const token = (await post(`/api/v1/namespaces/${ns}/serviceaccounts/netdoctor/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } })) as { status: { token: string } };
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(process.env.NETDOCTOR_TEST_KUBECONFIG!);
+  const cluster = kc.getCurrentCluster()!;
+  const botKc = new k8s.KubeConfig();
+  botKc.loadFromOptions({
+    clusters: [{ name: 'test', server: cluster.server, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: false }],
+    users: [{ name: 'netdoctor', token: token.status.token }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'netdoctor' }],
+    currentContext: 'test',
+  });
+  const api = await KubeApi.fromKubeConfig(botKc);
+  return {
+    api,
+    remove: async () => {
+      api.close();
+      for (const path of [...created, `/api/v1/namespaces/${ns}`]) await admin.request(path, { method: 'DELETE' }).catch(() => undefined);
+    },
+  };
+}
 
 describe('CNI install plan on the real apiserver (cni-install-manifest)', () => {
   let api: KubeApi;
@@ -110,6 +156,35 @@ describe('CNI install plan on the real apiserver (cni-install-manifest)', () => 
     expect(await exists()).toEqual([true, true, true, true]);
     expect(await applyPlan(writer, rollback)).toMatchObject({ status: 'applied' });
     expect(await exists()).toEqual([false, false, false, false]);
+  });
+
+  it('as the bot with the shipped roles (reader + remediator + cni-installer): dry-run, apply and rollback are allowed', async () => {
+    const plan = await freshPlan();
+    const bot = await botApi(api, ['reader.yaml', 'remediation/remediator.yaml', 'remediation/cni-install/cni-installer.yaml']);
+    try {
+      const botWriter = new KubeWriter(bot.api);
+      // The binding's dry run cannot see the ClusterRole the plan creates just before it: checked at apply.
+      const dry = await dryRunPlan(botWriter, plan);
+      expect([dry.applicable, dry.reason, dry.diffs.length]).toEqual([true, undefined, 4]);
+      const outcome = await applyPlan(botWriter, plan);
+      if (outcome.status !== 'applied') throw new Error(`expected applied, got ${JSON.stringify(outcome)}`);
+      expect(await exists()).toEqual([true, true, true, true]);
+      expect(await applyPlan(botWriter, rollbackPlan(plan, outcome.changes))).toMatchObject({ status: 'applied' });
+      expect(await exists()).toEqual([false, false, false, false]);
+    } finally {
+      await bot.remove();
+    }
+  });
+
+  it('as the bot without the cni-install opt-in (reader + remediator): the dry run is refused, nothing is created', async () => {
+    const plan = await freshPlan();
+    const bot = await botApi(api, ['reader.yaml', 'remediation/remediator.yaml']);
+    try {
+      expect(await dryRunPlan(new KubeWriter(bot.api), plan)).toMatchObject({ applicable: false, reason: expect.stringMatching(/^serviceaccount\/weave-net -n kube-system: .*forbidden/) });
+      expect(await exists()).toEqual([false, false, false, false]);
+    } finally {
+      await bot.remove();
+    }
   });
 
   it('leaves an object that already exists unchanged alone (not created, not rolled back)', async () => {
