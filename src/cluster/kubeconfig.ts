@@ -27,8 +27,17 @@ export async function loadKubeConfig(source: KubeConfigSource): Promise<KubeConf
   if (source.file) {
     if (!existsSync(source.file)) throw new NetdoctorError('missing_kubeconfig', `kubeconfig ${source.file} does not exist`);
     kc.loadFromFile(source.file);
-  } else if (envFiles.some((f) => existsSync(f)) || existsSync(home)) {
-    kc.loadFromDefault();
+  } else if (envFiles.some((f) => existsSync(f))) {
+    // As loadFromDefault does, but from source.env (loadFromDefault reads process.env, not the env passed in).
+    const [first, ...rest] = envFiles.filter((f) => existsSync(f));
+    kc.loadFromFile(first!);
+    for (const file of rest) {
+      const more = new KubeConfig();
+      more.loadFromFile(file);
+      kc.mergeConfig(more);
+    }
+  } else if (existsSync(home)) {
+    kc.loadFromFile(home);
   } else if (source.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
     kc.loadFromCluster();
   } else {
