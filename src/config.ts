@@ -165,7 +165,7 @@ export const FIELDS = {
   home: optional('HOME', text, 'Where ~/.kube/config is looked for.'),
   kubernetesServiceHost: optional('KUBERNETES_SERVICE_HOST', text, 'Set by Kubernetes in a pod; enables the in-cluster ServiceAccount.'),
   slackMode: setting('SLACK_MODE', oneOf('socket', 'http'), 'socket', 'How Slack reaches the bot: socket (Socket Mode, outbound WebSocket, no ingress) or http (Events/commands to SLACK_PORT, signed requests).'),
-  slackBotToken: secret('SLACK_BOT_TOKEN', 'Bot token (xoxb-…) for `netdoctor serve`.'),
+  slackBotToken: secret('SLACK_BOT_TOKEN', 'Bot token (xoxb-…) for `netdoctor serve`; `netdoctor worker` posts with it when set (else to stdout).'),
   slackAppToken: secret('SLACK_APP_TOKEN', 'App-level token (xapp-…, scope connections:write); required with SLACK_MODE=socket.'),
   slackSigningSecret: secret('SLACK_SIGNING_SECRET', 'Signing secret; required with SLACK_MODE=http (requests are verified, at most 5 minutes old).'),
   slackPort: setting('SLACK_PORT', port, 3000, 'HTTP mode: port of /slack/events and /healthz (unused in Socket Mode: probes are on the admin port).'),
