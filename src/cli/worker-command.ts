@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { webApi } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { KubeApi } from '../cluster/kube-api';
 import { loadKubeConfig } from '../cluster/kubeconfig';
@@ -8,13 +9,14 @@ import type { ChatSurface } from '../domain/ports';
 import type { Logger } from '../domain/run-context';
 import { clusterReachable, redisPing } from '../observability/health';
 import { createLogger } from '../observability/logger';
-import { createMetrics } from '../observability/metrics';
+import { type Metrics, createMetrics } from '../observability/metrics';
+import { countingWebClient } from '../observability/slack-metrics';
 import { Producer, type QueueStatus, producerOptions } from '../queue/queues';
 import { dumpReaderFor, liveReaderFor } from '../queue/readers';
 import { consoleSurface } from '../queue/recording-surface';
 import { RedisSetupError, producerConnection, workerConnection } from '../queue/redis';
 import { type RunningWorkers, startWorkers } from '../queue/workers';
-import { createWebClient } from '../slack/app';
+import { webClientOptions } from '../slack/app';
 import { redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
 import { SlackSurface } from '../slack/slack-surface';
 import { AdminPortError, startAdmin } from './admin';
@@ -32,7 +34,7 @@ export interface QueueCommandDeps {
    * The chat surface the worker posts through, and how to release it (e.g. its Redis client).
    * @defaultValue the Slack surface when SLACK_BOT_TOKEN is set, else the console (stdout)
    */
-  makeSurface?: (config: Config, io: CliIo, log: Logger) => Promise<{ surface: ChatSurface; close(): Promise<void> }>;
+  makeSurface?: (config: Config, io: CliIo, log: Logger, metrics: Metrics) => Promise<{ surface: ChatSurface; close(): Promise<void> }>;
   /** Port of /healthz, /readyz and /metrics. @defaultValue config.adminPort (NETDOCTOR_ADMIN_PORT); tests pass 0 */
   adminPort?: number;
   /** Told the admin port once it listens (how a test finds the port it passed as 0). */
@@ -43,10 +45,11 @@ export interface QueueCommandDeps {
  * Where a worker posts: Slack when SLACK_BOT_TOKEN is set (the same per-run records as the front
  * end's surface, so a run opened by `serve` is continued in its thread), else stdout.
  */
-export async function defaultSurface(config: Config, io: CliIo, log: Logger): Promise<{ surface: ChatSurface; close(): Promise<void> }> {
+export async function defaultSurface(config: Config, io: CliIo, log: Logger, metrics?: Metrics): Promise<{ surface: ChatSurface; close(): Promise<void> }> {
   if (!config.slackBotToken) return { surface: consoleSurface(io.stdout), close: async () => undefined };
   // Workers only post: no receiver, so neither SLACK_MODE's app token nor the signing secret is needed.
-  const client = createWebClient({ mode: config.slackMode, botToken: config.slackBotToken, ...(config.slackApiUrl ? { apiUrl: config.slackApiUrl } : {}) }, log);
+  const options = webClientOptions(config.slackApiUrl ? { apiUrl: config.slackApiUrl } : {}, log);
+  const client = metrics ? countingWebClient(config.slackBotToken, options, metrics) : new webApi.WebClient(config.slackBotToken, options);
   const redis = new Redis({ ...workerConnection(config.redisUrl), lazyConnect: true });
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
   const surface = new SlackSurface({ client, redis, log: log.child({ component: 'slack-surface' }), prefix: `${config.queuePrefix}:slack`, ttlSeconds: config.reportTtlSeconds });
@@ -133,7 +136,7 @@ export async function workerCommand(args: string[], io: CliIo, deps: QueueComman
         ...(deps.onAdminListening ? { onListening: deps.onAdminListening } : {}),
       });
       try {
-        const { surface, close } = await makeSurface(config, io, log);
+        const { surface, close } = await makeSurface(config, io, log, metrics);
         try {
           workers = await startWorkers({ config, surface, readerFor, log, metrics });
           if (redis.status === 'wait') await redis.connect(); // checked by startWorkers (a /readyz may have started the connect)

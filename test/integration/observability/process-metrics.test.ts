@@ -12,12 +12,14 @@ import { type Config, loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
 import { type AdminServer, redisPing, startAdminServer } from '../../../src/observability/health';
 import { createMetrics } from '../../../src/observability/metrics';
+import { countingWebClient } from '../../../src/observability/slack-metrics';
 import { queueAddress, queueLabel } from '../../../src/queue/jobs';
 import { Producer, producerOptions } from '../../../src/queue/queues';
 import { dumpReaderFor } from '../../../src/queue/readers';
 import { RecordingSurface } from '../../../src/queue/recording-surface';
 import { workerConnection } from '../../../src/queue/redis';
 import { type RunningWorkers, startWorkers } from '../../../src/queue/workers';
+import { webClientOptions } from '../../../src/slack/app';
 import { redisNamespaceDirectory } from '../../../src/slack/namespace-directory';
 import { PrivateRedis, sharedRedisUrl } from '../../support/redis';
 import { listScenarios } from '../../support/scenarios';
@@ -247,5 +249,29 @@ describe('/readyz when a dependency fails', () => {
     const stopping = await fetch(`http://127.0.0.1:${admin.port}/readyz`);
     expect(stopping.status).toBe(503);
     expect(await stopping.json()).toMatchObject({ checks: { shutdown: { ok: false, error: 'shutting down' } } });
+  });
+});
+
+describe('Slack Web API errors', () => {
+  let emulator: SlackEmulator;
+  beforeAll(async () => {
+    emulator = await SlackEmulator.start();
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  it('are counted by method and Slack error code (platform errors, HTTP errors after the retries); successes are not', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const client = countingWebClient('xoxb-test', webClientOptions({ apiUrl: emulator.apiUrl, retries: 0 }, silentLogger), metrics);
+    await client.chat.postMessage({ channel: 'C0OPS0001', text: 'fine' });
+    await expect(client.chat.postMessage({ channel: '', text: 'nowhere' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+    emulator.failNext('chat.update', { status: 503 });
+    await expect(client.chat.update({ channel: 'C0OPS0001', ts: '1.0', text: 'x' })).rejects.toThrow();
+
+    const text = await metrics.registry.metrics();
+    expect(value(samples(text, 'netdoctor_slack_api_errors_total', { method: 'chat.postMessage', error: 'channel_not_found' })[0])).toBe(1);
+    expect(value(samples(text, 'netdoctor_slack_api_errors_total', { method: 'chat.update', error: 'http_503' })[0])).toBe(1);
+    expect(samples(text, 'netdoctor_slack_api_errors_total')).toHaveLength(2);
   });
 });
