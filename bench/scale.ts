@@ -113,5 +113,10 @@ export async function benchScale(
   }
   const exp = (f: (l: ScaleLevel) => number) =>
     levels.slice(1).map((l, i) => round(Math.log(f(l) / f(levels[i]!)) / Math.log(l.objects / levels[i]!.objects), 2));
+  if (levels.length === o.sizes.length) {
+    const big = levels[levels.length - 1]!;
+    stoppedBecause = `all sizes done (${o.sizes.join(' / ')} pods); it stops there by default to keep the whole \`npm run bench\` under 15 minutes on this machine ` +
+      `(loading the largest size through the apiserver took ${big.loadS} s; a size 3× larger takes about 3× that), BENCH_SCALE_SIZES goes further`;
+  }
   return { levels, timeExponents: exp((l) => l.wallMs.median), rssExponents: exp((l) => l.peakRssBytes.median), stoppedBecause };
 }
