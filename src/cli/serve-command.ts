@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CHECKS } from '../checks';
 import { KubeApi } from '../cluster/kube-api';
@@ -8,17 +9,27 @@ import { type Config, kubeEnv, loadConfig, parseSetting } from '../config';
 import { NetdoctorError } from '../domain/errors';
 import type { Logger } from '../domain/run-context';
 import { loadWorkflows } from '../engine/workflow';
+import { clusterReachable, redisPing, slackAuth } from '../observability/health';
 import { createLogger } from '../observability/logger';
+import { type Metrics, createMetrics, queueSampler } from '../observability/metrics';
+import { queueAddress, queueLabel } from '../queue/jobs';
 import type { ReaderFactory } from '../queue/diagnose-worker';
 import { Producer, producerOptions } from '../queue/queues';
-import { dumpReaderFor, liveReaderFor } from '../queue/readers';
+import { dumpReaderFor, liveReaderFor, liveWriterFor } from '../queue/readers';
 import { RedisSetupError, producerConnection, workerConnection } from '../queue/redis';
-import { startWorkers } from '../queue/workers';
-import { type SlackSettings, createSlackApp, createWebClient, redisDeliveryDedupe } from '../slack/app';
+import { auditKey, policyFromConfig, startWorkers } from '../queue/workers';
+import { AuditLog } from '../audit/audit-log';
+import { type DecisionDeps, decidePlan } from '../queue/plan-decisions';
+import { PlanLedger } from '../queue/plan-ledger';
+import type { WriterFactory } from '../queue/plan-proposer';
+import type { PlanActionDeps } from '../slack/plan-actions';
+import { type SlackSettings, createSlackApp, createWebClient, redisDeliveryDedupe, webClientOptions } from '../slack/app';
+import { countingWebClient } from '../observability/slack-metrics';
 import type { ClusterStatus } from '../slack/blocks';
 import type { CommandDeps } from '../slack/commands';
 import { type NamespaceDirectory, redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
 import { SlackSurface } from '../slack/slack-surface';
+import { AdminPortError, startAdmin } from './admin';
 import type { CliIo } from './main';
 import type { SignalSource } from './worker-command';
 
@@ -70,6 +81,29 @@ export function commandDeps(options: { config: Config; producer: Producer; surfa
   };
 }
 
+/** Wires the plan buttons to the decisions (front end side: no cluster access; the remediate worker applies). */
+export function planActionDeps(options: { config: Config; producer: Producer; surface: SlackSurface; redis: Redis; log: Logger }): PlanActionDeps {
+  const { config, producer, surface, redis, log } = options;
+  const policy = policyFromConfig(config);
+  const ledger = new PlanLedger(redis, config.queuePrefix, config.reportTtlSeconds);
+  const deps: DecisionDeps = {
+    ledger,
+    loadPlan: (cluster, planId) => producer.loadPlan(cluster, planId),
+    enqueue: (job, approvalId) => producer.enqueueRemediate(job, approvalId),
+    surface,
+    audit: new AuditLog(redis, auditKey(config), log),
+    policy,
+    clock: () => new Date(),
+    log,
+  };
+  return {
+    clusterOf: (planId) => ledger.clusterOf(planId),
+    decide: (click) => decidePlan(deps, click),
+    ...(policy.groups.length > 0 ? { groupsOf: (user: string) => surface.userGroups(user, policy.groups) } : {}),
+    log,
+  };
+}
+
 export interface ServeOptions {
   config: Config;
   slack: SlackSettings;
@@ -82,6 +116,10 @@ export interface ServeOptions {
    * is refused at once; without it a missing namespace is reported by the worker.
    */
   listNamespaces?: () => Promise<string[]>;
+  /** Cluster writes for approved plans; without it plans are shown for manual application only. */
+  writerFor?: WriterFactory;
+  /** Prometheus series of the workers (diagnoses, job wait, queue depth), served on the admin port. */
+  metrics?: Metrics;
 }
 
 export interface RunningServe {
@@ -94,7 +132,7 @@ export interface RunningServe {
 }
 
 /** The single-cluster install: the Slack front end plus the local cluster's workers, one process. */
-export async function startServe({ config, slack, readerFor, log, frontEndOnly = false, listNamespaces }: ServeOptions): Promise<RunningServe> {
+export async function startServe({ config, slack, readerFor, log, frontEndOnly = false, listNamespaces, writerFor, metrics }: ServeOptions): Promise<RunningServe> {
   const producer = await Producer.connect(producerOptions(config));
   const surfaceRedis = new Redis({ ...workerConnection(config.redisUrl), lazyConnect: true });
   // Fails fast while Redis is down: the handler has 3 seconds (B3).
@@ -106,13 +144,15 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
   try {
     await Promise.all([surfaceRedis.connect(), dedupeRedis.connect()]);
     const surface = new SlackSurface({
-      client: createWebClient(slack, log),
+      client: metrics ? countingWebClient(slack.botToken, webClientOptions(slack, log), metrics) : createWebClient(slack, log),
       redis: surfaceRedis,
       log: log.child({ component: 'slack-surface' }),
       prefix: `${config.queuePrefix}:slack`,
       ttlSeconds: config.reportTtlSeconds,
     });
-    const workers = frontEndOnly ? undefined : await startWorkers({ config, surface, readerFor, log });
+    const policy = policyFromConfig(config);
+    const remediation = writerFor ? { remediation: { writerFor, surface, policy } } : {};
+    const workers = frontEndOnly ? undefined : await startWorkers({ config, surface, readerFor, log, ...remediation, ...(metrics ? { metrics } : {}) });
     const directory = redisNamespaceDirectory(dedupeRedis, config.queuePrefix);
     const publisher = listNamespaces ? startNamespacePublisher({ cluster: config.cluster, directory, list: listNamespaces, log }) : undefined;
     await publisher?.ready;
@@ -125,6 +165,7 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
       commands: commandDeps({ config, producer, surface, log, directory }),
       dedupe: redisDeliveryDedupe(dedupeRedis, `${config.queuePrefix}:slack`),
       log,
+      planActions: planActionDeps({ config, producer, surface, redis: surfaceRedis, log }),
       // Socket Mode would open a listener just for this route; the admin port has the probes there.
       routes: slack.mode === 'http' ? [{ path: '/healthz', method: ['GET'], handler: healthz }] : [],
     });
@@ -173,12 +214,41 @@ function flags(args: string[], options: NonNullable<ParseArgsConfig['options']>)
   }
 }
 
+/** What tests change about `netdoctor serve` (production takes everything from the environment). */
+export interface ServeCommandOptions {
+  /** Port of /healthz, /readyz and /metrics. @defaultValue config.adminPort (NETDOCTOR_ADMIN_PORT); tests pass 0 */
+  adminPort?: number;
+  /** Told the admin port once it listens (how a test finds the port it passed as 0). */
+  onAdminListening?: (port: number) => void;
+}
+
+/** Queue depth of every cluster the front end serves (a front end without workers has no other source). */
+function frontEndQueues(config: Config, producer: () => Producer | undefined): ReturnType<typeof queueSampler> {
+  const clusters = config.slackClusters.length > 0 ? config.slackClusters : [config.cluster];
+  const queues = clusters.flatMap((cluster) =>
+    (['diagnose', 'digest', 'remediate'] as const).map((kind) => {
+      const queue = async () => {
+        const p = producer();
+        if (!p) throw new Error('producer closed');
+        return p.queue(cluster, kind);
+      };
+      return {
+        name: queueLabel(queueAddress(config.queuePrefix, cluster, kind)),
+        getJobCounts: async (...types: string[]) => (await queue()).getJobCounts(...(types as JobType[])),
+        getWaiting: async (start?: number, end?: number) => (await queue()).getWaiting(start, end),
+      };
+    }),
+  );
+  return queueSampler(() => (producer() ? queues : []));
+}
+
 /**
  * `netdoctor serve [--cluster NAME] [--from DIR] [--front-end-only]`: Slack front end and the local
  * cluster's workers (none with --front-end-only: multi-cluster installs run `netdoctor worker` per
- * cluster) until SIGTERM/SIGINT, then a graceful stop.
+ * cluster) until SIGTERM/SIGINT, then a graceful stop. The admin server (/healthz; /readyz: Redis,
+ * Slack auth, the cluster when workers run here, started; /metrics) comes up before anything connects.
  */
-export async function serveCommand(args: string[], io: CliIo, signals: SignalSource = process): Promise<number> {
+export async function serveCommand(args: string[], io: CliIo, signals: SignalSource = process, options: ServeCommandOptions = {}): Promise<number> {
   const { values } = flags(args, { cluster: { type: 'string' }, from: { type: 'string' }, 'front-end-only': { type: 'boolean', default: false } });
   const cluster = values.cluster as string | undefined;
   const config = loadConfig(io.env, cluster ? { cluster: parseSetting('cluster', cluster, '--cluster') } : {});
@@ -191,19 +261,46 @@ export async function serveCommand(args: string[], io: CliIo, signals: SignalSou
   const listNamespaces = api
     ? async (): Promise<string[]> => (await api.json<{ items: { metadata?: { name?: string } }[] }>('/api/v1/namespaces')).items.map((n) => n.metadata?.name ?? '').filter(Boolean)
     : undefined;
+  // Readiness: a fail-fast Redis client of its own, and auth.test (cached) with the bot token.
+  const probeRedis = new Redis({ ...producerConnection(config.redisUrl), lazyConnect: true });
+  probeRedis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (probe) connection error'));
+  const metrics = createMetrics({ defaultLabels: { component: 'serve' } });
+  let running: RunningServe | undefined;
+  let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   try {
-    const running = await startServe({ config, slack, readerFor, log, frontEndOnly, ...(listNamespaces ? { listNamespaces } : {}) });
+    admin = await startAdmin({
+      port: options.adminPort ?? config.adminPort,
+      metrics,
+      log,
+      readiness: {
+        redis: redisPing(probeRedis),
+        slack: slackAuth(createWebClient(slack, log)),
+        ...(api ? { cluster: clusterReachable(() => api.request('/version')) } : {}),
+        started: async () => {
+          if (!running) throw new Error('starting');
+        },
+      },
+      ...(options.onAdminListening ? { onListening: options.onAdminListening } : {}),
+    });
+    const writerFor = values.from || frontEndOnly ? undefined : liveWriterFor(config);
+    running = await startServe({ config, slack, readerFor, log, frontEndOnly, metrics, ...(listNamespaces ? { listNamespaces } : {}), ...(writerFor ? { writerFor } : {}) });
+    let producer: Producer | undefined = running.producer;
+    if (frontEndOnly) metrics.observeQueues(frontEndQueues(config, () => producer));
     const signal = await untilSignal(signals);
     log.info({ signal }, 'shutting down');
+    admin.markShuttingDown();
+    producer = undefined;
     await running.stop();
     return 0;
   } catch (e) {
-    if (e instanceof RedisSetupError) {
+    if (e instanceof RedisSetupError || e instanceof AdminPortError) {
       io.stderr(`netdoctor: ${e.message}\n`);
       return 2;
     }
     throw e;
   } finally {
+    await admin?.close();
+    probeRedis.disconnect();
     api?.close();
   }
 }

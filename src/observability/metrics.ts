@@ -20,6 +20,7 @@ export type RemediationOutcome =
   | 'failed' // the apply itself failed
   | 'rejected' // a human rejected it
   | 'unauthorized' // the approver may not approve it
+  | 'noop' // already in the desired state: nothing written
   | 'rolled_back';
 
 /** BullMQ job counts of one queue, as Queue#getJobCounts returns them. */

@@ -6,6 +6,7 @@ import { refLabel, sameRef } from '../domain/object-ref';
 import type { Plan, PlanState } from '../domain/plan';
 import type { PlanMessageRef, RemediationSurface } from '../domain/ports';
 import type { Clock, Logger } from '../domain/run-context';
+import type { Metrics, RemediationOutcome } from '../observability/metrics';
 import { diagnose } from '../engine/diagnose';
 import type { Workflow } from '../engine/workflow';
 import { type ApprovalPolicy, accessProblem } from '../remediation/approval';
@@ -29,7 +30,11 @@ export interface RemediateDeps {
   verifyTimeoutMs: number;
   log: Logger;
   clock: Clock;
+  metrics?: Metrics;
 }
+
+/** How each end of a remediation run is counted. */
+const OUTCOME_METRIC: Partial<Record<PlanState, RemediationOutcome>> = { denied: 'unauthorized', conflict: 'stale', failed: 'failed', noop: 'noop', 'rolled-back': 'rolled_back', 'rollback-failed': 'failed' };
 
 /** What an apply outcome moves the plan to. */
 const APPLY_STATE: Record<ApplyOutcome['status'], PlanState> = { applied: 'applied', noop: 'noop', conflict: 'conflict', failed: 'failed' };
@@ -99,6 +104,7 @@ export function remediateProcessor(deps: RemediateDeps): (job: Job) => Promise<{
         await audit('denied', { reason: denied });
         await tell(rollback ? 'applied' : 'denied', `refused: ${denied}; nothing was changed`, rollback);
         log.warn({ reason: denied }, 'approver not allowed by the cluster');
+        deps.metrics?.recordRemediation('unauthorized', stored.plan.verify.check);
         return { state: rollback ? 'applied' : 'denied' };
       }
 
@@ -113,6 +119,8 @@ export function remediateProcessor(deps: RemediateDeps): (job: Job) => Promise<{
       });
       log.info({ outcome: outcome.status, state }, 'plan executed');
       if (rollback || outcome.status !== 'applied') {
+        const counted = OUTCOME_METRIC[state];
+        if (counted) deps.metrics?.recordRemediation(counted, stored.plan.verify.check);
         await tell(state, describe(outcome, rollback));
         return { state };
       }
@@ -121,6 +129,7 @@ export function remediateProcessor(deps: RemediateDeps): (job: Job) => Promise<{
       const verdict = await verifyPlan(writer, plan, { timeoutMs: deps.verifyTimeoutMs, recheck: () => recheck(deps, stored) });
       await deps.ledger.annotate(deps.cluster, data.planId, { result: { ...result, verdict } } as Partial<PlanEntry>, deps.clock());
       await audit('verified', { verdict: verdict.status, result: verdict.detail });
+      deps.metrics?.recordRemediation(verdict.status === 'fixed' ? 'applied' : 'verify_failed', stored.plan.verify.check);
       const words = verdict.status === 'fixed' ? `fixed — ${verdict.detail}` : verdict.status === 'not-fixed' ? `not fixed — ${verdict.stillFailing.join('; ')}` : `unverified — ${verdict.detail}`;
       await tell(state, `${describe(outcome, false)}; ${words}`, true);
       return { state, verdict: verdict.status };

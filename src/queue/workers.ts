@@ -152,6 +152,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       verifyTimeoutMs: remediation.verifyTimeoutMs ?? config.verifyTimeoutSeconds * 1000,
       log,
       clock,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     // Never retried, never recovered after a stall: a second automatic write could hit a changed cluster.
     workers.push(new Worker(remediateAt.name, tracked('remediate', processor), { ...base, connection: workerConnection(config.redisUrl), prefix: remediateAt.prefix, ...REMEDIATE_WORKER_OPTIONS }));

@@ -23,6 +23,7 @@ import { PlanLedger } from '../../../src/queue/plan-ledger';
 import { Producer, producerOptions } from '../../../src/queue/queues';
 import { RecordingSurface, type SurfaceCall } from '../../../src/queue/recording-surface';
 import { type RunningWorkers, auditKey, policyFromConfig, startWorkers } from '../../../src/queue/workers';
+import { createMetrics } from '../../../src/observability/metrics';
 import { startCountingProxy } from '../../support/counting-proxy';
 import { rollOutDaemonSet } from '../../support/rollout';
 import { SCENARIO_DIR } from '../../support/scenarios';
@@ -45,6 +46,7 @@ describe('approve-before-apply on the real cluster', () => {
   let kubelet: ScriptedKubelet;
   let scenario: LoadedScenario;
   let deps: DecisionDeps;
+  const metrics = createMetrics({ defaultMetrics: false });
   const dir = mkdtempSync(join(tmpdir(), 'nd-approval-'));
   let runs = 0;
 
@@ -90,6 +92,7 @@ describe('approve-before-apply on the real cluster', () => {
       config,
       surface,
       log: silentLogger,
+      metrics,
       readerFor: async () => {
         const api = await KubeApi.fromKubeConfig(await loadKubeConfig({ file: admin, env: {} }));
         return Object.assign(new LiveReader(api, { cluster: CLUSTER }), { close: () => api.close() });
@@ -204,5 +207,10 @@ describe('approve-before-apply on the real cluster', () => {
     expect(command(await readDs())).toContain('--config=/var/lib/kube-proxy/configuration.conf');
     expect(proxy.mutations().filter((r) => r.method === 'PATCH')).toHaveLength(2);
     expect(patches()).toBe(2);
+
+    const series = await metrics.registry.metrics();
+    for (const outcome of ['unauthorized', 'stale', 'applied', 'rolled_back']) {
+      expect(series).toMatch(new RegExp(`^netdoctor_remediations_total\\{[^}]*outcome="${outcome}"[^}]*\\} 1$`, 'm'));
+    }
   });
 });

@@ -63,8 +63,15 @@ describe('netdoctor serve', () => {
       SLACK_API_URL: emulator.apiUrl,
       LOG_LEVEL: 'silent',
     });
-    const exit = serveCommand(['--from', scenario.dir], cli, signals);
+    let adminPort: number | undefined;
+    const exit = serveCommand(['--from', scenario.dir], cli, signals, { adminPort: 0, onAdminListening: (p) => (adminPort = p) });
     await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200));
+    // The admin server: Redis, Slack auth (the emulator's auth.test) and the started front end; no cluster with --from.
+    await eventually(async () => {
+      const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: { ok: true }, slack: { ok: true }, started: { ok: true } } });
+      expect(ready.status).toBe(200);
+    });
 
     const body = new URLSearchParams({
       command: '/netdoctor',
@@ -92,5 +99,38 @@ describe('netdoctor serve', () => {
     signals.emit('SIGTERM');
     expect(await exit).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${adminPort}/healthz`)).rejects.toThrow();
+  });
+
+  it('--front-end-only: ready without a cluster; /metrics shows the depth of every served cluster\'s queues', async () => {
+    const signals = new EventEmitter();
+    const prefix = `ndfe${randomUUID().slice(0, 8)}`;
+    const cli = io({
+      REDIS_URL: process.env.REDIS_URL!,
+      NETDOCTOR_QUEUE_PREFIX: prefix,
+      SLACK_CLUSTERS: 'eu,us',
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_PORT: String(await freePort()),
+      SLACK_API_URL: emulator.apiUrl,
+      LOG_LEVEL: 'silent',
+    });
+    let adminPort: number | undefined;
+    const exit = serveCommand(['--front-end-only'], cli, signals, { adminPort: 0, onAdminListening: (p) => (adminPort = p) });
+    await eventually(async () => {
+      const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: { ok: true }, slack: { ok: true }, started: { ok: true } } });
+    });
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    for (const cluster of ['eu', 'us']) {
+      for (const kind of ['diagnose', 'digest', 'remediate']) {
+        expect(text).toContain(`netdoctor_queue_jobs{queue="${prefix}:${cluster}:${kind}",state="waiting",component="serve"} 0`);
+      }
+    }
+    expect(text).toMatch(/^netdoctor_queue_sampler_errors_total\{component="serve"\} 0$/m);
+    signals.emit('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(cli.err.join('')).toBe('');
   });
 });
