@@ -41,3 +41,24 @@ export async function startAdmin(options: AdminOptions): Promise<AdminServer> {
   options.onListening?.(admin.port);
   return admin;
 }
+
+/** Where shutdown signals come from (the process; tests pass an EventEmitter). */
+export interface SignalSource {
+  once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  removeListener(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+}
+
+/** Resolves with the first SIGTERM or SIGINT: the long-running commands then stop gracefully. */
+export function untilSignal(signals: SignalSource): Promise<string> {
+  return new Promise((resolve) => {
+    const onTerm = (): void => done('SIGTERM');
+    const onInt = (): void => done('SIGINT');
+    const done = (name: string): void => {
+      signals.removeListener('SIGTERM', onTerm);
+      signals.removeListener('SIGINT', onInt);
+      resolve(name);
+    };
+    signals.once('SIGTERM', onTerm);
+    signals.once('SIGINT', onInt);
+  });
+}

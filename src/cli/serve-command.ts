@@ -29,9 +29,8 @@ import type { ClusterStatus } from '../slack/blocks';
 import type { CommandDeps } from '../slack/commands';
 import { type NamespaceDirectory, redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
 import { SlackSurface } from '../slack/slack-surface';
-import { AdminPortError, startAdmin } from './admin';
+import { AdminPortError, type SignalSource, startAdmin, untilSignal } from './admin';
 import type { CliIo } from './main';
-import type { SignalSource } from './worker-command';
 
 /** The Slack part of the configuration, checked for the chosen mode (names the variable that is missing). */
 export function slackSettings(config: Config): SlackSettings {
@@ -192,19 +191,6 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
   }
 }
 
-function untilSignal(signals: SignalSource): Promise<string> {
-  return new Promise((resolve) => {
-    const onTerm = (): void => done('SIGTERM');
-    const onInt = (): void => done('SIGINT');
-    const done = (name: string): void => {
-      signals.removeListener('SIGTERM', onTerm);
-      signals.removeListener('SIGINT', onInt);
-      resolve(name);
-    };
-    signals.once('SIGTERM', onTerm);
-    signals.once('SIGINT', onInt);
-  });
-}
 
 function flags(args: string[], options: NonNullable<ParseArgsConfig['options']>): ReturnType<typeof parseArgs> {
   try {

@@ -19,14 +19,9 @@ import { type RunningWorkers, startWorkers } from '../queue/workers';
 import { webClientOptions } from '../slack/app';
 import { redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
 import { SlackSurface } from '../slack/slack-surface';
-import { AdminPortError, startAdmin } from './admin';
+import { AdminPortError, type SignalSource, startAdmin, untilSignal } from './admin';
 import type { CliIo } from './main';
 
-/** Where shutdown signals come from (the process; tests pass an EventEmitter). */
-export interface SignalSource {
-  once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
-  removeListener(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
-}
 
 export interface QueueCommandDeps {
   signals?: SignalSource;
@@ -87,19 +82,6 @@ async function reportingRedis(io: CliIo, run: () => Promise<number>): Promise<nu
   }
 }
 
-function untilSignal(signals: SignalSource): Promise<string> {
-  return new Promise((resolve) => {
-    const onTerm = (): void => done('SIGTERM');
-    const onInt = (): void => done('SIGINT');
-    const done = (name: string): void => {
-      signals.removeListener('SIGTERM', onTerm);
-      signals.removeListener('SIGINT', onInt);
-      resolve(name);
-    };
-    signals.once('SIGTERM', onTerm);
-    signals.once('SIGINT', onInt);
-  });
-}
 
 /**
  * `netdoctor worker --cluster NAME [--from DIR]`: the cluster's diagnose and digest workers until

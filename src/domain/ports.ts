@@ -65,6 +65,17 @@ export const PLAN_ACTIONS = {
 } as const;
 export type PlanAction = keyof typeof PLAN_ACTIONS;
 
+/** A button click, as the Slack front end hands it over (ids only; the plan is read from the store). */
+export interface PlanClick {
+  action: PlanAction;
+  planId: string;
+  cluster: string;
+  user: string;
+  /** The user's Slack user groups (resolved by the front end when group approvers are configured). */
+  userGroups: string[];
+  message: PlanMessageRef;
+}
+
 /** What the thread shows of a plan when the report is published. */
 export interface PlanProposal {
   planId: string;

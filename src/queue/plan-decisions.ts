@@ -1,22 +1,12 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { PlanState } from '../domain/plan';
-import type { PlanAction, PlanMessageRef, RemediationSurface } from '../domain/ports';
+import type { PlanAction, PlanClick, RemediationSurface } from '../domain/ports';
 import type { Clock, Logger } from '../domain/run-context';
 import { type ApprovalPolicy, approvalProblem } from '../remediation/approval';
 import type { RemediateJob } from './jobs';
 import type { PlanEntry, PlanLedger } from './plan-ledger';
 import type { StoredPlan } from './run-store';
 
-/** A button click, as the Slack front end hands it over (ids only; the plan is read from the store). */
-export interface PlanClick {
-  action: PlanAction;
-  planId: string;
-  cluster: string;
-  user: string;
-  /** The user's Slack user groups (resolved by the front end when group approvers are configured). */
-  userGroups: string[];
-  message: PlanMessageRef;
-}
 
 export interface DecisionDeps {
   ledger: PlanLedger;

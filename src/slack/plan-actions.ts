@@ -1,25 +1,15 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { NetdoctorError } from '../domain/errors';
-import { PLAN_ACTIONS, type PlanAction, type PlanMessageRef } from '../domain/ports';
+import { PLAN_ACTIONS, type PlanAction, type PlanClick } from '../domain/ports';
 import type { Logger } from '../domain/run-context';
 import { noticeMessage } from './blocks';
 import { code } from './escape';
-
-/** A click as the remediation side takes it: ids only. */
-export interface PlanClickInput {
-  action: PlanAction;
-  planId: string;
-  cluster: string;
-  user: string;
-  userGroups: string[];
-  message: PlanMessageRef;
-}
 
 /** What the button handlers need; injected by the composition root (serve), so Slack code never touches plans. */
 export interface PlanActionDeps {
   /** The cluster a plan id belongs to, or undefined for unknown / expired ids. */
   clusterOf(planId: string): Promise<string | undefined>;
-  decide(click: PlanClickInput): Promise<{ accepted: boolean; message: string }>;
+  decide(click: PlanClick): Promise<{ accepted: boolean; message: string }>;
   /** The clicking user's Slack user groups, when group approvers are configured. */
   groupsOf?(user: string): Promise<string[]>;
   log: Logger;

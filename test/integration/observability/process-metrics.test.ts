@@ -24,6 +24,7 @@ import { redisNamespaceDirectory } from '../../../src/slack/namespace-directory'
 import { PrivateRedis, sharedRedisUrl } from '../../support/redis';
 import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
+import { eventually } from '../../support/eventually';
 
 jest.setTimeout(60_000);
 
@@ -47,17 +48,6 @@ async function scrape(port: number): Promise<string> {
   return res.text();
 }
 
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 async function finished(producer: Producer, events: QueueEvents, cluster: string, jobId: string): Promise<unknown> {
   const job = (await (await producer.queue(cluster, 'diagnose')).getJob(jobId))!;

@@ -15,6 +15,7 @@ import type { SlackSettings } from '../../../src/slack/app';
 import { escapeMrkdwn } from '../../../src/slack/escape';
 import { SlackEmulator } from '../../support/slack-emulator';
 import { type Scenario, listScenarios } from '../../support/scenarios';
+import { eventually } from '../../support/eventually';
 
 jest.setTimeout(60_000);
 
@@ -67,18 +68,6 @@ async function slash(text: string, triggerId?: string): Promise<{ status: number
   return { ...res, triggerId: id, body };
 }
 
-/** Polls until `check` stops throwing; no timing is asserted, the deadline only bounds a broken run. */
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 async function diagnoseJobs(): Promise<number> {
   const queue = await serve!.producer.queue('prod', 'diagnose');

@@ -17,6 +17,7 @@ import { silentLogger } from '../../../src/domain/run-context';
 import { type EmulatedMessage, SlackEmulator } from '../../support/slack-emulator';
 import { rollOutDaemonSet } from '../../support/rollout';
 import { SCENARIO_DIR } from '../../support/scenarios';
+import { eventually } from '../../support/eventually';
 
 jest.setTimeout(120_000);
 
@@ -44,17 +45,6 @@ describe('plan buttons in Slack', () => {
   const buttons = (m: EmulatedMessage): Button[] => blocksOf(m).flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []));
   const textOf = (m: EmulatedMessage): string => blocksOf(m).map((b) => b.text?.text ?? '').join('\n');
 
-  async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await check();
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
 
   async function click(user: string, message: EmulatedMessage, actionId: string, value: string): Promise<number> {
     const triggerId = `trig.${randomUUID()}`;
@@ -121,7 +111,7 @@ describe('plan buttons in Slack', () => {
       const r = emulator.replies(parent.ts).find((m) => buttons(m).length > 0);
       if (!r) throw new Error('no reply with buttons yet');
       return r;
-    });
+    }, 60_000);
     const [approve, reject] = buttons(reply);
     expect([approve?.action_id, reject?.action_id]).toEqual([PLAN_ACTIONS.approve, PLAN_ACTIONS.reject]);
     expect(approve!.value).toMatch(/^plan-[0-9a-f]{16}$/);

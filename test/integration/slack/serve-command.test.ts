@@ -7,6 +7,7 @@ import { serveCommand } from '../../../src/cli/serve-command';
 import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
 import { freePort } from '../../cluster/control-plane';
+import { eventually } from '../../support/eventually';
 
 
 jest.setTimeout(60_000);
@@ -18,17 +19,6 @@ function io(env: Record<string, string>): CliIo & { err: string[] } {
   return { stdout: () => undefined, stderr: (s) => void err.push(s), env, isTTY: false, err };
 }
 
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 beforeAll(async () => {
   emulator = await SlackEmulator.start();

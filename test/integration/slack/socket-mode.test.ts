@@ -8,6 +8,7 @@ import { loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
 import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
+import { eventually } from '../../support/eventually';
 
 
 jest.setTimeout(60_000);
@@ -16,17 +17,6 @@ const scenario = listScenarios().find((s) => s.expect.rootCause) ?? listScenario
 let emulator: SlackEmulator;
 let serve: RunningServe;
 
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 function command(text: string, triggerId: string): Record<string, unknown> {
   return {
