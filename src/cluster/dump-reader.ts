@@ -6,7 +6,8 @@ import { NetdoctorError } from '../domain/errors';
 import { RESOURCES, isKind } from '../domain/kube-types';
 import { ClusterSnapshot, type RawObject } from './snapshot';
 
-interface DumpLog {
+/** A container log found in a dump, by where it belongs. */
+export interface DumpLog {
   namespace: string;
   pod: string;
   container: string;
@@ -66,21 +67,29 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/** Everything in a dump directory: its objects (Lists flattened; every kind) and its container logs. */
+export function readDumpFiles(dir: string): { objects: RawObject[]; logs: DumpLog[] } {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new NetdoctorError('unreadable_dump', `dump directory ${dir} does not exist`);
+  }
+  const objects: RawObject[] = [];
+  const logs: DumpLog[] = [];
+  for (const file of walk(dir)) {
+    const log = logOf(dir, file);
+    if (log) logs.push(log);
+    else if (/\.(ya?ml|json)$/.test(file) && !/expect\.ya?ml$/.test(file)) objects.push(...parseFile(file));
+  }
+  return { objects, logs };
+}
+
 /** A ClusterReader over an offline dump directory (the CLI's `--from`, the tests' scenarios). */
 export class DumpReader implements ClusterReader {
   readonly apiCalls = 0;
-  private readonly objects: RawObject[] = [];
-  private readonly logs: DumpLog[] = [];
+  private readonly objects: RawObject[];
+  private readonly logs: DumpLog[];
 
   constructor(readonly dir: string) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new NetdoctorError('unreadable_dump', `dump directory ${dir} does not exist`);
-    }
-    for (const file of walk(dir)) {
-      const log = logOf(dir, file);
-      if (log) this.logs.push(log);
-      else if (/\.(ya?ml|json)$/.test(file) && !/expect\.ya?ml$/.test(file)) this.objects.push(...parseFile(file));
-    }
+    ({ objects: this.objects, logs: this.logs } = readDumpFiles(dir));
     if (this.objects.length === 0) throw new NetdoctorError('unreadable_dump', `no Kubernetes objects found in ${dir}`);
   }
 

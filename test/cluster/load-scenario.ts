@@ -32,7 +32,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { type DumpLog, readDumpFiles } from '../../src/cluster/dump-reader';
 import type { ScriptedKubelet } from './kubelet';
 import { RestError, type Obj, type Rest } from './rest';
 
@@ -90,67 +90,10 @@ type Raw = Obj & {
   spec?: Record<string, unknown>;
 };
 
-export interface DumpLog {
-  namespace: string;
-  pod: string;
-  container: string;
-  previous: boolean;
-  file: string;
-}
-
-function flatten(doc: Raw): Raw[] {
-  const items = (doc as { items?: unknown }).items;
-  if (Array.isArray(items) && typeof doc.kind === 'string' && doc.kind.endsWith('List')) {
-    const itemKind = doc.kind === 'List' ? undefined : doc.kind.slice(0, -'List'.length);
-    return (items as Raw[]).flatMap((i) => flatten({ ...i, kind: i.kind ?? itemKind }));
-  }
-  return [doc];
-}
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of fs.readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (fs.statSync(p).isDirectory()) walk(p, out);
-    else out.push(p);
-  }
-  return out;
-}
-
-function logOf(root: string, file: string): DumpLog | undefined {
-  const parts = path.relative(root, file).split(path.sep);
-  if (parts.length >= 4 && parts[parts.length - 4] === 'logs' && parts[parts.length - 1]!.endsWith('.log')) {
-    const [namespace, pod, f] = parts.slice(-3) as [string, string, string];
-    const previous = f.endsWith('.previous.log');
-    return { namespace, pod, container: f.slice(0, -(previous ? '.previous.log' : '.log').length), previous, file };
-  }
-  if (path.basename(file) === 'logs.txt' && parts.length >= 4) {
-    const [namespace, pod, container] = parts.slice(-4, -1) as [string, string, string];
-    return { namespace, pod, container, previous: false, file };
-  }
-  return undefined;
-}
-
-/** Reads a dump directory: its objects (Lists flattened) and its container logs. */
+/** Reads a dump directory: its objects (Lists flattened) and its container logs (netdoctor's own reader). */
 export function readDump(dir: string): { objects: Raw[]; logs: DumpLog[] } {
-  const objects: Raw[] = [];
-  const logs: DumpLog[] = [];
-  for (const file of walk(dir)) {
-    const log = logOf(dir, file);
-    if (log) {
-      logs.push(log);
-      continue;
-    }
-    if (!/\.(ya?ml|json)$/.test(file) || /(^|\/)expect\.ya?ml$/.test(file)) continue;
-    const text = fs.readFileSync(file, 'utf8');
-    const docs = file.endsWith('.json')
-      ? [JSON.parse(text) as Raw]
-      : parseAllDocuments(text).map((d) => {
-          if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
-          return d.toJS() as Raw;
-        });
-    for (const d of docs) if (d && typeof d === 'object' && d.kind) objects.push(...flatten(d));
-  }
-  return { objects: objects.filter((o) => o.kind && o.apiVersion && o.metadata?.name), logs };
+  const { objects, logs } = readDumpFiles(dir);
+  return { objects: (objects as Raw[]).filter((o) => o.kind && o.apiVersion && o.metadata?.name), logs };
 }
 
 const RANK: Record<string, number> = {
