@@ -87,11 +87,15 @@ function candidates(view: ClusterView, svc: Service): Candidate[] {
       : `it serves the Service's target port (labels ${formatSelector(stableLabels(labels))})`;
     byWorkload.set(key, { workload, pods: [pod], selector: proposed, why, near: near !== undefined, exact: false });
   }
-  const found = [...byWorkload.values()];
-  for (const c of found) {
-    c.exact = pods.every((p) => selectorMatches(c.selector, p.metadata?.labels) === (c.pods.includes(p) || sameRef(owningWorkload(view, p), c.workload)));
+  const all = [...byWorkload.values()];
+  const found = all.some((c) => c.near) ? all.filter((c) => c.near) : all;
+  // Only a single candidate can become a plan, so only then is exactness worth a pass over the pods.
+  const only = found.length === 1 ? found[0]! : undefined;
+  if (only) {
+    const mine = new Set(only.pods);
+    only.exact = pods.every((p) => selectorMatches(only.selector, p.metadata?.labels) === (mine.has(p) || sameRef(owningWorkload(view, p), only.workload)));
   }
-  return found.some((c) => c.near) ? found.filter((c) => c.near) : found;
+  return found;
 }
 
 /** Workloads whose pod template the selector matches although no pod exists (scaled to zero, or failing to create pods). */

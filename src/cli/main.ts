@@ -14,8 +14,6 @@ import { INFRA_NAMESPACES, diagnose } from '../engine/diagnose';
 import { loadWorkflows, pickWorkflow } from '../engine/workflow';
 import { renderMarkdown } from '../render/markdown';
 import { renderText } from '../render/text';
-import { serveCommand } from './serve-command';
-import { digestCommand, statusCommand, workerCommand } from './worker-command';
 
 /** Where the CLI writes; injected so tests run it in-process. */
 export interface CliIo {
@@ -110,6 +108,8 @@ function checksCommand(io: CliIo): void {
   io.stdout(CHECKS.map((c) => `${c.id.padEnd(width)}  ${c.title}`).join('\n') + '\n');
 }
 
+// The long-running commands are loaded on demand: `diagnose` should not pay for Bolt, BullMQ and ioredis.
+
 /** Runs one CLI invocation; returns the exit code (0 done, 2 user error, 1 unexpected failure). */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -122,13 +122,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         await snapshotCommand(rest, io);
         return 0;
       case 'serve':
-        return await serveCommand(rest, io);
+        return await (await import('./serve-command.js')).serveCommand(rest, io);
       case 'worker':
-        return await workerCommand(rest, io);
+        return await (await import('./worker-command.js')).workerCommand(rest, io);
       case 'digest':
-        return await digestCommand(rest, io);
+        return await (await import('./worker-command.js')).digestCommand(rest, io);
       case 'status':
-        return await statusCommand(rest, io);
+        return await (await import('./worker-command.js')).statusCommand(rest, io);
       case 'checks':
         checksCommand(io);
         return 0;

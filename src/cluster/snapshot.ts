@@ -23,6 +23,8 @@ function eventTime(e: KubeEvent): string {
 export class ClusterSnapshot implements ClusterView {
   private readonly byKind = new Map<Kind, RawObject[]>();
   private readonly byKey = new Map<string, RawObject>();
+  /** Per kind, the objects of each namespace (built on first use): checks ask per namespace all the time. */
+  private readonly byNamespace = new Map<Kind, Map<string, RawObject[]>>();
   private readonly eventsByObject = new Map<string, KubeEvent[]>();
   private readonly logs = new Map<string, string>();
 
@@ -42,6 +44,7 @@ export class ClusterSnapshot implements ClusterView {
     }
     list.sort(byNamespaceAndName);
     this.byKind.set(kind, list);
+    this.byNamespace.delete(kind);
     return this;
   }
 
@@ -50,7 +53,9 @@ export class ClusterSnapshot implements ClusterView {
     const grouped = new Map<Kind, RawObject[]>();
     for (const o of objects) {
       if (!o.kind || !isKind(o.kind)) continue;
-      grouped.set(o.kind, [...(grouped.get(o.kind) ?? []), o]);
+      const group = grouped.get(o.kind);
+      if (group) group.push(o);
+      else grouped.set(o.kind, [o]);
     }
     for (const [kind, items] of grouped) this.add(kind, items);
     return this;
@@ -73,7 +78,18 @@ export class ClusterSnapshot implements ClusterView {
   list<K extends Kind>(kind: K, namespace?: string): readonly KindMap[K][] {
     const all = (this.byKind.get(kind) ?? []) as unknown as KindMap[K][];
     if (namespace === undefined) return all;
-    return all.filter((o) => (o as RawObject).metadata?.namespace === namespace);
+    let index = this.byNamespace.get(kind);
+    if (!index) {
+      index = new Map();
+      for (const o of all as unknown as RawObject[]) {
+        const ns = o.metadata?.namespace ?? '';
+        const group = index.get(ns);
+        if (group) group.push(o);
+        else index.set(ns, [o]);
+      }
+      this.byNamespace.set(kind, index);
+    }
+    return (index.get(namespace) ?? []) as unknown as KindMap[K][];
   }
 
   get<K extends Kind>(kind: K, namespace: string | undefined, name: string): KindMap[K] | undefined {
