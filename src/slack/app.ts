@@ -51,12 +51,12 @@ export interface DeliveryDedupe {
 export function redisDeliveryDedupe(redis: Redis, prefix = 'netdoctor:slack', ttlSeconds = 600): DeliveryDedupe {
   return {
     async firstSeen(ids) {
-      let first = true;
-      for (const id of ids) {
-        const key = `${prefix}:delivery:${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
-        if ((await redis.set(key, '1', 'EX', ttlSeconds, 'NX')) !== 'OK') first = false;
-      }
-      return first;
+      // One round trip for all ids: this runs before the ack, inside Slack's 3 seconds.
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.set(`${prefix}:delivery:${createHash('sha256').update(id).digest('hex').slice(0, 32)}`, '1', 'EX', ttlSeconds, 'NX');
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [err] of replies) if (err) throw err;
+      return replies.every(([, reply]) => reply === 'OK');
     },
   };
 }
