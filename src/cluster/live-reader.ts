@@ -98,7 +98,11 @@ export class LiveReader implements ClusterReader {
         const page = await this.api.json<ListPage>(apiPath(kind, namespace), {
           query: { limit: this.options.pageSize ?? 500, continue: token },
         });
-        items.push(...(page.items ?? []));
+        for (const item of page.items ?? []) {
+          // No check reads managedFields, and they are often the largest part of an object.
+          if (item.metadata) delete item.metadata.managedFields;
+          items.push(item);
+        }
         token = page.metadata?.continue || undefined;
         if (!token) return items;
       } catch (e) {
