@@ -186,7 +186,7 @@ async function main(): Promise<void> {
         });
         results.notes.push(
           `Cluster digest scaling: sizes ${scale.levels.map((l) => l.pods).join(' / ')} pods; ${scale.stoppedBecause}. Between the two largest sizes time grows with exponent ` +
-            `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The live reader keeps every object it lists (whole JSON, managedFields included) ` +
+            `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The live reader keeps every object it lists (whole JSON less managedFields) ` +
             `for the run: ${Math.round(perObject / 1024)} KiB per object, so 150,000 pods (≈${Math.round((b.objects * f) / 1000)}k objects) would need ≈${round(rssGiB, 1)} GiB — ` +
             `the 512 MiB target needs processing per namespace (or per page) and dropping fields no check reads. The pod LIST alone would be ${podPages} pages of 500, fetched one after another ` +
             'within the list (continue tokens), so the read is bound by that chain, not by concurrency.' +
@@ -322,7 +322,7 @@ async function main(): Promise<void> {
               `Redis delivery dedupe, ack) p99 ${floorAck.p99Ms.toFixed(0)} ms` +
               ((bareAck?.p99Ms ?? 0) >= 80
                 ? ': at 50 requests in flight, with the load generator and emulated Slack on the same 2 cores, the machine alone is about at the target. '
-                : ': most of the miss is already in the receiver before any netdoctor work — Bolt\'s HTTP receiver and the two sequential Redis SET NX of the delivery ' +
+                : ': most of the miss is already in the receiver before any netdoctor work — Bolt\'s HTTP receiver and the pipelined Redis SET NX of the delivery ' +
                   'dedupe (src/slack/app.ts) per request, at 50 in flight on 2 shared cores. ') +
               'What netdoctor adds on top: each accepted command does its post-ack work (BullMQ add with deduplication, job ' +
               'lookup, chat.postMessage or chat.getPermalink + response_url) in the same event loop, and in `netdoctor serve` the workers\' diagnoses — synchronous ' +
