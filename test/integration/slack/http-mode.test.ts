@@ -214,11 +214,14 @@ describe('/netdoctor over HTTP against the Slack emulator', () => {
       emulator.reset();
       const expected = await expectedReport(scenario);
       const roots = expected.findings.filter((f) => f.rootCause);
+      const queue = await serve!.producer.queue('prod', 'diagnose');
+      // The previous scenario's job may still be finishing after its last post: a request for the
+      // same namespace would then (rightly) join that run instead of queueing its own.
+      await eventually(async () => expect(await queue.getJobCounts('active', 'waiting', 'delayed')).toEqual({ active: 0, waiting: 0, delayed: 0 }));
       const res = await slash(scenario.expect.namespace);
       expect(res.status).toBe(200);
       const jobId = jobIdFrom('diagnose', res.triggerId);
       // The ack comes before the enqueue, so the job may appear a moment after the 200.
-      const queue = await serve!.producer.queue('prod', 'diagnose');
       const job = await eventually(async () => (await queue.getJob(jobId)) ?? Promise.reject(new Error('not queued yet')));
       expect(job.data).toMatchObject({ cluster: 'prod', namespace: scenario.expect.namespace, requestedBy: 'U0ALICE01', channel: CHANNEL });
       expect(JSON.stringify(job.data)).not.toContain('response');
