@@ -22,34 +22,9 @@ HELM_VERSION="${NETDOCTOR_HELM_VERSION:-v3.22.0}"
 KUSTOMIZE_VERSION="${NETDOCTOR_KUSTOMIZE_VERSION:-v5.8.2}"
 GO_VERSION="$(GOTOOLCHAIN=local go env GOVERSION)"
 
-CACHE_ROOT="${NETDOCTOR_CACHE:-$HOME/.cache/netdoctor}"
-KEY="helm-${HELM_VERSION}-kustomize-${KUSTOMIZE_VERSION}-${GO_VERSION}"
-OUT="$CACHE_ROOT/$KEY/bin"
-BINS=(helm kustomize)
-
-complete() {
-  [[ -f "$OUT/.complete" ]] || return 1
-  local b
-  for b in "${BINS[@]}"; do [[ -x "$OUT/$b" ]] || return 1; done
-}
-
-if [[ "${NETDOCTOR_REBUILD:-}" != 1 ]] && complete; then
-  echo "build-helm.sh: reusing $OUT" >&2
-  echo "$OUT"
-  exit 0
-fi
-
-mkdir -p "$CACHE_ROOT/$KEY"
-exec 9>"$CACHE_ROOT/$KEY/.lock"
-flock 9
-if [[ "${NETDOCTOR_REBUILD:-}" != 1 ]] && complete; then
-  echo "build-helm.sh: reusing $OUT" >&2
-  echo "$OUT"
-  exit 0
-fi
-
-TMP="$(mktemp -d "$CACHE_ROOT/$KEY/bin.tmp.XXXXXX")"
-trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=../../scripts/lib/go-tool-cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/go-tool-cache.sh"
+tool_cache_open build-helm.sh "helm-${HELM_VERSION}-kustomize-${KUSTOMIZE_VERSION}-${GO_VERSION}" helm kustomize
 
 # `go install pkg@version` builds the module at exactly that version with its own go.mod/go.sum
 # (checked against the checksum database), outside any work tree.
@@ -83,11 +58,4 @@ KUST_SECS=$((SECONDS - START - HELM_SECS))
 "$TMP/helm" show chart "$(dirname "${BASH_SOURCE[0]}")/../helm/netdoctor" >/dev/null 2>&1 || true
 echo "build-helm.sh: helm default kube version 1.${K8S_MINOR} (client-go ${CLIENT_GO})" >&2
 "$TMP/kustomize" version >&2
-echo "$KEY built in $((SECONDS - START))s (helm ${HELM_SECS}s, kustomize ${KUST_SECS}s)" > "$TMP/.complete"
-
-rm -rf "$OUT"
-chmod 755 "$TMP"
-mv "$TMP" "$OUT"
-trap - EXIT
-echo "build-helm.sh: done in $((SECONDS - START))s (helm ${HELM_SECS}s, kustomize ${KUST_SECS}s) -> $OUT" >&2
-echo "$OUT"
+tool_cache_close "built in $((SECONDS - START))s (helm ${HELM_SECS}s, kustomize ${KUST_SECS}s)"

@@ -28,35 +28,9 @@ ETCD_VERSION="$(modver "$ETCD_MOD/go.mod" go.etcd.io/etcd/server/v3)"
 [[ -n "$K8S_VERSION" && -n "$ETCD_VERSION" ]] || { echo "build.sh: cannot read versions from go.mod" >&2; exit 1; }
 GO_VERSION="$(GOTOOLCHAIN=local go env GOVERSION)"
 
-CACHE_ROOT="${NETDOCTOR_CACHE:-$HOME/.cache/netdoctor}"
-KEY="k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}-${GO_VERSION}"
-OUT="$CACHE_ROOT/$KEY/bin"
-BINS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
-
-complete() {
-  [[ -f "$OUT/.complete" ]] || return 1
-  local b
-  for b in "${BINS[@]}"; do [[ -x "$OUT/$b" ]] || return 1; done
-}
-
-if [[ "${NETDOCTOR_REBUILD:-}" != 1 ]] && complete; then
-  echo "build.sh: reusing $OUT" >&2
-  echo "$OUT"
-  exit 0
-fi
-
-mkdir -p "$CACHE_ROOT/$KEY"
-exec 9>"$CACHE_ROOT/$KEY/.lock"
-flock 9
-# Someone else may have finished while we waited for the lock.
-if [[ "${NETDOCTOR_REBUILD:-}" != 1 ]] && complete; then
-  echo "build.sh: reusing $OUT" >&2
-  echo "$OUT"
-  exit 0
-fi
-
-TMP="$(mktemp -d "$CACHE_ROOT/$KEY/bin.tmp.XXXXXX")"
-trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=../../scripts/lib/go-tool-cache.sh
+. "$HERE/../../scripts/lib/go-tool-cache.sh"
+tool_cache_open build.sh "k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}-${GO_VERSION}" etcd kube-apiserver kube-controller-manager kube-scheduler
 
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off
 JOBS="${NETDOCTOR_BUILD_JOBS:-2}"
@@ -87,11 +61,4 @@ echo "build.sh: building Kubernetes $K8S_VERSION ..." >&2
 
 "$TMP/kube-apiserver" --version >&2
 "$TMP/etcd" --version | head -1 >&2
-echo "$KEY built in $((SECONDS - START))s" > "$TMP/.complete"
-
-rm -rf "$OUT"
-chmod 755 "$TMP"
-mv "$TMP" "$OUT"
-trap - EXIT
-echo "build.sh: done in $((SECONDS - START))s -> $OUT" >&2
-echo "$OUT"
+tool_cache_close "built in $((SECONDS - START))s"
