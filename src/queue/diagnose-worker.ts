@@ -20,7 +20,8 @@ export type LeasedReader = ClusterReader & { close?(): void };
  */
 export type ReaderFactory = (cluster: string) => Promise<LeasedReader> | LeasedReader;
 
-export interface DiagnoseDeps {
+/** What every run-making worker (diagnose, digest) of one cluster needs. */
+export interface ClusterWorkerDeps {
   cluster: string;
   surface: ChatSurface;
   readerFor: ReaderFactory;
@@ -28,6 +29,9 @@ export interface DiagnoseDeps {
   store: RunStore;
   log: Logger;
   clock: Clock;
+}
+
+export interface DiagnoseDeps extends ClusterWorkerDeps {
   /** When remediation is wired: plans are dry-run on the cluster and proposed for approval. */
   proposer?: ProposerDeps;
   /** Prometheus series: diagnoses by outcome, duration, API calls, findings, job wait. */

@@ -1,22 +1,12 @@
 import { type Job, UnrecoverableError } from 'bullmq';
-import type { ChatSurface } from '../domain/ports';
-import type { Clock, Logger } from '../domain/run-context';
 import { diagnose } from '../engine/diagnose';
-import { type Workflow, pickWorkflow } from '../engine/workflow';
+import { pickWorkflow } from '../engine/workflow';
 import { buildDigest, dayIn } from './digest';
-import { type ReaderFactory, ReleasedJob } from './diagnose-worker';
+import { type ClusterWorkerDeps, ReleasedJob } from './diagnose-worker';
 import { classify } from './failures';
 import { parseDigestJob } from './jobs';
-import type { RunStore } from './run-store';
 
-export interface DigestDeps {
-  cluster: string;
-  surface: ChatSurface;
-  readerFor: ReaderFactory;
-  workflows: Map<string, Workflow>;
-  store: RunStore;
-  log: Logger;
-  clock: Clock;
+export interface DigestDeps extends ClusterWorkerDeps {
   workflow: string;
   timeZone: string;
   /** The configured channel; a job may override it. */
