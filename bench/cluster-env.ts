@@ -18,7 +18,7 @@ export interface BenchEnv {
 }
 
 export async function startCluster(log: (l: string) => void): Promise<BenchEnv> {
-  const binDir = ensureBinaries();
+  const binDir = await ensureBinaries();
   const cluster = await startControlPlane({ binDir, log });
   try {
     // finalizeDeletions off: its loop LISTs every pod twice a second, which would load the

@@ -72,9 +72,10 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
     const api = await KubeApi.fromKubeConfig(kc);
     const requests: LoggedRequest[] = [];
     const request = api.request.bind(api);
-    api.request = (path: string, options: RequestOptions = {}) => {
+    // Options are optional (namespaceExists sends none).
+    api.request = (path: string, options?: RequestOptions) => {
       const query: Record<string, string> = {};
-      for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query[k] = String(v);
+      for (const [k, v] of Object.entries(options?.query ?? {})) if (v !== undefined) query[k] = String(v);
       requests.push({ path, query });
       return request(path, options);
     };

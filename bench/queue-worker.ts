@@ -6,8 +6,8 @@
 // Prints READY; on SIGTERM closes gracefully and exits.
 import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/domain/run-context';
-import { dumpReaderFor } from '../src/queue/readers';
-import { RecordingSurface } from '../src/queue/recording-surface';
+import { dumpReaderFor } from '../src/cluster/connect';
+import { RecordingSurface } from '../src/cli/console-surface';
 import { startWorkers } from '../src/queue/workers';
 
 async function main(): Promise<void> {

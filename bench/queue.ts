@@ -27,8 +27,8 @@ function startWorker(env: NodeJS.ProcessEnv, dir: string): Promise<ChildProcess>
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', REGISTER, WORKER, dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
       if (c.toString().includes('READY')) resolve(child);
     });
     child.once('exit', (code) => reject(new Error(`queue worker exited ${code}: ${err.slice(-800)}`)));

@@ -31,6 +31,8 @@ export interface Results {
   schema: 'netdoctor.bench/v1';
   date: string;
   durationS?: number;
+  /** When each stage's figures were measured (a run with --only keeps the others from the earlier file). */
+  stages?: Record<string, string>;
   machine: Machine;
   table: Row[];
   benchmarks: Record<string, unknown>;
@@ -92,4 +94,35 @@ export function renderTable(rows: Row[]): string {
 export function writeResults(file: string, results: Results): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+}
+
+export function readResults(file: string): Results | undefined {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Results) : undefined;
+}
+
+/** Which stage of `npm run bench` wrote a row, a benchmarks entry or a note. */
+const ROW_STAGE: Record<string, string> = { '1': 'cli', '2': 'namespace', '3': 'scale', '4': 'queue', '5': 'ack', '6': 'peer', '7': 'dump' };
+const BENCHMARK_STAGE: Record<string, string> = {
+  cliColdStart: 'cli', namespaceDiagnosis: 'namespace', peerNamespace: 'namespace', clusterDigestScaling: 'scale', queueThroughput: 'queue',
+  endToEnd: 'queue', slashAck: 'ack', slashAckBackgroundDiagnoses: 'ack', redisDown: 'ack', k8sgptBuild: 'peer', peerSeeds: 'peer', peerScenarios: 'peer', dumpRead: 'dump',
+};
+const NOTE_STAGE: [string, string][] = [['CLI cold start', 'cli'], ['Namespace diagnosis', 'namespace'], ['Cluster digest', 'scale'], ['Ack p99', 'ack'], ['Ack isolation', 'ack'], ['With Redis stopped', 'ack'], ['k8sgpt', 'peer'], ['Dump reading', 'dump']];
+const rowStage = (r: Row) => (r.benchmark.startsWith('Peer on the large namespace') ? 'namespace' : ROW_STAGE[r.n]);
+const noteStage = (n: string) => NOTE_STAGE.find(([prefix]) => n.startsWith(prefix))?.[1];
+
+/**
+ * A run of some stages (`--only`) keeps the earlier results file's figures of the other stages,
+ * and `stages` says when each stage's figures were measured.
+ */
+export function carryOver(fresh: Results, earlier: Results | undefined, ran: string[]): Results {
+  const stages: Record<string, string> = { ...(earlier?.stages ?? {}) };
+  for (const s of ran) stages[s] = fresh.date;
+  if (!earlier) return { ...fresh, stages };
+  const kept = (stage: string | undefined) => stage !== undefined && !ran.includes(stage);
+  for (const s of Object.values(ROW_STAGE)) if (kept(s)) stages[s] ??= earlier.date;
+  const order = Object.values(ROW_STAGE);
+  const table = [...earlier.table.filter((r) => kept(rowStage(r))), ...fresh.table].sort((a, b) => order.indexOf(rowStage(a)!) - order.indexOf(rowStage(b)!));
+  const benchmarks = { ...Object.fromEntries(Object.entries(earlier.benchmarks).filter(([k]) => kept(BENCHMARK_STAGE[k]))), ...fresh.benchmarks };
+  const notes = [...earlier.notes.filter((n) => kept(noteStage(n))), ...fresh.notes];
+  return { ...fresh, stages, table, benchmarks, notes };
 }

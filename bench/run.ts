@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark of issue 8 in one run, one table, bench/results/latest.json.
 //
-//   node -r ./bench/register.js bench/run.ts [--only cli,namespace,scale,queue,ack,peer] [--quick]
-//                                              [--out FILE]
+//   node -r ./bench/register.js bench/run.ts [--only cli,namespace,scale,queue,ack,peer,dump] [--quick]
+//                                              [--scale-150k] [--out FILE]
 //
 // It starts what it needs itself — the real control plane (test/cluster: etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler built by test/cluster/build.sh, reused from its
@@ -11,10 +11,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchCliColdStart } from './cli-cold-start';
+import { benchDumpRead, dumpMemoryBoundBytes } from './dump-read';
 import { startCluster, type BenchEnv } from './cluster-env';
-import { benchNamespace } from './namespace';
-import { benchPeerSeeds, buildK8sgpt, k8sgptOnNamespace, type K8sgptBuild } from './peer';
-import { fmt, machineFacts, mib, renderTable, writeResults, type Results, type Row } from './report';
+import { benchBaseline } from './baseline';
+import { benchNamespace, waitForSlices } from './namespace';
+import { benchPeerScenarios, findK8sgpt, k8sgptOnNamespace, peerRows, type K8sgptBuild } from './peer';
+import { carryOver, fmt, machineFacts, mib, readResults, renderTable, writeResults, type Results, type Row } from './report';
 import { benchScale } from './scale';
 import { profileLive } from './profile';
 import { benchQueueThroughput } from './queue';
@@ -22,36 +24,42 @@ import { benchAck, benchEndToEnd } from './slack';
 import { startRedis } from '../test/cluster/redis';
 import { nowMs, round } from './stats';
 import { loadScenario } from '../test/cluster/load-scenario';
-import { ensureNodes, nodeNames } from './synth';
+import { ensureNodes, loadNamespace, nodeNames } from './synth';
+import { listAllScenarios } from '../test/support/scenarios';
 
 const REPO = path.resolve(__dirname, '..');
 const SHARED = process.env.NETDOCTOR_SHARED ?? path.resolve(REPO, '..', 'shared');
 const SCENARIOS = path.join(SHARED, 'scenarios');
-const ALL = ['cli', 'namespace', 'scale', 'queue', 'ack', 'peer'] as const;
+const ALL = ['cli', 'namespace', 'scale', 'queue', 'ack', 'peer', 'dump'] as const;
 type Stage = (typeof ALL)[number];
 
 interface Options {
   only: Set<Stage>;
   quick: boolean;
+  /** The cluster digest also at 150,000 pods (about 20 more minutes of loading through the apiserver). */
+  scale150k: boolean;
   out: string;
 }
 
 function parseOptions(argv: string[]): Options {
   let only = new Set<Stage>(ALL);
   let quick = false;
+  let scale150k = false;
   let out = path.join(REPO, 'bench', 'results', 'latest.json');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
+    else if (a === '--scale-150k') scale150k = true;
     else if (a === '--only') only = new Set(argv[++i]!.split(',').map((s) => s.trim()) as Stage[]);
     else if (a === '--out') out = path.resolve(argv[++i]!);
     else throw new Error(`bench: unknown argument ${a}`);
   }
   for (const s of only) if (!ALL.includes(s)) throw new Error(`bench: unknown stage ${s} (known: ${ALL.join(', ')})`);
-  return { only, quick, out };
+  return { only, quick, scale150k, out };
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
@@ -65,10 +73,11 @@ async function main(): Promise<void> {
     notes: [],
   };
   const rows: Row[] = results.table;
+  const earlier = opts.only.size < ALL.length ? readResults(opts.out) : undefined;
   const save = () => {
     results.machine.loadAverage = { start: results.machine.loadAverage?.start ?? [], end: os.loadavg().map((x) => round(x, 2)) };
     results.durationS = round((nowMs() - t0) / 1000, 1);
-    writeResults(opts.out, results);
+    writeResults(opts.out, carryOver(results, earlier, [...opts.only]));
   };
 
   if (opts.only.has('cli')) {
@@ -96,16 +105,44 @@ async function main(): Promise<void> {
     save();
   }
 
+  if (opts.only.has('dump')) {
+    log('7/7 dump reading: 200,000 objects, then a 200 MB file');
+    const d = await benchDumpRead(opts.quick ? 20_000 : 200_000, opts.quick ? 1 : 3, log);
+    results.benchmarks.dumpRead = d;
+    rows.push({
+      n: '7',
+      benchmark: `Dump reading, ${d.objects} objects in ${d.files} YAML files (${mib(d.bytes)}): \`new DumpReader\` + cluster-wide read + every pod's events, fresh process`,
+      value: `${fmt(d.wallMs, 'ms')}; CPU ${d.cpuMs.median.toFixed(0)} ms; parse ${d.parseMs.median.toFixed(0)} ms, index ${d.indexMs.median.toFixed(0)} ms, events ${d.eventsMs.median.toFixed(0)} ms; peak RSS ${mib(d.peakRssBytes.median)} (${mib(d.baseRssBytes)} before reading)`,
+      target: '< 10 s',
+      verdict: d.wallMs.median < d.targetMs ? 'met' : `missed by ${((d.wallMs.median - d.targetMs) / 1000).toFixed(1)} s (CPU ${(d.cpuMs.median / 1000).toFixed(1)} s)`,
+    });
+    rows.push({
+      n: '7',
+      benchmark: `Dump reading, one ${(d.largeFile.bytes / 1e6).toFixed(0)} MB file (objects.yaml)`,
+      value: d.largeFile.refused
+        ? `refused in ${d.largeFile.wallMs.toFixed(0)} ms, adding ${mib(d.largeFile.addedRssBytes)} to peak RSS: "${d.largeFile.refused}"`
+        : `read in ${d.largeFile.wallMs.toFixed(0)} ms, adding ${mib(d.largeFile.addedRssBytes)} to peak RSS`,
+      target: `refused with a clear error, adding < ${mib(d.largeFileRssTargetBytes)} to peak RSS`,
+      verdict: d.largeFile.refused && d.largeFile.addedRssBytes < d.largeFileRssTargetBytes ? 'met' : 'missed',
+    });
+    results.notes.push(
+      `Dump reading: ${d.objects} objects (${mib(d.bytes)} of YAML) take ${(d.wallMs.median / 1000).toFixed(1)} s wall, ${(d.cpuMs.median / 1000).toFixed(1)} s CPU, ` +
+        `and add ${d.rssPerDumpByte.toFixed(1)}× the dump's bytes to peak RSS, so a dump at the 256 MiB limit of object files stays under ≈ ${mib(dumpMemoryBoundBytes(d))} ` +
+        `(${mib(d.baseRssBytes)} of it the process before reading); ` +
+        'a file over 64 MiB is refused from its size before any byte is read. YAML is parsed by js-yaml; the event index is built in one pass and each object\'s events are sorted once, when first asked for.',
+    );
+    save();
+  }
 
   const needCluster = ['namespace', 'scale', 'peer'].some((s) => opts.only.has(s as Stage));
   let env: BenchEnv | undefined;
   let k8sgpt: K8sgptBuild | undefined;
   try {
     if (opts.only.has('peer')) {
-      log('6/6 peer: looking up k8sgpt on the Go module proxy');
-      k8sgpt = await buildK8sgpt(log);
+      k8sgpt = findK8sgpt();
       results.benchmarks.k8sgptBuild = k8sgpt;
-      if (!k8sgpt.available) results.notes.push(`k8sgpt (${'github.com/k8sgpt-ai/k8sgpt'}) not measured — the Go module proxy answered: ${k8sgpt.error?.replace(/\s+/g, ' ')}`);
+      log(`6/6 peer: k8sgpt ${k8sgpt.available ? `${k8sgpt.bin} (${k8sgpt.from}; ${k8sgpt.version})` : k8sgpt.notMeasured}`);
+      if (!k8sgpt.available) results.notes.push(`k8sgpt ${k8sgpt.notMeasured}`);
     }
     if (needCluster) {
       log('starting the control plane (test/cluster)');
@@ -113,30 +150,15 @@ async function main(): Promise<void> {
       results.machine.kubernetes = env.apiserverVersion;
     }
     if (env && opts.only.has('peer')) {
-      log('6/6 peer: seed scenarios loaded live, netdoctor vs k8sgpt');
-      const seeds = [
-        { dir: path.join(SCENARIOS, 'triton-cni-missing'), expected: 'weave-net CNI configured but its DaemonSet missing', match: /weave|cni/i },
-        { dir: path.join(SCENARIOS, 'triton-kube-proxy-config'), expected: 'kube-proxy DaemonSet --config names a file its ConfigMap lacks', match: /kube-proxy/i },
-      ];
-      const sides = await benchPeerSeeds(env, k8sgpt!, seeds, opts.quick ? 3 : 5, log);
-      results.benchmarks.peerSeeds = sides;
-      for (const side of sides) {
-        rows.push({
-          n: '6',
-          benchmark: `Peer on \`${side.scenario}\` (live): netdoctor`,
-          value: `${fmt(side.netdoctor.wallMs, 'ms')}, ${side.netdoctor.apiCalls} calls; root cause: ${side.netdoctor.rootCauses[0] ?? '(none)'}`,
-          target: 'finds the seed fault',
-          verdict: side.netdoctor.foundExpected ? 'found' : 'NOT found',
-        });
-        rows.push({
-          n: '6',
-          benchmark: `Peer on \`${side.scenario}\` (live): k8sgpt analyze`,
-          value: side.k8sgpt.notMeasured ? 'not measured' : `${fmt(side.k8sgpt.wallMs!, 'ms')}; ${side.k8sgpt.problems!.length} problems: ${side.k8sgpt.problems!.slice(0, 2).join('; ')}`,
-          target: 'side by side',
-          verdict: side.k8sgpt.notMeasured ? 'module not served by the Go proxy (see notes)' : side.k8sgpt.foundExpected ? 'found' : 'not found',
-        });
-      }
-      save();
+      const wanted = process.env.BENCH_PEER_SCENARIOS?.split(',').map((n) => n.trim());
+      const scenarios = listAllScenarios().filter((sc) => !wanted || wanted.includes(sc.name));
+      log(`6/6 peer: ${scenarios.length} scenarios loaded live in turn, netdoctor diagnose vs k8sgpt analyze`);
+      const first = rows.length;
+      await benchPeerScenarios(env, REPO, k8sgpt!, scenarios, opts.quick ? 1 : 3, log, (done) => {
+        results.benchmarks.peerScenarios = done;
+        rows.splice(first, rows.length - first, ...peerRows(done, k8sgpt!, scenarios.length));
+        save();
+      });
     }
     if (env && (opts.only.has('scale') || opts.only.has('namespace'))) {
       // The realistic kube-system (kube-proxy, CoreDNS, weave-net) and nodes of the healthy seed.
@@ -145,8 +167,13 @@ async function main(): Promise<void> {
     if (env && opts.only.has('scale')) {
       log('3/6 cluster digest scaling');
       const baselinePods = (await env.client.json<{ items: unknown[] }>('GET', '/api/v1/pods')).items.length;
-      const sizes = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(',').map(Number) : opts.quick ? [100, 1000] : [100, 1000, 10000];
-      const scale = await benchScale(env, { sizes, reps: opts.quick ? 2 : 3, baselinePods, log, deadlineMs: (opts.quick ? 3 : 8) * 60_000 });
+      const sizes = process.env.BENCH_SCALE_SIZES
+        ? process.env.BENCH_SCALE_SIZES.split(',').map(Number)
+        : opts.quick ? [100, 1000] : [100, 1000, 10000, 30000, ...(opts.scale150k ? [150000] : [])];
+      // Checked before each size starts. Loading is most of it and slows with the machine's load:
+      // 10,000 pods took 580 s at load average ≈ 16 on 2 cores (69 s when idle).
+      const budgetMin = opts.quick ? 3 : opts.scale150k ? 120 : 30;
+      const scale = await benchScale(env, { sizes, reps: opts.quick ? 2 : 3, baselinePods, log, deadlineMs: budgetMin * 60_000 });
       results.benchmarks.clusterDigestScaling = scale;
       for (const [i, l] of scale.levels.entries()) {
         const big = i === scale.levels.length - 1;
@@ -159,8 +186,20 @@ async function main(): Promise<void> {
           verdict: i === 0 ? '–' : `${scale.timeExponents[i - 1]! <= 1.1 ? 'linear' : 'superlinear'}${big ? (l.peakRssBytes.median < 512 * 2 ** 20 ? ', RSS met' : ', RSS missed') : ''}`,
         });
       }
+      if (scale.rssExponentFit !== undefined) {
+        const largest = scale.levels.at(-1)!;
+        rows.push({
+          n: '3',
+          benchmark: 'Cluster digest peak RSS, measured at each size',
+          value: `${scale.levels.map((l) => `${l.pods} pods ${mib(l.peakRssBytes.median)}`).join(', ')}; RSS exponent over objects ${scale.rssExponentFit} (least squares over all sizes; ` +
+            `${scale.rssExponents.join(' / ')} between consecutive sizes)`,
+          target: 'flat as the cluster grows; < 512 MiB at 150,000 pods',
+          verdict: `${scale.rssExponentFit <= 0.05 ? 'flat' : `grows (exponent ${scale.rssExponentFit})`}${largest.pods >= 150_000 ? (largest.peakRssBytes.median < 512 * 2 ** 20 ? ', 150,000 pods met' : ', 150,000 pods missed') : ''}`,
+        });
+      }
       const [a, b] = scale.levels.slice(-2);
-      if (a && b) {
+      // Extrapolated only when 150,000 pods was not measured (`--scale-150k` measures it).
+      if (a && b && b.pods < 150_000) {
         // Extrapolation to 5,000 nodes / 150,000 pods from the two largest measured sizes, per phase
         // with that phase's own growth exponent (read: requests + parsing; checks: CPU).
         const f = 150_000 / b.pods;
@@ -252,6 +291,15 @@ async function main(): Promise<void> {
         target: 'no per-object N+1',
         verdict: ns.apiCalls < 100 ? 'met' : 'check breakdown',
       });
+      const baseline = await benchBaseline(env.cluster.kubeconfigPath, 'shop');
+      results.benchmarks.baselineSize = baseline;
+      rows.push({
+        n: '2',
+        benchmark: `Known-good baseline of the namespace (${baseline.services} Services, ${baseline.objects} objects with kube-system and Nodes)`,
+        value: `${kib(baseline.storedBytes)} stored gzipped (${kib(baseline.jsonBytes)} JSON); taken in ${baseline.takeMs.toFixed(0)} ms, compared in ${baseline.compareMs.toFixed(0)} ms`,
+        target: '≤ 256 KiB stored',
+        verdict: baseline.storedBytes <= 256 * 1024 ? 'met' : 'missed',
+      });
       if (k8sgpt) {
         const peer = await k8sgptOnNamespace(k8sgpt, env.cluster.kubeconfigPath, 'shop', 3);
         results.benchmarks.peerNamespace = peer;
@@ -260,7 +308,7 @@ async function main(): Promise<void> {
           benchmark: `Peer on the large namespace: netdoctor vs k8sgpt analyze`,
           value: 'notMeasured' in peer ? `netdoctor ${ns.liveMs.median.toFixed(0)} ms; k8sgpt not measured` : `netdoctor ${ns.liveMs.median.toFixed(0)} ms; k8sgpt ${fmt(peer.wallMs, 'ms')} (${peer.problems} problems)`,
           target: 'side by side',
-          verdict: 'notMeasured' in peer ? 'k8sgpt not served (see notes)' : 'measured',
+          verdict: 'notMeasured' in peer ? 'k8sgpt not measured (see notes)' : 'measured',
         });
       }
       save();
@@ -299,9 +347,31 @@ async function main(): Promise<void> {
         save();
       }
       if (opts.only.has('ack')) {
-        log('5/6 slash-command ack under load, then Redis stopped');
-        const { acks, down } = await benchAck(redis, seed, 'triton', { requests: 500, concurrency: 50, downAttempts: opts.quick ? 3 : 5 });
+        // The serve variants run while diagnoses of #2's namespace run: a control plane of its own with that namespace.
+        log('5/6 loading the large namespace for the background diagnoses');
+        const ackEnv = await startCluster(log);
+        let ack: Awaited<ReturnType<typeof benchAck>>;
+        try {
+          await loadScenario(path.join(SCENARIOS, 'healthy'), { kubelet: ackEnv.kubelet });
+          const nodes = nodeNames(opts.quick ? 10 : 60);
+          await ensureNodes(ackEnv.kubelet, ackEnv.client, nodes);
+          const apps = opts.quick ? 200 : 1000;
+          const load = await loadNamespace(ackEnv.client, ackEnv.kubelet, { name: 'shop', apps, replicas: 3, events: apps * 5, nodes, crashing: 4, sandboxFailures: 2, orphanServices: 2 });
+          await waitForSlices(ackEnv, 'shop', apps, log);
+          const o = load.objects;
+          log('5/6 slash-command ack under load, then Redis stopped');
+          ack = await benchAck(redis, seed, 'triton', {
+            requests: 500,
+            concurrency: 50,
+            downAttempts: opts.quick ? 3 : 5,
+            background: { kubeconfig: ackEnv.cluster.kubeconfigPath, namespace: 'shop', description: `#2's namespace (${o.pods} pods, ${o.services} Services, ${o.events} Events)`, diagnoses: 4 },
+          });
+        } finally {
+          await ackEnv.stop();
+        }
+        const { acks, down } = ack;
         results.benchmarks.slashAck = acks;
+        results.benchmarks.slashAckBackgroundDiagnoses = ack.backgroundDiagnoses;
         results.benchmarks.redisDown = down;
         for (const [i, ack] of acks.entries()) {
           rows.push({
@@ -325,9 +395,15 @@ async function main(): Promise<void> {
                 : ': most of the miss is already in the receiver before any netdoctor work — Bolt\'s HTTP receiver and the pipelined Redis SET NX of the delivery ' +
                   'dedupe (src/slack/app.ts) per request, at 50 in flight on 2 shared cores. ') +
               'What netdoctor adds on top: each accepted command does its post-ack work (BullMQ add with deduplication, job ' +
-              'lookup, chat.postMessage or chat.getPermalink + response_url) in the same event loop, and in `netdoctor serve` the workers\' diagnoses — synchronous ' +
-              'CPU work in the checks — run in that event loop too, so acks wait behind them. Running the front end apart from the workers (or the workers in worker threads) ' +
-              'takes that last part off the ack.',
+              'lookup, chat.postMessage, or a remembered permalink + response_url) in the same event loop.',
+          );
+        }
+        const [inLoop, threaded] = acks.slice(3);
+        if (inLoop && threaded) {
+          results.notes.push(
+            `Ack isolation (issue 20): with ${ack.backgroundDiagnoses} diagnoses of #2's namespace run during the serve rounds (4 at a time), ` +
+              `\`netdoctor serve\` acks at p99 ${threaded.p99Ms.toFixed(0)} ms with its workers in their own thread (src/cli/serve-workers.ts) against ` +
+              `${inLoop.p99Ms.toFixed(0)} ms with them in the receiver's event loop, where each diagnosis (cluster read, JSON parsing, checks) held the acks behind it.`,
           );
         }
         const boltTimeout = down.httpStatus.every((st) => st === 404) && down.httpMs.median >= 2900;

@@ -62,7 +62,11 @@ interface Harness {
 const REGISTER = path.join(__dirname, 'register.js');
 const SERVE = path.join(__dirname, 'serve-child.ts');
 
-async function startHarness(redisUrl: string, dumpDir: string, mode: 'serve' | 'front-end-only' | 'bare' = 'serve'): Promise<Harness> {
+/** `serve`: workers in their own thread (as `netdoctor serve` runs); `in-loop`: in the receiver's event loop (before issue 20). */
+type HarnessMode = 'serve' | 'in-loop' | 'front-end-only' | 'bare';
+
+/** `source`: a dump directory, or `live` for the cluster of `extraEnv.KUBECONFIG`. */
+async function startHarness(redisUrl: string, source: string, mode: HarnessMode = 'serve', extraEnv: Record<string, string> = {}): Promise<Harness> {
   const emulator = await SlackEmulator.start();
   const secret = `bench-${randomUUID()}`;
   const env = {
@@ -76,12 +80,13 @@ async function startHarness(redisUrl: string, dumpDir: string, mode: 'serve' | '
     SLACK_BOT_TOKEN: 'xoxb-bench',
     SLACK_API_URL: emulator.apiUrl,
     LOG_LEVEL: 'silent',
+    ...extraEnv,
   };
-  const child = spawn(process.execPath, ['-r', REGISTER, SERVE, dumpDir, ...(mode === 'serve' ? [] : [mode])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', REGISTER, SERVE, source, ...(mode === 'serve' ? [] : [mode])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
       const m = /PORT (\d+)/.exec(c.toString());
       if (m) resolve(Number(m[1]));
     });
@@ -174,28 +179,90 @@ function summarise(variant: string, results: { status: number; ms: number }[], c
   };
 }
 
+/** Diagnoses of `namespace` kept in flight on a harness's workers: a finished one is replaced at once. */
+interface Background {
+  /** Resolves once `width` diagnoses are active. */
+  running: Promise<void>;
+  stop(): Promise<number>;
+}
+
+function keepDiagnosing(h: Harness, namespace: string, width: number): Background {
+  let stopping = false;
+  let finished = 0;
+  let active = 0;
+  let markRunning: () => void = () => undefined;
+  const running = new Promise<void>((r) => (markRunning = r));
+  const lane = async (): Promise<void> => {
+    const queue = await h.producer.queue('prod', 'diagnose');
+    while (!stopping) {
+      // Added directly with ids of their own: the producer would join identical requests into one run.
+      const jobId = jobIdFrom('diagnose', `bg-${randomUUID()}`);
+      await queue.add('diagnose', { cluster: 'prod', workflow: 'namespace-triage', namespace, requestedBy: 'U0BENCH02', channel: CHANNEL }, { jobId });
+      let counted = false;
+      for (;;) {
+        const state = await queue.getJobState(jobId);
+        if (state === 'completed' || state === 'failed') break;
+        if (state === 'active' && !counted) {
+          counted = true;
+          if (++active === width) markRunning();
+        }
+        await sleep(20);
+      }
+      if (counted) active--;
+      finished++;
+    }
+  };
+  const lanes = Array.from({ length: width }, () => lane());
+  return {
+    running,
+    stop: async () => {
+      stopping = true;
+      await Promise.all(lanes);
+      return finished;
+    },
+  };
+}
+
+/** The large namespace the background diagnoses read, and the cluster it lives in. */
+export interface AckBackground {
+  kubeconfig: string;
+  namespace: string;
+  /** How the namespace is described in the rows (its size). */
+  description: string;
+  diagnoses: number;
+}
+
 /**
- * 5: the ack under load, then Redis stopped. Four variants run in interleaved rounds (so the
+ * 5: the ack under load, then Redis stopped. The variants run in interleaved rounds (so the
  * machine's drift hits them alike): a bare Node HTTP server (the machine's and the load
  * generator's floor), `/netdoctor help` on the front end alone (the receiver's floor: signature,
  * Redis dedupe, ack, nothing after), `/netdoctor <ns>` on the front end alone, and on
- * `netdoctor serve` (front end + workers in one process).
+ * `netdoctor serve` with its workers in the receiver's event loop (before issue 20) and in their
+ * own thread (now). With `background`, both serve variants read the live cluster and keep
+ * `background.diagnoses` diagnoses of its large namespace running through each of their rounds.
  */
 export async function benchAck(
   redis: TestRedis,
   dumpDir: string,
   namespace: string,
-  o: { requests: number; concurrency: number; downAttempts: number },
-): Promise<{ acks: AckLatency[]; down: RedisDown }> {
+  o: { requests: number; concurrency: number; downAttempts: number; background?: AckBackground },
+): Promise<{ acks: AckLatency[]; down: RedisDown; backgroundDiagnoses: number }> {
+  const bg = o.background;
+  const serveSource = bg ? 'live' : dumpDir;
+  const serveEnv: Record<string, string> = bg ? { KUBECONFIG: bg.kubeconfig, NETDOCTOR_WORKER_CONCURRENCY: String(bg.diagnoses) } : {};
   const bare = await startHarness(redis.url, dumpDir, 'bare');
   const front = await startHarness(redis.url, dumpDir, 'front-end-only');
-  const h = await startHarness(redis.url, dumpDir);
-  const variants: { name: string; harness: Harness; text: string; results: { status: number; ms: number }[] }[] = [
-    { name: 'bare Node HTTP server answering 200 (machine + load generator floor)', harness: bare, text: 'help', results: [] },
-    { name: '`/netdoctor help`, front end only (receiver floor)', harness: front, text: 'help', results: [] },
-    { name: `\`/netdoctor ${namespace}\`, front end only (workers elsewhere)`, harness: front, text: namespace, results: [] },
-    { name: `\`/netdoctor ${namespace}\`, netdoctor serve (front end + workers, one process)`, harness: h, text: namespace, results: [] },
+  const inLoop = await startHarness(redis.url, serveSource, 'in-loop', serveEnv);
+  const h = await startHarness(redis.url, serveSource, 'serve', serveEnv);
+  const during = bg ? `, while ${bg.diagnoses} diagnoses of ${bg.description} run` : '';
+  const variants: { name: string; harness: Harness; text: string; background: boolean; results: { status: number; ms: number }[] }[] = [
+    { name: 'bare Node HTTP server answering 200 (machine + load generator floor)', harness: bare, text: 'help', background: false, results: [] },
+    { name: '`/netdoctor help`, front end only (receiver floor)', harness: front, text: 'help', background: false, results: [] },
+    { name: `\`/netdoctor ${namespace}\`, front end only (workers elsewhere)`, harness: front, text: namespace, background: false, results: [] },
+    { name: `\`/netdoctor ${namespace}\`, netdoctor serve with the workers in the receiver's event loop (before)${during}`, harness: inLoop, text: namespace, background: true, results: [] },
+    { name: `\`/netdoctor ${namespace}\`, netdoctor serve with the workers in their own thread${during}`, harness: h, text: namespace, background: true, results: [] },
   ];
+  let backgroundDiagnoses = 0;
   try {
     for (const v of variants) for (let i = 0; i < 5; i++) await send(v.harness, v.text); // warm-up (connections, JIT)
     const rounds = 5;
@@ -203,7 +270,13 @@ export async function benchAck(
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) {
         await sleep(500); // let the previous round's post-ack work settle
-        v.results.push(...(await pool(perRound, o.concurrency, () => send(v.harness, v.text))));
+        const load = bg && v.background ? keepDiagnosing(v.harness, bg.namespace, bg.diagnoses) : undefined;
+        if (load) await Promise.race([load.running, sleep(60_000).then(() => Promise.reject(new Error('the background diagnoses did not all start within 60 s')))]);
+        try {
+          v.results.push(...(await pool(perRound, o.concurrency, () => send(v.harness, v.text))));
+        } finally {
+          backgroundDiagnoses += (await load?.stop()) ?? 0;
+        }
       }
     }
   } catch (e) {
@@ -212,6 +285,7 @@ export async function benchAck(
   } finally {
     await stopHarness(bare);
     await stopHarness(front);
+    await stopHarness(inLoop);
   }
   const acks = variants.map((v) => summarise(v.name, v.results, o.concurrency));
   try {
@@ -237,7 +311,7 @@ export async function benchAck(
           const resp = h.emulator.responses.find((x) => x.id === r.triggerId);
           if (resp) {
             seen = nowMs() - r.t0;
-            text = String((resp.body as { text?: string }).text ?? JSON.stringify(resp.body)).slice(0, 200);
+            text = ((resp.body as { text?: string }).text ?? JSON.stringify(resp.body)).slice(0, 200);
             break;
           }
           await sleep(5);
@@ -258,7 +332,7 @@ export async function benchAck(
       targetMs: 2000,
       met: silent === 0 && user.max < 2000,
     };
-    return { acks, down };
+    return { acks, down, backgroundDiagnoses };
   } finally {
     await stopHarness(h);
   }

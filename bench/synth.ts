@@ -37,13 +37,13 @@ function nextPodIP(): string {
   return `10.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
 }
 
-function hash(s: string): string {
+export function hash(s: string): string {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
   return h.toString(36).padStart(7, '0').slice(-7).replace(/[^a-z0-9]/g, 'x');
 }
 
-function container(app: string, upstream: string) {
+export function container(app: string, upstream: string) {
   return {
     name: 'app',
     image: `registry.example.com/${app}:1.4.2`,
@@ -64,7 +64,7 @@ function container(app: string, upstream: string) {
   };
 }
 
-function runningStatus(podIP: string, startedAt: string) {
+export function runningStatus(podIP: string, startedAt: string) {
   const c = (type: string) => ({ type, status: 'True', lastTransitionTime: startedAt });
   return {
     phase: 'Running',

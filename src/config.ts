@@ -6,7 +6,10 @@
  * To add a setting: add a row (`setting`, `optional` or `secret`), and the Config type follows.
  */
 
+import { isIP } from 'node:net';
 import { NetdoctorError } from './domain/errors';
+import { DNS_LABEL } from './domain/object-ref';
+import type { HostPort, RedisTarget } from './domain/redis-target';
 
 type Env = Record<string, string | undefined>;
 
@@ -17,7 +20,7 @@ interface Field<T> {
   parse: (raw: string) => T;
   /** Used when the variable is unset or empty; `undefined` means the setting is optional. */
   default: T;
-  /** One line for the README's configuration table. */
+  /** One line for the configuration table (deploy/README.md). */
   doc: string;
   /** Never printed (describeConfig shows it as set/unset only). */
   secret?: boolean;
@@ -44,7 +47,7 @@ export function text(raw: string): string {
 
 /** A DNS-1123 label (cluster names end up in queue keys and job ids, so no `:` or `.`). */
 export function dnsLabel(raw: string): string {
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(raw)) {
+  if (!DNS_LABEL.test(raw)) {
     throw new Error('must be a DNS label: lower-case letters, digits and `-`, at most 63 characters');
   }
   return raw;
@@ -63,6 +66,24 @@ function redisUrl(raw: string): string {
     throw new Error('must be a URL like redis://host:6379/0');
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('must start with redis:// or rediss://');
+  return raw;
+}
+
+/** `host:port,host:port` (Sentinels or Cluster seed nodes; IPv6 hosts in brackets: `[::1]:26379`). */
+function hostPorts(raw: string): HostPort[] {
+  const list = raw.split(',').map((h) => h.trim()).filter(Boolean);
+  if (list.length === 0) throw new Error('must list host:port pairs, comma-separated');
+  return list.map((item) => {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) throw new Error(`must list host:port pairs, comma-separated; "${item}" is not one`);
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+/** A Sentinel master group name (`sentinel monitor <name> …`). */
+function sentinelName(raw: string): string {
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(raw)) throw new Error('must be the master group name the Sentinels monitor (letters, digits, `.`, `_`, `-`), e.g. mymaster');
   return raw;
 }
 
@@ -101,6 +122,12 @@ function port(raw: string): number {
   return n;
 }
 
+/** An IP address to listen on (0.0.0.0 / :: for every interface). */
+function bindAddress(raw: string): string {
+  if (isIP(raw) === 0) throw new Error('must be an IP address such as 127.0.0.1, 0.0.0.0 or ::');
+  return raw;
+}
+
 function httpUrl(raw: string): string {
   let url: URL;
   try {
@@ -110,6 +137,12 @@ function httpUrl(raw: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('must start with https:// or http://');
   return raw.endsWith('/') ? raw : `${raw}/`;
+}
+
+/** An HMAC key: long enough that it cannot be guessed. */
+function linkKey(raw: string): string {
+  if (raw.length < 32) throw new Error('must be at least 32 characters (e.g. the output of `openssl rand -hex 32`)');
+  return raw;
 }
 
 function channelIds(raw: string): string[] {
@@ -145,10 +178,29 @@ function identityMap(raw: string): Record<string, { user: string; groups: string
   return map;
 }
 
+/** `C123=triton|payments,C456=*`: channel id → namespaces (or `*`), comma-separated. */
+function channelNamespaces(raw: string): Record<string, string[]> {
+  const map: Record<string, string[]> = {};
+  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([CGD][A-Z0-9]{6,})=([^,=\s]+)$/.exec(pair);
+    const namespaces = m ? m[2]!.split('|').filter(Boolean) : [];
+    if (!m || namespaces.length === 0 || namespaces.some((n) => n !== '*' && !DNS_LABEL.test(n))) {
+      throw new Error('must be a comma-separated list of CHANNELID=namespace[|namespace…] (or =* for every namespace)');
+    }
+    map[m[1]!] = namespaces;
+  }
+  return map;
+}
+
 // ---- the table ---------------------------------------------------------------------------
 
 export const FIELDS = {
-  redisUrl: setting('REDIS_URL', redisUrl, 'redis://127.0.0.1:6379', 'Redis for the queues, reports and plans (maxmemory-policy must be noeviction).'),
+  redisUrl: setting('REDIS_URL', redisUrl, 'redis://127.0.0.1:6379', 'Redis for the queues, reports and plans (maxmemory-policy must be noeviction), when it is one node. Not with REDIS_SENTINELS or REDIS_CLUSTER_NODES.'),
+  redisSentinels: optional('REDIS_SENTINELS', hostPorts, 'Sentinel mode: the Sentinels, host:port comma-separated (with REDIS_SENTINEL_NAME); netdoctor follows the primary they elect.'),
+  redisSentinelName: optional('REDIS_SENTINEL_NAME', sentinelName, 'Sentinel mode: the master group name the Sentinels monitor (required with REDIS_SENTINELS).'),
+  redisSentinelPassword: secret('REDIS_SENTINEL_PASSWORD', 'Sentinel mode: password of the Sentinels themselves (requirepass in sentinel.conf), if any.'),
+  redisClusterNodes: optional('REDIS_CLUSTER_NODES', hostPorts, 'Cluster mode: some Redis Cluster nodes, host:port comma-separated (the rest is discovered); queue keys are hash-tagged per cluster.'),
+  redisPassword: secret('REDIS_PASSWORD', 'Password of the Redis nodes (every mode; with REDIS_URL it may be in the URL instead, not both).'),
   queuePrefix: setting('NETDOCTOR_QUEUE_PREFIX', dnsLabel, 'netdoctor', 'First part of every Redis key: queues are <prefix>:<cluster>:diagnose|remediate|digest.'),
   cluster: setting('NETDOCTOR_CLUSTER', dnsLabel, 'default', 'The cluster this process serves (its workers consume only that cluster\'s queues).'),
   reportTtlSeconds: setting('NETDOCTOR_REPORT_TTL_SECONDS', positiveInt, 7 * 24 * 3600, 'How long reports and their plans stay in Redis.'),
@@ -169,19 +221,30 @@ export const FIELDS = {
   slackAppToken: secret('SLACK_APP_TOKEN', 'App-level token (xapp-…, scope connections:write); required with SLACK_MODE=socket.'),
   slackSigningSecret: secret('SLACK_SIGNING_SECRET', 'Signing secret; required with SLACK_MODE=http (requests are verified, at most 5 minutes old).'),
   slackPort: setting('SLACK_PORT', port, 3000, 'HTTP mode: port of /slack/events and /healthz (unused in Socket Mode: probes are on the admin port).'),
+  slackHost: setting('SLACK_HOST', bindAddress, '0.0.0.0', 'HTTP mode: bind address of /slack/events (Slack reaches it through your ingress; every request is signed).'),
   slackApiUrl: optional('SLACK_API_URL', httpUrl, 'Slack Web API base URL (default https://slack.com/api/; tests point it at an emulator).'),
   slackAllowedChannels: setting('SLACK_ALLOWED_CHANNELS', channelIds, [] as string[], 'Comma-separated channel ids where /netdoctor is accepted; empty: every channel the bot is in.'),
   slackClusters: setting('SLACK_CLUSTERS', clusterList, [] as string[], 'Clusters /netdoctor --cluster may name (comma-separated); empty: only NETDOCTOR_CLUSTER. The first is the default.'),
   approvers: setting('NETDOCTOR_APPROVERS', slackIds, [] as string[], 'Slack user ids and user group ids allowed to approve fixes (comma-separated); empty: remediation disabled.'),
   allowSelfApproval: setting('NETDOCTOR_ALLOW_SELF_APPROVAL', bool, false, 'Whether the person who asked for the diagnosis may approve its fix.'),
   planValidityMinutes: setting('NETDOCTOR_PLAN_VALIDITY_MINUTES', positiveInt, 15, 'How long after its dry run a plan can be approved.'),
-  identityMap: setting('NETDOCTOR_IDENTITY_MAP', identityMap, {} as Record<string, { user: string; groups: string[] }>, 'Slack user → Kubernetes identity for approval checks (SubjectAccessReview): U123=alice,U456=bob:sre|oncall.'),
+  planKey: { env: 'NETDOCTOR_PLAN_KEY', parse: linkKey, default: undefined, doc: 'Key (at least 32 characters, e.g. `openssl rand -hex 32`) that seals plans, approvals and rollback data; kept out of Redis (the chart mounts it from a Secret into serve and workers). Required with NETDOCTOR_APPROVERS.', secret: true } as Field<string | undefined>,
+  identityMap: setting('NETDOCTOR_IDENTITY_MAP', identityMap, {}, 'Slack user → Kubernetes identity for approval checks (SubjectAccessReview): U123=alice,U456=bob:sre|oncall.'),
+  readAccess: setting('NETDOCTOR_READ_ACCESS', oneOf('open', 'checked'), 'open', 'Who sees a diagnosis: open (anyone in an allowed channel) or checked (the requester\'s NETDOCTOR_IDENTITY_MAP identity must be allowed get pods and get pods/log in the namespace, or NETDOCTOR_CHANNEL_NAMESPACES grants it; else the reply says what is missing and shows nothing).'),
+  channelNamespaces: setting('NETDOCTOR_CHANNEL_NAMESPACES', channelNamespaces, {}, 'With NETDOCTOR_READ_ACCESS=checked: channel → namespaces whose diagnoses anyone there may see, e.g. C0123ABCD=triton|payments,C0456EFGH=*.'),
   verifyTimeoutSeconds: setting('NETDOCTOR_VERIFY_TIMEOUT_SECONDS', positiveInt, 300, 'How long to wait for an applied fix to take effect before calling it unverified.'),
   adminPort: setting('NETDOCTOR_ADMIN_PORT', port, 9090, 'Port of /healthz, /readyz and /metrics.'),
+  adminHost: setting('NETDOCTOR_ADMIN_HOST', bindAddress, '127.0.0.1', 'Bind address of /healthz, /readyz and /metrics (no auth): loopback unless set; the chart sets the pod IP so the kubelet and Prometheus reach it.'),
+  reportUrl: optional('NETDOCTOR_REPORT_URL', httpUrl, 'Public base URL of the report pages (e.g. https://netdoctor.example.com/); with NETDOCTOR_REPORT_LINK_KEY, `serve` serves the pages and Slack links "Full report" to them.'),
+  reportLinkKey: { env: 'NETDOCTOR_REPORT_LINK_KEY', parse: linkKey, default: undefined, doc: 'Key (at least 32 characters, e.g. `openssl rand -hex 32`) that signs report page links; kept out of Redis, so whoever reads Redis cannot mint links.', secret: true } as Field<string | undefined>,
+  reportLinkTtlSeconds: setting('NETDOCTOR_REPORT_LINK_TTL_SECONDS', positiveInt, 7 * 24 * 3600, 'How long a report page link opens the page.'),
+  reportPort: setting('NETDOCTOR_REPORT_PORT', port, 8080, 'Port of the read-only report pages (/runs/…, /digests/…), when NETDOCTOR_REPORT_URL is set.'),
 } satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof FIELDS;
-export type Config = { readonly [K in keyof Fields]: Fields[K]['default'] };
+type Settings = { readonly [K in keyof Fields]: Fields[K]['default'] };
+/** The settings, plus the Redis connection mode they add up to (checked across variables). */
+export type Config = Settings & { readonly redis: RedisTarget };
 
 /** A user error (the CLI prints it and exits 2). */
 export class ConfigError extends NetdoctorError {
@@ -189,6 +252,39 @@ export class ConfigError extends NetdoctorError {
     super('bad_input', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * The connection mode, from the Redis variables together: exactly one of REDIS_URL (or its
+ * default), REDIS_SENTINELS + REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES. Pushes a problem per
+ * conflicting or missing variable.
+ */
+function redisTarget(s: Settings, urlSet: boolean, problems: string[]): RedisTarget | undefined {
+  const password = s.redisPassword ? { password: s.redisPassword } : {};
+  const sentinelOnly = (['redisSentinelName', 'redisSentinelPassword'] as const).filter((k) => s[k] !== undefined && s.redisSentinels === undefined);
+  for (const k of sentinelOnly) problems.push(`${FIELDS[k].env} applies only with REDIS_SENTINELS (Sentinel mode), which is not set`);
+  if (s.redisSentinels && s.redisClusterNodes) {
+    problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES are both set: choose one connection mode');
+    return undefined;
+  }
+  const other = s.redisSentinels ? 'REDIS_SENTINELS' : s.redisClusterNodes ? 'REDIS_CLUSTER_NODES' : undefined;
+  if (other && urlSet) {
+    problems.push(`REDIS_URL and ${other} are both set: choose one connection mode (REDIS_PASSWORD carries the password in the other modes)`);
+    return undefined;
+  }
+  if (s.redisSentinels) {
+    if (!s.redisSentinelName) {
+      problems.push('REDIS_SENTINEL_NAME is not set: Sentinel mode (REDIS_SENTINELS) needs the master group name, e.g. mymaster');
+      return undefined;
+    }
+    return { mode: 'sentinel', sentinels: s.redisSentinels, name: s.redisSentinelName, ...password, ...(s.redisSentinelPassword ? { sentinelPassword: s.redisSentinelPassword } : {}) };
+  }
+  if (s.redisClusterNodes) return { mode: 'cluster', nodes: s.redisClusterNodes, ...password };
+  if (s.redisPassword && new URL(s.redisUrl).password) {
+    problems.push('REDIS_URL has a password and REDIS_PASSWORD is set: give the password once');
+    return undefined;
+  }
+  return { mode: 'single', url: s.redisUrl, ...password };
 }
 
 /** Parses and validates the environment (pass `process.env` from the entry point); throws ConfigError listing every problem. */
@@ -212,8 +308,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       problems.push(`${field.env} ${(e as Error).message}`);
     }
   }
+  if ((out.approvers as string[] | undefined)?.length && !out.planKey) {
+    problems.push('NETDOCTOR_PLAN_KEY is required when NETDOCTOR_APPROVERS is set: plans are sealed with it before anything is applied');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(out) as Config;
+  const settings = out as Settings;
+  const redis = overrides.redis ?? redisTarget(settings, 'redisUrl' in overrides || Boolean(env.REDIS_URL?.trim()), problems);
+  if (problems.length > 0 || !redis) throw new ConfigError(problems);
+  return Object.freeze({ ...settings, redis });
 }
 
 /** Validates a value given on the command line with the same rule as its variable (e.g. `--cluster`). */
@@ -225,12 +327,19 @@ export function parseSetting<K extends keyof Fields>(key: K, raw: string, flag: 
   }
 }
 
-/** The configuration table (for `netdoctor config` / the README): variable, default, meaning. */
+/** A default as the table shows it: lists comma-separated; empty lists and maps mean "none", shown blank like unset settings. */
+function shownDefault(value: unknown): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return value === null || Object.keys(value).length === 0 ? '' : JSON.stringify(value);
+}
+
+/** The configuration table (for `netdoctor config` / deploy/README.md): variable, default, meaning. */
 export function configTable(): { env: string; default: string; doc: string }[] {
   return Object.values(FIELDS as Record<string, Field<unknown>>).map((f) => ({
     env: f.env,
-    // Empty lists and maps mean "none": shown blank like unset settings.
-    default: f.default === undefined || (typeof f.default === 'object' && f.default !== null && Object.keys(f.default).length === 0) ? '' : String(f.default),
+    default: shownDefault(f.default),
     doc: f.doc,
   }));
 }

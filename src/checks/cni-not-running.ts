@@ -25,6 +25,7 @@ import {
 import { CNI_MANIFEST_KEY, CNI_MANIFEST_LABEL, CNI_MANIFEST_NAMESPACE, cmLabel, cniManifestFor } from './support/cni-manifest';
 import { podEventEvidence, podFailureEvidence } from './support/pod-evidence';
 import { isReady, podState } from './support/pods';
+import { ipExhaustion } from './support/ipam';
 
 /** A pod whose sandbox the CNI plugin could not set up, with the event that says so. */
 interface Stuck {
@@ -51,7 +52,8 @@ function stuckPods(ctx: CheckContext): Stuck[] {
   for (const pod of ctx.view.list('Pod')) {
     if (isReady(pod) || pod.status?.podIP || podState(pod) !== 'creating') continue;
     const found = sandboxFailureOf(ctx.view, pod);
-    if (found) out.push({ pod, ...found });
+    // An IPAM out of addresses is pod-ip-exhaustion's: the CNI works, the node's range is used up.
+    if (found && !ipExhaustion(found.failure.cause)) out.push({ pod, ...found });
   }
   return out;
 }
@@ -167,6 +169,7 @@ function agentMissing(ctx: CheckContext, agent: CniAgent, stuck: Stuck[]): Findi
   ];
   return {
     severity: 'critical',
+    code: 'CNI-AGENT-MISSING',
     title: `CNI agent ${subject.name} is not running: ${agent.product} DaemonSet missing`,
     summary:
       `The CNI config on ${nodes.join(', ') || 'the node'} names ${agent.product} (${describeFailure(stuck[0]!.failure)}), but no ${subject.name} DaemonSet runs the agent that provides ${agent.needs}` +
@@ -188,6 +191,7 @@ function staleConfig(ctx: CheckContext, agent: CniAgent, stuck: Stuck[], running
   const subject: ObjectRef = { apiVersion: 'v1', kind: 'Node', name: nodes[0] ?? '' };
   return {
     severity: 'critical',
+    code: 'CNI-STALE-CONFIG',
     title: `Stale ${agent.product} CNI config on ${nodes.join(', ')} shadows ${running.agent.product}`,
     summary:
       `Sandboxes on ${nodes.join(', ')} are set up by ${agent.product} (${describeFailure(stuck[0]!.failure)}), but the cluster runs ${running.agent.product} (${running.ds.metadata?.name}, healthy). ` +
@@ -225,6 +229,7 @@ function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: Ag
   if (health.state === 'starting') {
     return {
       severity: 'info',
+      code: 'CNI-AGENT-STARTING',
       title: `CNI agent ${ds.metadata?.name} is still starting`,
       summary: `${agent.product} (${dsLabel}) was just installed or is rolling out (${health.why}); pods get a network once it is Ready.${affected}`,
       subject,
@@ -247,15 +252,28 @@ function agentDown(ctx: CheckContext, agent: CniAgent, ds: DaemonSet, health: Ag
         `For a transient failure, delete the failing agent pod; the DaemonSet recreates it: kubectl -n ${subject.namespace} delete pod ${health.failing[0]?.metadata?.name ?? '<pod>'}.`,
         `Do not restart the stuck application pods: they get a network once the agent is Ready.`,
       ];
+  // Down on some nodes only (CNI-03): the finding names them, and says where the agent, and so the pod network, still works.
+  const down = [...failingNodes].sort();
+  const healthyNodes = [...new Set(health.pods.filter((p) => isReady(p) && !failingNodes.has(p.spec?.nodeName ?? '')).map((p) => p.spec?.nodeName ?? '').filter(Boolean))].sort();
+  const partial = down.length > 0 && healthyNodes.length > 0;
+  const elsewhere = partial
+    ? ` Only pods on ${down.join(', ')} are affected: the agent is Ready on ${plural(healthyNodes.length, 'other node')} (${healthyNodes.slice(0, 3).join(', ')}${healthyNodes.length > 3 ? ', …' : ''}), where pods get their network.`
+    : '';
+  const healthyEvidence: Evidence[] = partial
+    ? [{ type: 'object', text: `${dsLabel} pods Ready on ${healthyNodes.join(', ')}; not on ${down.join(', ')}`, command: kubectl.list('pods', subject.namespace, ['-l', Object.entries(ds.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), '-o', 'wide']) }]
+    : [];
+  const where = partial ? ` on ${down.join(', ')}` : '';
   return {
     severity: pods.length > 0 || notReady.length > 0 || unavailable.length > 0 ? 'critical' : 'warning',
-    title: uncovered ? `CNI agent ${ds.metadata?.name} does not run on ${health.nodesWithout.join(', ')}` : `CNI agent ${ds.metadata?.name} is unhealthy`,
+    code: uncovered ? 'CNI-AGENT-NOT-ON-NODE' : partial ? 'CNI-AGENT-DOWN-ON-NODE' : 'CNI-AGENT-UNHEALTHY',
+    title: uncovered ? `CNI agent ${ds.metadata?.name} does not run on ${health.nodesWithout.join(', ')}` : partial ? `CNI agent ${ds.metadata?.name} is down on ${down.join(', ')}` : `CNI agent ${ds.metadata?.name} is unhealthy`,
     summary:
-      `The ${agent.product} agent (${dsLabel}) is installed but not working: ${health.why}. ` +
-      (stuck.length > 0 ? `The CNI plugin on its nodes cannot set up sandboxes (${describeFailure(stuck[0]!.failure)}).` : `Pods scheduled on ${[...failingNodes].join(', ') || 'its nodes'} cannot get a network.`) +
-      affected,
+      `The ${agent.product} agent (${dsLabel}) is installed but not working${where}: ${health.why}. ` +
+      (stuck.length > 0 ? `The CNI plugin on ${partial ? down.join(', ') : 'its nodes'} cannot set up sandboxes (${describeFailure(stuck[0]!.failure)}).` : `Pods scheduled on ${down.join(', ') || 'its nodes'} cannot get a network.`) +
+      affected +
+      elsewhere,
     subject,
-    evidence: [dsEvidence, ...crash, ...stuckEvidence, ...nodeEvidence],
+    evidence: [dsEvidence, ...crash, ...stuckEvidence, ...healthyEvidence, ...nodeEvidence],
     rootCause: true,
     explains,
     advice,
@@ -278,6 +296,7 @@ function failingDespiteHealthy(ctx: CheckContext, agent: CniAgent, ds: DaemonSet
   const pods = fresh.map((s) => s.pod);
   return {
     severity: 'warning',
+    code: 'CNI-FAILING-AGENT-READY',
     title: `${agent.product} CNI fails although ${ds.metadata?.name} is Ready`,
     summary: `Sandboxes keep failing (${describeFailure(fresh[0]!.failure)}) after the ${agent.product} agent became Ready, so ${plural(pods.length, 'pod')} have no network${coreDnsNote(pods)}. The agent may be failing on those nodes despite its probe, or the node's CNI config/binaries are broken.`,
     subject,
@@ -300,6 +319,7 @@ function genericFailure(ctx: CheckContext, stuck: Stuck[]): FindingDraft {
   const named = f.pluginType ? ctx.view.list('DaemonSet').find((d) => (d.metadata?.name ?? '').includes(f.pluginType!.replace(/-cni$/, ''))) : undefined;
   return {
     severity: 'critical',
+    code: 'CNI-PLUGIN-ERROR',
     title: `CNI plugin ${f.pluginType ?? ''} cannot set up pod networks`.replace(/\s+/g, ' '),
     summary: `On ${nodes.join(', ') || 'the node'} ${describeFailure(f)}, so ${plural(pods.length, 'pod')} stay in ContainerCreating without an IP${coreDnsNote(pods)}.`,
     subject: named ? refOf('DaemonSet', named) : { apiVersion: 'v1', kind: 'Node', name: nodes[0] ?? '' },
@@ -325,6 +345,7 @@ function noPodNetwork(ctx: CheckContext, nodes: KubeNode[]): FindingDraft {
   const subnet = kubeadmPodSubnet(ctx.view);
   return {
     severity: 'critical',
+    code: 'CNI-NOT-INSTALLED',
     title: `No pod network: ${names.length === 1 ? `node ${names[0]} reports` : `${names.length} nodes report`} "cni plugin not initialized"`,
     summary:
       `No CNI add-on is installed: the container runtime on ${names.join(', ')} has no network config, so the node stays NotReady and pods (CoreDNS first) cannot be scheduled or get an IP. ` +
@@ -348,6 +369,7 @@ function noPodNetwork(ctx: CheckContext, nodes: KubeNode[]): FindingDraft {
 export const cniNotRunning: Check = {
   id: 'cni-not-running',
   title: 'CNI configured but its agent is not running: pods stuck in ContainerCreating, nodes NetworkPluginNotReady',
+  codes: ['CNI-AGENT-MISSING', 'CNI-STALE-CONFIG', 'CNI-AGENT-STARTING', 'CNI-AGENT-NOT-ON-NODE', 'CNI-AGENT-UNHEALTHY', 'CNI-AGENT-DOWN-ON-NODE', 'CNI-FAILING-AGENT-READY', 'CNI-PLUGIN-ERROR', 'CNI-NOT-INSTALLED'],
   needs: ['Pod', 'Event', 'DaemonSet', 'Node', 'Namespace', 'Service', 'ReplicaSet', 'ConfigMap'],
   run(ctx) {
     const findings: FindingDraft[] = [];

@@ -1,59 +1,33 @@
 import type { Check } from '../domain/check';
 import type { Evidence, FindingDraft } from '../domain/finding';
-import type { Pod } from '../domain/kube-types';
-import { type ObjectRef, kubectl, refOf } from '../domain/object-ref';
-import { DNS_NAMESPACE, clusterDnsService, coreDnsDeployment, coreDnsPods, coreDnsRef, corefileForward, isLoopbackTarget, kubeletResolvConf } from './support/dns';
+import { kubectl, refOf } from '../domain/object-ref';
+import { COREFILE_REF, DNS_NAMESPACE, coreDnsExplains, coreDnsCrashing, coreDnsDeployment, coreDnsLogLines, coreDnsPods, coreDnsRef, corefileForward, distinctLines, isLoopbackTarget, kubeletResolvConf } from './support/dns';
 import { logEvidence } from './support/evidence';
 import { podStateText } from './support/pod-evidence';
-import { isReady, podState, restartCount } from './support/pods';
+import { isReady } from './support/pods';
 
 /** Every wording the loop plugin has used (current `Loop (a -> b) detected`, 1.2.x `Seen … more than twice`, `Forwarding loop detected`). */
 const LOOP_LINE = /plugin\/loop: (Loop \(.+ -> .+\) detected for zone|Seen ".+" more than twice, loop detected|Forwarding loop detected in)/;
 
-interface Looping {
-  pod: Pod;
-  container: string;
-  previous: boolean;
-  line: string;
-}
-
-function loopLine(text: string | undefined): string | undefined {
-  return text?.split('\n').find((l) => LOOP_LINE.test(l))?.trim();
-}
-
-/** The loop line from the crashed (previous) instance first, then the current one. */
-function findLoop(view: Parameters<Check['run']>[0]['view'], pod: Pod): Looping | undefined {
-  const ns = pod.metadata?.namespace ?? DNS_NAMESPACE;
-  const name = pod.metadata?.name ?? '';
-  for (const c of pod.spec?.containers ?? []) {
-    for (const previous of [true, false]) {
-      const line = loopLine(view.log({ namespace: ns, pod: name, container: c.name, previous }));
-      if (line) return { pod, container: c.name, previous, line };
-    }
-  }
-  return undefined;
-}
-
-const crashing = (p: Pod): boolean => podState(p) === 'crashloop' || (!isReady(p) && restartCount(p) > 0);
-
 export const corednsLoop: Check = {
   id: 'coredns-loop',
   title: 'CoreDNS crash-loops on a forwarding loop (loop plugin: forward . /etc/resolv.conf meets a node-local resolver)',
+  codes: ['DNS-LOOP'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'ConfigMap', 'Service', 'Event'],
   run(ctx) {
     const { view } = ctx;
     const pods = coreDnsPods(view);
     if (pods.length === 0) return [];
-    const looping = pods.map((p) => findLoop(view, p)).filter((l): l is Looping => l !== undefined && crashing(l.pod));
+    const looping = coreDnsLogLines(view, pods, LOOP_LINE).filter((l) => coreDnsCrashing(l.pod));
     const corefileCm = view.get('ConfigMap', DNS_NAMESPACE, 'coredns');
     const forward = corefileForward(corefileCm?.data?.Corefile);
     const loopbackTargets = (forward?.targets ?? []).filter(isLoopbackTarget);
-    const crashers = pods.filter(crashing);
+    const crashers = pods.filter(coreDnsCrashing);
     // Without logs, only a Corefile that forwards straight to loopback is evidence enough.
     if (looping.length === 0 && (loopbackTargets.length === 0 || crashers.length === 0)) return [];
 
     const subject = coreDnsRef(view, pods);
-    const cmRef: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: DNS_NAMESPACE, name: 'coredns' };
+    const cmRef = COREFILE_REF;
     const deploy = coreDnsDeployment(view);
     const dnsPolicy = deploy?.spec?.template?.spec?.dnsPolicy;
     const resolv = kubeletResolvConf(view);
@@ -62,10 +36,7 @@ export const corednsLoop: Check = {
 
     const evidence: Evidence[] = [
       // One log per distinct line: every replica usually prints the same loop.
-      ...looping
-        .filter((l, i) => looping.findIndex((o) => o.line.replace(/\d+/g, '#') === l.line.replace(/\d+/g, '#')) === i)
-        .slice(0, 2)
-        .map((l) => logEvidence(DNS_NAMESPACE, l.pod.metadata?.name ?? '', l.container, l.previous, [l.line])),
+      ...distinctLines(looping).map((l) => logEvidence(DNS_NAMESPACE, l.pod.metadata?.name ?? '', l.container, l.previous, [l.line])),
       ...affected.slice(0, 2).map((p): Evidence => ({ type: 'object', text: podStateText(p, ctx.now), command: kubectl.describe(refOf('Pod', p)) })),
     ];
     if (forward) evidence.push({ type: 'object', text: `ConfigMap kube-system/coredns Corefile: \`${forward.line}\`${corefileCm?.data?.Corefile?.match(/^\s*loop\s*$/m) ? ' with the `loop` plugin enabled' : ''}`, command: kubectl.get(cmRef) });
@@ -90,15 +61,14 @@ export const corednsLoop: Check = {
     }
     advice.push('Do not remove the `loop` plugin: without it the loop burns CPU and memory until CoreDNS is OOM-killed.');
 
-    const explains: ObjectRef[] = [subject, cmRef, ...pods.map((p) => refOf('Pod', p))];
-    const svc = clusterDnsService(view);
-    if (svc) explains.push(refOf('Service', svc));
+    const explains = coreDnsExplains(view, pods, subject, cmRef);
 
     const loopText = looping[0]
       ? `CoreDNS exits with \`${looping[0].line.replace(/^.*?(\[FATAL\] )?plugin\/loop/, '$1plugin/loop').replace(/,? see https:\S+.*$/i, '').replace(/\. Query: .*$/, '')}\``
       : `CoreDNS crash-loops and its Corefile forwards to ${loopbackTargets.join(', ')}`;
     const finding: FindingDraft = {
       severity: ready === 0 ? 'critical' : 'warning',
+      code: 'DNS-LOOP',
       title: 'CoreDNS forwarding loop: the loop plugin stops CoreDNS',
       summary:
         `${loopText}: ${loopbackTargets.length > 0 ? 'it forwards queries to itself' : `it forwards to ${upstream}, and the node's resolv.conf points back at a local resolver (typically systemd-resolved's 127.0.0.53), so queries come back to CoreDNS`}. ` +

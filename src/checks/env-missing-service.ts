@@ -51,26 +51,37 @@ interface Candidate {
   host: string;
 }
 
-/** SVC-04: a workload's env names a Service that does not exist in the namespace while a similarly named one does. */
+/**
+ * SVC-04: a workload's env names a Service that does not exist in the namespace it names, while a similarly named one
+ * does, or the same name exists in the pod's own namespace (`mysql.data.svc.cluster.local` while mysql lives in triton).
+ * Services are read from every namespace in the run's one round (needsEverywhere), so names into other namespaces are checked too.
+ */
 export const envMissingService: Check = {
   id: ID,
   title: 'Workload env names a Service that does not exist',
+  codes: ['WL-ENV-UNKNOWN-SERVICE'],
   needs: ['Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ConfigMap', 'Namespace'],
+  needsEverywhere: ['Service'],
   run(ctx) {
     const findings: FindingDraft[] = [];
-    // Namespaces whose Services the view holds: the target and kube-system, or all of them when cluster-wide.
+    const namespaces = ctx.view.list('Namespace').map((n) => n.metadata?.name ?? '');
+    // Namespaces whose Services the view holds: every namespace, unless the cluster-wide Service read was refused.
+    const wideReadFailed = ctx.view.readErrors.some((e) => e.kind === 'Service' && e.namespace === undefined);
     const loaded = new Set(
-      ctx.namespace
+      ctx.namespace && wideReadFailed
         ? [ctx.namespace, 'kube-system']
-        : [...ctx.view.list('Namespace').map((n) => n.metadata?.name ?? ''), ...ctx.view.list('Pod').map((p) => p.metadata?.namespace ?? ''), ...ctx.view.list('Service').map((s) => s.metadata?.namespace ?? '')],
+        : [...namespaces, ...ctx.view.list('Pod').map((p) => p.metadata?.namespace ?? ''), ...ctx.view.list('Service').map((s) => s.metadata?.namespace ?? '')],
     );
-    const known = new Set([...loaded, ...ctx.view.list('Namespace').map((n) => n.metadata?.name ?? '')]);
+    const known = new Set([...loaded, ...namespaces]);
+    // A named namespace that does not exist resolves nothing either (when the namespace list was read).
+    const namespaceListed = namespaces.length > 0 && !ctx.view.readErrors.some((e) => e.kind === 'Namespace');
     for (const owner of podTemplateOwners(ctx.view, ctx.namespace)) {
       const ns = owner.ref.namespace ?? 'default';
       for (const env of envValues(ctx, owner)) {
         const host = hostIn(env.variable, env.value);
         const target = host ? serviceNameOf(host.host, ns, known) : undefined;
-        if (!host || !target || !loaded.has(target.namespace)) continue;
+        if (!host || !target) continue;
+        if (!loaded.has(target.namespace) && !(namespaceListed && !known.has(target.namespace))) continue;
         if (ctx.view.get('Service', target.namespace, target.name)) continue;
         const labels = host.host.split('.');
         let candidates: Candidate[] = ctx.view
@@ -82,6 +93,9 @@ export const envMissingService: Check = {
             if (svc.metadata?.name === target.name && svc.metadata?.namespace !== ns) candidates.push({ svc, host: `${target.name}.${svc.metadata?.namespace}` });
           }
         }
+        // Named into another namespace, and the same name lives in the pod's own: keep the name's form, swap the namespace.
+        const ownSameName = !target.short && target.namespace !== ns ? ctx.view.get('Service', ns, target.name) : undefined;
+        if (ownSameName) candidates.push({ svc: ownSameName, host: [labels[0]!, ns, ...labels.slice(2)].join('.') });
         if (host.port !== undefined && candidates.some((c) => (c.svc.spec?.ports ?? []).some((p) => p.port === host.port))) {
           candidates = candidates.filter((c) => (c.svc.spec?.ports ?? []).some((p) => p.port === host.port));
         }
@@ -100,6 +114,8 @@ export const envMissingService: Check = {
               })
             : null;
         const named = candidates.map((c) => `${c.svc.metadata?.name}${c.svc.metadata?.namespace !== target.namespace ? ` (namespace ${c.svc.metadata?.namespace})` : ''}`).join(', ');
+        const nsMissing = !known.has(target.namespace) ? ` (namespace ${target.namespace} does not exist)` : '';
+        const why = ownSameName && only ? `Service ${target.name} exists in the pod's own namespace ${ns}` : `similarly named: ${named}`;
         const evidence: Evidence[] = [
           objectEvidence(env.source.type === 'env' ? owner.ref : { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: env.source.name }, `${where}: ${env.variable}=${env.value}`),
           { type: 'command', text: `no Service ${target.name} in namespace ${target.namespace}; it has ${ctx.view.list('Service', target.namespace).map((s) => s.metadata?.name).join(', ') || 'none'}`, command: kubectl.list('services', target.namespace) },
@@ -110,10 +126,11 @@ export const envMissingService: Check = {
         const explains: ObjectRef[] = [owner.ref, ...(owner.bare ? [] : podsOf(ctx.view, owner.ref).map((p) => refOf('Pod', p)))];
         findings.push({
           severity: 'critical',
+          code: 'WL-ENV-UNKNOWN-SERVICE',
           title: `${env.variable}=${host.host} names no Service; ${only ? `did you mean ${only.host}?` : `similar: ${named}`}`,
           summary:
-            `${owner.ref.kind} ${ns}/${owner.ref.name} sets ${env.variable}=${env.value}, but there is no Service ${target.name} in namespace ${target.namespace} ` +
-            `(similarly named: ${named}). The name does not resolve, so the app cannot reach its backend.`,
+            `${owner.ref.kind} ${ns}/${owner.ref.name} sets ${env.variable}=${env.value}, but there is no Service ${target.name} in namespace ${target.namespace}${nsMissing} ` +
+            `(${why}). The name does not resolve, so the app cannot reach its backend.`,
           subject: owner.ref,
           evidence,
           rootCause: true,

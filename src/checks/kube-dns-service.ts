@@ -11,6 +11,8 @@ import { isReady } from './support/pods';
 import { formatSelector, selectorMatches } from './support/selectors';
 
 const ID = 'kube-dns-service';
+/** What kubeadm deploys CoreDNS with. */
+const COREDNS_REPLICAS = 2;
 /** Labels controllers stamp on pods; never what a selector should name. */
 const GENERATED_LABELS = new Set(['pod-template-hash', 'controller-revision-hash', 'pod-template-generation']);
 const BASELINE = 'dns 53/UDP→53, dns-tcp 53/TCP→53, metrics 9153/TCP→9153';
@@ -54,6 +56,7 @@ function selectorFinding(ctx: CheckContext, svc: Service, pods: Pod[]): FindingD
   ];
   const finding: FindingDraft = {
     severity: 'critical',
+    code: 'DNS-SVC-SELECTOR',
     title: `kube-dns selector ${formatSelector(selector) || '(empty)'} selects no CoreDNS pods`,
     summary:
       `Service kube-system/kube-dns selects ${formatSelector(selector) || 'nothing'}, but the CoreDNS pods are labelled ${podLabels}, so the Service has no endpoints and every DNS lookup in the cluster times out (\`nslookup kubernetes.default\` fails) while CoreDNS itself runs fine.`,
@@ -144,6 +147,7 @@ function portsFinding(ctx: CheckContext, svc: Service, problems: PortProblem[]):
   const eps = dnsEndpoints(ctx.view, svc);
   const finding: FindingDraft = {
     severity,
+    code: 'DNS-SVC-PORTS',
     title: 'kube-dns Service ports are wrong',
     summary: `Service kube-system/kube-dns does not route DNS to CoreDNS correctly: ${problems.map((p) => p.text).join('; ')}. ${severity === 'critical' ? 'Pods time out resolving names.' : 'DNS mostly works, but not fully.'}`,
     subject: ref,
@@ -197,16 +201,20 @@ function endpointsFinding(ctx: CheckContext, svc: Service, pods: Pod[]): Finding
     const onlyWaiting = waitingOn !== undefined && pods.every((p) => startingCniAgent(ctx, p, cache));
     return {
       severity: onlyWaiting ? 'info' : 'critical',
+      code: 'DNS-NO-READY-ENDPOINTS',
       title: 'kube-dns has no ready endpoints: no CoreDNS pod is Ready',
       summary: `Service kube-system/kube-dns selects the ${pods.length} CoreDNS pods, but none is Ready, so cluster DNS does not answer (\`Name does not resolve\` everywhere).${onlyWaiting ? ` They wait for the CNI agent ${waitingOn}, which is still starting.` : ''}`,
       subject: ref,
       evidence,
       rootCause: false,
       explains: [coreDnsRef(ctx.view, pods), ...pods.map((p) => refOf('Pod', p))],
+      // Whatever keeps CoreDNS from being Ready is a finding about its pods or Deployment: it is the cause.
+      dependsOn: [coreDnsRef(ctx.view, pods), ...pods.map((p) => refOf('Pod', p))],
     };
   }
   return {
     severity: 'warning',
+    code: 'DNS-ENDPOINTS-NOT-PUBLISHED',
     title: 'kube-dns has no endpoints although CoreDNS is Ready',
     summary: `${ready.length} CoreDNS pods are Ready and selected by kube-dns, yet its ${eps.source} lists no ready endpoint: the endpoints controller (kube-controller-manager) is not publishing them, so DNS lookups fail.`,
     subject: ref,
@@ -222,6 +230,7 @@ function endpointsFinding(ctx: CheckContext, svc: Service, pods: Pod[]): Finding
 export const kubeDnsService: Check = {
   id: ID,
   title: 'kube-dns Service: selector that misses CoreDNS, wrong ports, no ready endpoints',
+  codes: ['DNS-SVC-MISSING', 'DNS-SCALED-TO-ZERO', 'DNS-SVC-SELECTOR', 'DNS-SVC-PORTS', 'DNS-NO-READY-ENDPOINTS', 'DNS-ENDPOINTS-NOT-PUBLISHED'],
   needs: ['Service', 'Pod', 'Deployment', 'ReplicaSet', 'EndpointSlice', 'Endpoints', 'ConfigMap'],
   run(ctx) {
     const { view } = ctx;
@@ -234,6 +243,7 @@ export const kubeDnsService: Check = {
       return [
         {
           severity: 'critical',
+          code: 'DNS-SVC-MISSING',
           title: 'kube-dns Service is missing',
           summary: 'CoreDNS runs, but there is no kube-system/kube-dns Service in front of it, so the nameserver every pod uses (the kubelet clusterDNS IP) answers nothing.',
           subject: ref,
@@ -252,13 +262,30 @@ export const kubeDnsService: Check = {
       return [
         {
           severity: 'critical',
+          code: 'DNS-SCALED-TO-ZERO',
           title: 'CoreDNS is scaled to zero',
           summary: 'Deployment kube-system/coredns has 0 replicas, so kube-dns has no endpoints and no name in the cluster resolves.',
           subject: ref,
           evidence: [{ type: 'object', text: `deployment/${deploy.metadata?.name} -n kube-system: replicas 0`, command: kubectl.get(ref) }],
           rootCause: true,
           explains: [ref, refOf('Service', svc)],
-          advice: [`kubectl -n kube-system scale deployment ${deploy.metadata?.name} --replicas=2`],
+          advice: [],
+          // kubeadm's CoreDNS runs 2 replicas (one per node where it can); the same as `kubectl scale --replicas=2`.
+          plan: makePlan({
+            summary: `Scale deployment/${ref.name} -n kube-system from 0 to ${COREDNS_REPLICAS} replicas`,
+            risk: 'low',
+            effect: 'CoreDNS pods start and join kube-dns as they become Ready; lookups resume without touching any other object.',
+            operations: [
+              {
+                action: 'patch',
+                target: { ...ref, apiVersion: 'apps/v1' },
+                patchType: 'json',
+                patch: testAndReplace('/spec/replicas', 0, COREDNS_REPLICAS),
+                ...(deploy.metadata?.resourceVersion ? { resourceVersion: deploy.metadata.resourceVersion } : {}),
+              },
+            ],
+            verify: { check: ID, subject: ref, waitFor: 'rollout' },
+          }),
         },
       ];
     }

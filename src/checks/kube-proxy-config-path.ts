@@ -49,6 +49,7 @@ function planFor(view: Parameters<Check['run']>[0]['view'], fault: ConfigPathFau
 export const kubeProxyConfigPath: Check = {
   id: ID,
   title: 'kube-proxy --config points at a file its ConfigMap does not provide',
+  codes: ['KP-CONFIG-PATH'],
   needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event'],
   run(ctx) {
     const findings: FindingDraft[] = [];
@@ -69,6 +70,7 @@ export const kubeProxyConfigPath: Check = {
       const explains: ObjectRef[] = [kp.ref, ...crashing.map((p) => refOf('Pod', p))];
       findings.push({
         severity: 'critical',
+        code: 'KP-CONFIG-PATH',
         title: `kube-proxy --config points at missing ${mount.relative}`,
         summary:
           `DaemonSet ${ns}/${kp.ref.name} starts kube-proxy with --config=${flag.path}, but ConfigMap ${mount.configMapName} mounted at ${mount.mountPath} ` +

@@ -2,6 +2,7 @@ import type { Check } from '../domain/check';
 import type { FindingDraft } from '../domain/finding';
 import { refOf } from '../domain/object-ref';
 import { configPathFault, crashEvidence, crashLogEvidence, crashingPods, kubeProxyDaemonSets, kubeconfigFault, podListCommand } from './support/kube-proxy';
+import { configValuesFault } from './kube-proxy-config-values';
 import { podsOf } from './support/pods';
 
 /** Known kube-proxy start failures → what to look at. */
@@ -20,16 +21,17 @@ function errorText(line: string): string {
 
 /**
  * kube-proxy pods crash-looping for a reason the config checks do not explain (those fire instead, so this one
- * stays silent when kube-proxy-config-path or kube-proxy-kubeconfig finds the DaemonSet at fault).
+ * stays silent when kube-proxy-config-path, kube-proxy-kubeconfig or kube-proxy-config-values finds the DaemonSet at fault).
  */
 export const kubeProxyCrashing: Check = {
   id: 'kube-proxy-crashing',
   title: 'kube-proxy pods are crashing',
+  codes: ['KP-CRASHING'],
   needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event'],
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const kp of kubeProxyDaemonSets(ctx.view)) {
-      if (configPathFault(ctx.view, kp) || kubeconfigFault(ctx.view, kp)) continue;
+      if (configPathFault(ctx.view, kp) || kubeconfigFault(ctx.view, kp) || configValuesFault(ctx, kp)) continue;
       const crashing = crashingPods(ctx.view, kp);
       if (crashing.length === 0) continue;
       const total = podsOf(ctx.view, kp.ref).length;
@@ -40,10 +42,11 @@ export const kubeProxyCrashing: Check = {
       const nodes = crashing.map((p) => p.spec?.nodeName).filter((n): n is string => Boolean(n));
       findings.push({
         severity: 'critical',
+        code: 'KP-CRASHING',
         title: error ? `kube-proxy is crashing: ${error.length > 100 ? `${error.slice(0, 97)}...` : error}` : 'kube-proxy is crashing',
         summary:
           `${crashing.length} of ${total} kube-proxy pods of DaemonSet ${kp.ref.namespace}/${kp.ref.name} keep restarting` +
-          `${nodes.length > 0 ? ` (on ${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ', …' : ''})` : ''}` +
+          (nodes.length > 0 ? ` (on ${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ', …' : ''})` : '') +
           `${error ? `: ${error}` : ''}. Service ClusterIPs and NodePorts are not routed on those nodes.`,
         subject: kp.ref,
         evidence: crashEvidence(ctx.view, kp, crashing),

@@ -7,6 +7,7 @@ import { objectEvidence } from './support/evidence';
 import { envReferences } from './support/hostnames';
 import { type FlowPort, describePolicy, egressVerdict, ingressVerdict, isolates, selectsPod } from './support/netpol';
 import { owningWorkload } from './support/pods';
+import { notEnforced, policiesNotEnforced } from './support/policy-enforcement';
 import { formatSelector } from './support/selectors';
 import { declaredPorts, hasSelector, isLive, resolveTargetPort, selectedPods, servicesInScope, stableLabels, svcRef } from './support/services';
 
@@ -153,6 +154,7 @@ const policyRef = (p: NetworkPolicy): ObjectRef => refOf('NetworkPolicy', p);
 export const networkPolicyBlocks: Check = {
   id: ID,
   title: 'NetworkPolicy blocks the clients of a Service',
+  codes: ['NP-BLOCKS-CLIENTS', 'NP-INGRESS-DENY-ALL', 'NP-NOT-ENFORCED'],
   needs: ['NetworkPolicy', 'Service', 'Pod', 'Namespace', 'ConfigMap', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'],
   run(ctx) {
     if (ctx.view.list('NetworkPolicy').length === 0) return [];
@@ -179,6 +181,7 @@ export const networkPolicyBlocks: Check = {
         if (ingressIsolating.length > 0 && !admitsSomeone) {
           findings.push({
             severity: 'info',
+            code: 'NP-INGRESS-DENY-ALL',
             title: `Service ${ref.name}'s pods accept no ingress (${ingressIsolating.map((p) => p.metadata?.name).join(', ')})`,
             summary: `NetworkPolicy ${ingressIsolating.map((p) => `${ns}/${p.metadata?.name}`).join(', ')} isolates the pods behind Service ${ns}/${ref.name} and admits nothing: every connection to ${portText} is dropped. No pod in view names the Service in its env, so netdoctor cannot tell which clients should be admitted.`,
             subject: policyRef(ingressIsolating[0]!),
@@ -226,6 +229,7 @@ export const networkPolicyBlocks: Check = {
       const direction = blocked.some((t) => t.ingressBlocked) ? `isolates the pods behind Service ${ns}/${ref.name} and admits none of` : `isolates the egress of`;
       findings.push({
         severity: blocked.length === talkers.length ? 'critical' : 'warning',
+        code: 'NP-BLOCKS-CLIENTS',
         title: `NetworkPolicy ${culprits.map((p) => p.metadata?.name).join(', ') || '(several)'} blocks ${who} → ${ref.name}:${backendPorts[0]?.port ?? ''}`,
         summary:
           `NetworkPolicy ${culprits.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(', ')} ${direction} ${who} ` +
@@ -241,6 +245,7 @@ export const networkPolicyBlocks: Check = {
         plan,
       });
     }
-    return findings;
+    const unenforced = policiesNotEnforced(ctx.view);
+    return unenforced ? findings.map((f) => (f.code === 'NP-BLOCKS-CLIENTS' ? notEnforced(f, unenforced) : f)) : findings;
   },
 };

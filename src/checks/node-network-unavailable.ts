@@ -3,14 +3,25 @@ import type { Evidence, FindingDraft } from '../domain/finding';
 import type { KubeNode } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refLabel, refOf } from '../domain/object-ref';
 import { ageMs, formatAge } from './support/age';
-import { CNI_AGENTS, agentDaemonSets, agentHealth, networkUnavailableCondition } from './support/cni';
+import { CNI_AGENTS, agentDaemonSets, agentHealth, explainsForPods, networkUnavailableCondition } from './support/cni';
+import { eventEvidence, warningEvents } from './support/evidence';
+import { podsKeptOffByTaint } from './support/scheduling';
 
 const TAINT = 'node.kubernetes.io/network-unavailable';
+
+/**
+ * The route controller's event (k8s.io/cloud-provider controllers/route/route_controller.go, reason FailedToCreateRoute):
+ * `Could not create route <hint> <pod CIDR> for node <node> after <duration>: <cloud error>`.
+ */
+const ROUTE_FAILURE = /^Could not create route (\S+) (\S+) for node (\S+) after [^:]+: ([\s\S]+)$/;
 
 export const nodeNetworkUnavailable: Check = {
   id: 'node-network-unavailable',
   title: 'Nodes with NetworkUnavailable=True (no pod network routes; new pods kept off)',
-  needs: ['Node', 'DaemonSet', 'Pod'],
+  codes: ['NODE-NETWORK-UNAVAILABLE', 'NODE-ROUTE-MISSING'],
+  needs: ['Node', 'DaemonSet', 'Pod', 'Event', 'Service', 'ReplicaSet'],
+  // Events about cluster-scoped objects (the route controller's, about a Node) are recorded in namespace default.
+  alsoReads: [{ kind: 'Event', namespace: 'default' }],
   run(ctx) {
     const nodes = ctx.view.list('Node');
     const unavailable = nodes.filter((n) => networkUnavailableCondition(n));
@@ -38,6 +49,7 @@ export const nodeNetworkUnavailable: Check = {
         // The CNI agent finding (cni-not-running) is the root cause and lists this node in its explains.
         return {
           severity,
+          code: 'NODE-NETWORK-UNAVAILABLE',
           title: 'NetworkUnavailable: its CNI agent is not running there',
           summary: `Node ${name} reports NetworkUnavailable=True because the ${down.agent.product} agent (${refLabel(refOf('DaemonSet', down.ds))}) is ${down.health.state === 'starting' ? 'still starting' : 'not running'} there; ${consequence}.`,
           subject: ref,
@@ -45,21 +57,48 @@ export const nodeNetworkUnavailable: Check = {
           rootCause: false,
         };
       }
+      const routeEvent = warningEvents(ctx.view, ref, ['FailedToCreateRoute']).slice(-1)[0];
+      const route = routeEvent ? ROUTE_FAILURE.exec(routeEvent.message ?? '') : null;
+      const routes = Boolean(routeEvent) || cond.reason === 'NoRouteCreated';
+      const keptOff = podsKeptOffByTaint(ctx.view, node, TAINT);
+      const cidrs = node.spec?.podCIDRs?.join(', ') || node.spec?.podCIDR || 'spec.podCIDR';
+      if (routeEvent) evidence.push(eventEvidence(routeEvent, ref));
+      for (const k of keptOff.slice(0, 2)) {
+        const podRef = refOf('Pod', k.pod);
+        evidence.push({ type: 'event', text: `pod ${podRef.namespace}/${podRef.name} Pending: ${k.message}`, command: kubectl.events(podRef) });
+      }
+      if (keptOff.length > 2) evidence.push({ type: 'object', text: `${keptOff.length} pods Pending that do not tolerate ${TAINT}: ${keptOff.map((k) => `${k.pod.metadata?.namespace}/${k.pod.metadata?.name}`).join(', ')}`, command: 'kubectl get pods -A --field-selector status.phase=Pending' });
+      const what = routes
+        ? `the cloud route controller has not created the route to its pod CIDR ${route?.[2] ?? cidrs}${route ? `: the cloud API answers "${route[4]}"` : ` (reason ${cond.reason})`}`
+        : 'whatever programs its pod network (the cloud route controller, or a CNI that reports this condition) has not done so';
+      const pending = keptOff.length > 0 ? ` ${keptOff.length} pod${keptOff.length === 1 ? ' is' : 's are'} Pending because ${keptOff.length === 1 ? 'it does' : 'they do'} not tolerate the taint.` : '';
       return {
-        severity,
-        title: 'Node reports NetworkUnavailable',
+        severity: all || keptOff.length > 0 ? 'critical' : severity,
+        code: routes ? 'NODE-ROUTE-MISSING' : 'NODE-NETWORK-UNAVAILABLE',
+        title: routes ? `Node ${name} has no cloud route for its pod CIDR (NetworkUnavailable)` : 'Node reports NetworkUnavailable',
         summary:
-          `Node ${name} has had NetworkUnavailable=True${cond.reason ? ` (${cond.reason})` : ''} for ${formatAge(ageMs(cond.lastTransitionTime, ctx.now))}: whatever programs its pod network (the cloud route controller, or a CNI that reports this condition) has not done so, and ${consequence}.` +
+          `Node ${name} has had NetworkUnavailable=True${cond.reason ? ` (${cond.reason})` : ''} for ${formatAge(ageMs(cond.lastTransitionTime, ctx.now))}: ${what}, and ${consequence}.${pending}` +
           (agents.length > 0 ? ` The CNI agent${agents.length > 1 ? 's' : ''} look${agents.length > 1 ? '' : 's'} healthy, so look at routes.` : ''),
         subject: ref,
         evidence,
         rootCause: true,
-        explains: [ref, ...ctx.view.list('Pod').filter((p) => p.spec?.nodeName === name && !p.spec?.hostNetwork && !p.status?.podIP).map((p) => refOf('Pod', p))],
+        explains: explainsForPods(
+          ctx.view,
+          keptOff.map((k) => k.pod),
+          [ref, ...ctx.view.list('Pod').filter((p) => p.spec?.nodeName === name && !p.spec?.hostNetwork && !p.status?.podIP).map((p) => refOf('Pod', p))],
+        ),
         advice: [
-          agents.length > 0
-            ? `Read the CNI agent's log on ${name} (it sets the condition when it has configured the node), e.g. kubectl -n ${agents[0]!.ds.metadata?.namespace} logs -l ${Object.entries(agents[0]!.ds.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} --all-containers --tail=50`
-            : `No CNI agent netdoctor knows runs here: on a cloud cluster, check the route controller of the cloud-controller-manager (kubectl -n kube-system logs -l component=cloud-controller-manager) and the VPC route table for ${name}'s pod CIDR (${node.spec?.podCIDR ?? 'spec.podCIDR'}).`,
-          'Do not patch the node status by hand: the controller that owns the condition would keep the routes missing.',
+          ...(routes
+            ? [
+                `The route controller (cloud-controller-manager, or kube-controller-manager with --configure-cloud-routes) retries on its own: fix what the cloud API refuses${route ? ` ("${route[4]}")` : ''} — route table quota, the controller's cloud permissions, or the instance it cannot find — then watch: kubectl get events --field-selector involvedObject.name=${name},reason=FailedToCreateRoute`,
+                `Once the route for ${cidrs} exists the controller sets NetworkUnavailable=False (RouteCreated) and the ${TAINT} taint is lifted; the Pending pods then schedule by themselves.`,
+              ]
+            : [
+                agents.length > 0
+                  ? `Read the CNI agent's log on ${name} (it sets the condition when it has configured the node), e.g. kubectl -n ${agents[0]!.ds.metadata?.namespace} logs -l ${Object.entries(agents[0]!.ds.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} --all-containers --tail=50`
+                  : `No CNI agent netdoctor knows runs here: on a cloud cluster, check the route controller of the cloud-controller-manager (kubectl -n kube-system logs -l component=cloud-controller-manager) and the VPC route table for ${name}'s pod CIDR (${cidrs}).`,
+              ]),
+          'Do not patch the node status by hand, nor tolerate the taint: the pods would land on a node whose pod network is not routed.',
         ],
       };
     });

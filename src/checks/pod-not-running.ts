@@ -1,12 +1,13 @@
 import type { Check, CheckContext } from '../domain/check';
 import type { FindingDraft } from '../domain/finding';
 import type { Pod } from '../domain/kube-types';
-import { type ObjectRef, refKey, refLabel, refOf } from '../domain/object-ref';
+import { type ObjectRef, kubectl, refKey, refLabel, refOf } from '../domain/object-ref';
 import { START_GRACE_MS, ageMs, formatAge } from './support/age';
 import { parseSandboxError, shortenIds, startingCniAgent } from './support/cni';
 import { DNS_NAMESPACE, coreDnsPods } from './support/dns';
 import { containerLog } from './support/evidence';
 import { failureExcerpt, podFailureEvidence, podWarningEvents, schedulingFailure } from './support/pod-evidence';
+import { nodesWithTaint, parseSchedulingFailure } from './support/scheduling';
 import { isReady, owningWorkload, podState, restartCount, waitingReasons } from './support/pods';
 
 type Problem = 'creating' | 'crashloop' | 'error' | 'pending' | 'unready';
@@ -78,11 +79,97 @@ function reasonOf(ctx: CheckContext, pod: Pod, problem: Problem): string | undef
   return problem === 'error' && waiting.length ? waiting.join(', ') : undefined;
 }
 
+const CODE: Record<Problem, string> = {
+  creating: 'POD-CONTAINER-CREATING',
+  crashloop: 'POD-CRASHLOOP',
+  error: 'POD-START-ERROR',
+  pending: 'POD-PENDING',
+  unready: 'POD-NOT-READY',
+};
+
+type ContainerStatus = NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number];
+
+/** Why the pods fail, when it is a named cause the title should carry (not a network fault): code, tag, sentence, advice, objects it depends on. */
+interface Cause {
+  code: string;
+  tag: string;
+  sentence: string;
+  advice: string[];
+  dependsOn: ObjectRef[];
+}
+
+function requestsOf(pod: Pod, resource: string): string[] {
+  return (pod.spec?.containers ?? []).map((c) => c.resources?.requests?.[resource]).filter((r): r is string => r !== undefined);
+}
+
+/** Pending pods the scheduler rejects for a reason in its message: too few resources, or a taint on the nodes they may use. */
+function schedulingCause(ctx: CheckContext, pod: Pod, owner: ObjectRef): Cause | undefined {
+  const failure = parseSchedulingFailure(schedulingFailure(ctx.view, pod)?.message);
+  if (failure.insufficient.length > 0) {
+    const requests = failure.insufficient.map((r) => `${r} ${requestsOf(pod, r).join('+') || 'unset'}`).join(', ');
+    return {
+      code: 'POD-INSUFFICIENT-RESOURCES',
+      tag: failure.insufficient.map((r) => `Insufficient ${r}`).join(', '),
+      sentence: `A capacity problem, not a network fault: no node has enough allocatable ${failure.insufficient.join(' and ')} left for the pod's requests (${requests}).`,
+      advice: [
+        `Lower the requests of ${refLabel(owner)} to what the nodes can hold, or add node capacity; see what is allocated: kubectl describe nodes | grep -A 8 "Allocated resources"`,
+      ],
+      dependsOn: [],
+    };
+  }
+  if (failure.taints.length > 0) {
+    const nodes = failure.taints.flatMap((t) => nodesWithTaint(ctx.view, t).map((n) => ({ taint: t, node: n.metadata?.name ?? '' })));
+    const taints = [...new Set(failure.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}`))].join(', ');
+    return {
+      code: 'POD-UNTOLERATED-TAINT',
+      tag: `untolerated taint ${taints}`,
+      sentence: nodes.length > 0 ? `The taint is on ${[...new Set(nodes.map((n) => `node ${n.node}`))].join(', ')}: whatever set it keeps the pods off.` : `No node in view carries it any more; the next scheduling attempt may succeed.`,
+      advice: [
+        nodes.length > 0
+          ? `Fix the condition behind the taint on ${[...new Set(nodes.map((n) => n.node))].join(', ')} (kubectl describe node ${nodes[0]!.node}); add a toleration only if the pods are meant to run there anyway.`
+          : `Re-check the pods: kubectl get pods -n ${owner.namespace} -o wide`,
+      ],
+      dependsOn: [...new Map(nodes.map((n) => [n.node, { apiVersion: 'v1', kind: 'Node', name: n.node }])).values()],
+    };
+  }
+  return undefined;
+}
+
+/** Containers killed by the kernel's OOM killer at their memory limit: a memory problem the title should name. */
+function oomCause(pod: Pod, owner: ObjectRef): Cause | undefined {
+  const killed = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+    (c: ContainerStatus) => !c.ready && (c.lastState?.terminated?.reason === 'OOMKilled' || c.state?.terminated?.reason === 'OOMKilled'),
+  );
+  if (!killed) return undefined;
+  const exit = killed.lastState?.terminated?.exitCode ?? killed.state?.terminated?.exitCode;
+  const limit = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === killed.name)?.resources?.limits?.memory;
+  return {
+    code: 'POD-OOMKILLED',
+    tag: 'OOMKilled',
+    sentence: `Container ${killed.name} was OOMKilled${exit !== undefined ? ` (exit ${exit})` : ''}${limit ? ` at its memory limit ${limit}` : ''}: a memory problem, not a network fault.`,
+    advice: [`Raise the memory limit of container ${killed.name} in ${refLabel(owner)}${limit ? ` (now ${limit})` : ''} to what it uses at peak, or make it use less.`],
+    dependsOn: [],
+  };
+}
+
+/** Running but not Ready: what the readiness probe calls is what to compare with what the application serves. */
+function readinessAdvice(pod: Pod): string[] {
+  const ref = refOf('Pod', pod);
+  const probed = (pod.spec?.containers ?? []).find((c) => c.readinessProbe);
+  return [
+    probed
+      ? `Compare what the readiness probe of container ${probed.name} calls (path, port, start-up time) with what the application serves: ${kubectl.describe(ref)}`
+      : `Read why the containers are not Ready: ${kubectl.describe(ref)}`,
+    `Read the application's log: kubectl logs -n ${ref.namespace} ${ref.name}`,
+  ];
+}
+
 const ORDER: Problem[] = ['crashloop', 'error', 'creating', 'pending', 'unready'];
 
 export const podNotRunning: Check = {
   id: 'pod-not-running',
   title: 'Pods stuck in ContainerCreating, CrashLoopBackOff, Pending or not Ready (symptoms, linked to their root cause)',
+  codes: [...Object.values(CODE), 'POD-INSUFFICIENT-RESOURCES', 'POD-UNTOLERATED-TAINT', 'POD-OOMKILLED'],
   needs: ['Pod', 'Event', 'ReplicaSet', 'Deployment'],
   run(ctx) {
     const { view } = ctx;
@@ -120,19 +207,23 @@ export const podNotRunning: Check = {
       const count = owner.kind === 'Pod' ? 'is' : `${pods.length} of ${total} pods ${pods.length === 1 ? 'is' : 'are'}`;
       const restarts = main.problem === 'crashloop' ? ` (${restartCount(main.pod)} restarts)` : '';
       const since = main.problem === 'creating' || main.problem === 'pending' ? ` for ${formatAge(ageMs(main.pod.metadata?.creationTimestamp, ctx.now))}` : '';
+      const cause = main.problem === 'pending' ? schedulingCause(ctx, main.pod, owner) : main.problem === 'crashloop' ? oomCause(main.pod, owner) : undefined;
       const reason = reasonOf(ctx, main.pod, main.problem);
       const impact = ready === 0 ? 'so it serves no traffic' : `${ready} still Ready`;
       const waitingOn = pods.every((p) => p.problem === 'creating') ? startingCniAgent(ctx, main.pod, startingCache) : undefined;
       const note = waitingOn ? ` It waits for the CNI agent ${waitingOn}, which is still starting.` : '';
       findings.push({
         severity: waitingOn ? 'info' : ready === 0 ? 'critical' : 'warning',
-        title: `${owner.kind === 'Pod' ? 'Pod' : `${pods.length}/${total} pods`} ${problems.map((p) => PHRASE[p]).join(', ')}`,
-        summary: `${owner.kind === 'Pod' ? `Pod ${owner.namespace}/${owner.name}` : `${label}:`} ${count} ${PHRASE[main.problem]}${restarts}${since}, ${impact}.${reason ? ` ${reason}.` : ''}${note}`.replace(/\.\./g, '.'),
+        code: cause?.code ?? CODE[main.problem],
+        title: `${owner.kind === 'Pod' ? 'Pod' : `${pods.length}/${total} pods`} ${problems.map((p) => PHRASE[p]).join(', ')}${cause ? ` (${cause.tag})` : ''}`,
+        summary: `${owner.kind === 'Pod' ? `Pod ${owner.namespace}/${owner.name}` : `${label}:`} ${count} ${PHRASE[main.problem]}${restarts}${since}, ${impact}.${reason ? ` ${reason}.` : ''}${cause ? ` ${cause.sentence}` : ''}${note}`.replace(/\.\./g, '.'),
         subject: owner,
         evidence: pods.slice(0, 3).flatMap((p) => podFailureEvidence(view, p.pod, ctx.now)),
         rootCause: false,
         // The pods this symptom covers: the engine links it to a root cause whose explains lists one of them (or the subject).
         explains: pods.map((p) => refOf('Pod', p.pod)),
+        ...(cause ? { advice: cause.advice } : main.problem === 'unready' ? { advice: readinessAdvice(main.pod) } : {}),
+        ...(cause?.dependsOn.length ? { dependsOn: cause.dependsOn } : {}),
       });
     }
     return findings;

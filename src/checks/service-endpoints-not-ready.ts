@@ -1,7 +1,8 @@
-import type { Check } from '../domain/check';
+import type { Check, CheckContext } from '../domain/check';
 import type { Evidence, FindingDraft } from '../domain/finding';
 import type { Pod } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refKey, refOf } from '../domain/object-ref';
+import { START_GRACE_MS, ageMs } from './support/age';
 import { eventEvidence, objectEvidence, warningEvents } from './support/evidence';
 import { isReady, owningWorkload, podState, waitingReasons } from './support/pods';
 import { hasSelector, selectedPods, serviceEndpoints, servicesInScope, svcRef } from './support/services';
@@ -15,6 +16,12 @@ function describeProbe(probe: NonNullable<NonNullable<Pod['spec']>['containers']
   return 'probe';
 }
 
+/** Younger than the start grace period with no warning event: starting, not failing. */
+function stillStarting(ctx: CheckContext, pod: Pod): boolean {
+  const age = ageMs(pod.metadata?.creationTimestamp, ctx.now);
+  return age !== undefined && age < START_GRACE_MS && warningEvents(ctx.view, refOf('Pod', pod)).length === 0;
+}
+
 function stateText(pod: Pod): string {
   const state = podState(pod);
   if (state === 'running') return 'Running, not Ready';
@@ -23,12 +30,14 @@ function stateText(pod: Pod): string {
 
 /**
  * SVC-05: a Service whose endpoints exist (or whose selected pods exist) but none is Ready.
- * A root cause when the pods run and their readiness probe fails; otherwise a symptom of whatever keeps
- * the pods from running (CNI, crash loops), which it names in `explains` so the engine hangs it there.
+ * Always a symptom: what keeps the pods from being Ready (a failing readiness probe, a crash loop,
+ * Pending, no CNI) is a fault of the pods, their workload or their node. It names the pods and
+ * workloads in `dependsOn`, so the engine hangs it under the finding about them.
  */
 export const serviceEndpointsNotReady: Check = {
   id: 'service-endpoints-not-ready',
   title: 'Service has endpoints but none is Ready',
+  codes: ['SVC-READINESS-FAILING', 'SVC-NO-READY-ENDPOINTS'],
   needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'Event', 'ReplicaSet'],
   run(ctx) {
     const findings: FindingDraft[] = [];
@@ -49,6 +58,8 @@ export const serviceEndpointsNotReady: Check = {
         backing = selected;
       }
       if (backing.length === 0) continue;
+      // A rollout's new pods: still starting, nothing gone wrong yet, not a finding.
+      if (backing.every((p) => stillStarting(ctx, p))) continue;
       const ref = svcRef(svc);
       const podRefs = backing.map((p) => refOf('Pod', p));
       const workloads = [...new Map(backing.map((p) => owningWorkload(ctx.view, p)).map((w) => [refKey(w), w])).values()];
@@ -71,17 +82,20 @@ export const serviceEndpointsNotReady: Check = {
       }
       const states = [...new Set(backing.map(stateText))].join(', ');
       const explains: ObjectRef[] = [ref, ...podRefs, ...workloads];
+      const dependsOn: ObjectRef[] = [...new Map([...podRefs, ...workloads].map((r) => [refKey(r), r])).values()];
       if (probeFailing) {
         findings.push({
           severity: 'critical',
+          code: 'SVC-READINESS-FAILING',
           title: 'No ready endpoints: readiness probe failing',
           summary:
             `All ${backing.length} pod(s) behind Service ${ns}/${ref.name} run but fail their readiness probe${probes > 0 ? '' : ' (no Unhealthy event left; events expire after an hour)'}, ` +
             `so the Service has no ready endpoints and connections to it are refused.`,
           subject: ref,
           evidence,
-          rootCause: true,
+          rootCause: false,
           explains,
+          dependsOn,
           advice: [
             `Check what the probe calls against what the application serves (path, port, start-up time): ${kubectl.describe(podRefs[0]!)}`,
             `Read the application's log: kubectl logs -n ${ns} ${podRefs[0]!.name}`,
@@ -91,12 +105,14 @@ export const serviceEndpointsNotReady: Check = {
       } else {
         findings.push({
           severity: 'critical',
+          code: 'SVC-NO-READY-ENDPOINTS',
           title: `No ready endpoints: pods are ${states}`,
           summary: `Service ${ns}/${ref.name} has no ready endpoint because its ${backing.length} pod(s) are ${states}; it answers again once they run.`,
           subject: ref,
           evidence,
           rootCause: false,
           explains,
+          dependsOn,
           plan: null,
         });
       }

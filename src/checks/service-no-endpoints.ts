@@ -13,6 +13,7 @@ import {
   isLive,
   podTemplateOwners,
   resolveTargetPort,
+  selectedPods,
   serviceEndpoints,
   servicesInScope,
   similarNames,
@@ -36,7 +37,7 @@ export function nearMissSelector(selector: Labels, labels: Labels): Labels | und
       fixed[k] = v;
       continue;
     }
-    const sameKey = labels[k] !== undefined && similarNames(v, labels[k]!) ? k : undefined;
+    const sameKey = labels[k] !== undefined && similarNames(v, labels[k]) ? k : undefined;
     let sameValue = v.length >= 2 ? Object.keys(labels).filter((lk) => labels[lk] === v && !(lk in selector)) : [];
     if (sameValue.length > 1) sameValue = sameValue.filter((lk) => similarNames(k, lk));
     if (sameKey) fixed[k] = labels[k]!;
@@ -112,6 +113,7 @@ function podlessWorkloads(view: ClusterView, svc: Service): { ref: ObjectRef; re
 export const serviceNoEndpoints: Check = {
   id: ID,
   title: 'Service selector matches no pods',
+  codes: ['SVC-NO-ENDPOINTS', 'SVC-WORKLOAD-NO-PODS', 'SVC-SCALED-TO-ZERO'],
   needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'],
   run(ctx) {
     const findings: FindingDraft[] = [];
@@ -119,8 +121,7 @@ export const serviceNoEndpoints: Check = {
       if (!hasSelector(svc)) continue;
       const ns = svc.metadata?.namespace;
       const selector = svc.spec?.selector ?? {};
-      const pods = ctx.view.list('Pod', ns).filter(isLive);
-      if (pods.some((p) => selectorMatches(selector, p.metadata?.labels))) continue;
+      if (selectedPods(ctx.view, svc).length > 0) continue;
       const ref = svcRef(svc);
       const sel = formatSelector(selector);
       const eps = serviceEndpoints(ctx.view, svc);
@@ -133,6 +134,7 @@ export const serviceNoEndpoints: Check = {
         const scaledToZero = podless.every((w) => w.replicas === 0);
         findings.push({
           severity: scaledToZero ? 'info' : 'warning',
+          code: scaledToZero ? 'SVC-SCALED-TO-ZERO' : 'SVC-WORKLOAD-NO-PODS',
           title: scaledToZero ? `Service ${ref.name} selects a workload scaled to zero` : `Service ${ref.name} selects ${podless[0]!.ref.kind} ${podless[0]!.ref.name}, which has no pods`,
           summary: scaledToZero
             ? `Service ${ns}/${ref.name} selects ${podless.map((w) => `${w.ref.kind} ${w.ref.name}`).join(', ')}, scaled to zero replicas: connections are refused until it scales up.`
@@ -180,6 +182,7 @@ export const serviceNoEndpoints: Check = {
           : '';
       findings.push({
         severity: 'critical',
+        code: 'SVC-NO-ENDPOINTS',
         title: `Selector ${sel} matches no pods`,
         summary: `Service ${ns}/${ref.name} selects ${sel}, but no pod in ${ns} has these labels, so it has no endpoints and connections to it are refused.${hint}`,
         subject: ref,

@@ -43,6 +43,7 @@ function patchFor(svc: Service, index: number, sp: ServicePort, value: number | 
 export const serviceTargetPort: Check = {
   id: ID,
   title: 'Service targetPort is not a port the selected pods expose',
+  codes: ['SVC-TARGET-PORT'],
   needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'ReplicaSet'],
   run(ctx) {
     const findings: FindingDraft[] = [];
@@ -56,6 +57,8 @@ export const serviceTargetPort: Check = {
         const target = sp.targetPort ?? sp.port;
         const protocol = sp.protocol ?? 'TCP';
         if (pods.some((p) => resolveTargetPort(p, target, protocol))) return;
+        // Declared under another protocol: service-port-protocol's case, not a wrong port.
+        if (pods.some((p) => declaredPorts(p.spec).some((d) => (typeof target === 'number' ? d.port === target : d.name === target)))) return;
         const named = typeof target === 'string';
         const declaring = pods.filter((p) => declaredPorts(p.spec).length > 0);
         // A numeric port works without being declared; when nothing is declared we cannot tell, so we stay quiet.
@@ -82,6 +85,7 @@ export const serviceTargetPort: Check = {
           : 'traffic reaches the pods on a port nothing declares, so connections are most likely refused or time out';
         findings.push({
           severity: named || only ? 'critical' : 'warning',
+          code: 'SVC-TARGET-PORT',
           title: named
             ? `Named targetPort "${target}" is not defined on its pods`
             : `targetPort ${target} is not a port its pods expose`,

@@ -2,11 +2,12 @@
 // connects to Redis, Slack or the cluster, so /healthz answers and /readyz says what is missing
 // while the process is still starting (or cannot start).
 import { type AdminServer, type ReadinessProbe, startAdminServer } from '../observability/health';
-import type { Metrics } from '../observability/metrics';
+import { type Metrics, type MetricsSnapshot, mergedRegistry } from '../observability/metrics';
 import type { Logger } from '../domain/run-context';
 
 /** The admin port cannot be bound (in use, not permitted): the operator's to fix, one line, exit 2. */
 export class AdminPortError extends Error {
+  readonly code = 'admin_port_unavailable';
   constructor(port: number, cause: Error) {
     super(`cannot listen on the admin port ${port} (NETDOCTOR_ADMIN_PORT): ${cause.message}`);
     this.name = 'AdminPortError';
@@ -16,9 +17,11 @@ export class AdminPortError extends Error {
 export interface AdminOptions {
   /** Port of /healthz, /readyz and /metrics (config.adminPort; 0 picks a free one). */
   port: number;
-  /** Bind address. @defaultValue all interfaces (the kubelet probes the pod IP) */
+  /** Bind address (config.adminHost: loopback unless set; the chart sets the pod IP for the kubelet's probes). */
   host?: string;
   metrics: Metrics;
+  /** Series kept in another thread's registry (serve's workers), merged into each scrape. */
+  threadMetrics?: () => Promise<MetricsSnapshot>;
   readiness: Record<string, ReadinessProbe>;
   log: Logger;
   /** Told the port once the server listens (tests pass port 0). */
@@ -31,7 +34,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminServer> {
     admin = await startAdminServer({
       port: options.port,
       ...(options.host ? { host: options.host } : {}),
-      registry: options.metrics.registry,
+      registry: options.threadMetrics ? mergedRegistry(options.metrics.registry, options.threadMetrics) : options.metrics.registry,
       readiness: options.readiness,
       log: options.log.child({ component: 'admin' }),
     });

@@ -5,28 +5,25 @@ import { writeDump } from '../cluster/dump-writer';
 import { KubeApi } from '../cluster/kube-api';
 import { loadKubeConfig } from '../cluster/kubeconfig';
 import { LiveReader } from '../cluster/live-reader';
-import type { ClusterSnapshot } from '../cluster/snapshot';
 import type { ClusterReader } from '../domain/cluster-view';
 import { NetdoctorError } from '../domain/errors';
 import { KINDS } from '../domain/kube-types';
 import { silentLogger } from '../domain/run-context';
-import { INFRA_NAMESPACES, diagnose } from '../engine/diagnose';
+import { INFRA_NAMESPACES, diagnose, extraLists } from '../engine/diagnose';
 import { loadWorkflows, pickWorkflow } from '../engine/workflow';
+import { renderJson } from '../render/json';
+import { renderReportPage } from '../render/html/report-page';
 import { renderMarkdown } from '../render/markdown';
 import { renderText } from '../render/text';
-
-/** Where the CLI writes; injected so tests run it in-process. */
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  env: Record<string, string | undefined>;
-  isTTY: boolean;
-}
+import { dumpBaseline } from './dump-baseline';
+import { intentInit } from './intent-command';
+import type { CliIo } from './io';
 
 const USAGE = `Usage:
-  netdoctor diagnose <namespace> [--from DIR | --kubeconfig FILE] [--context NAME] [--cluster NAME]
-                                 [--workflow NAME] [--output text|markdown|json]
+  netdoctor diagnose <namespace> [--from DIR [--now TIME] | --kubeconfig FILE] [--context NAME] [--cluster NAME]
+                                 [--workflow NAME] [--output text|markdown|json|html] [--baseline DIR]
   netdoctor snapshot <namespace...> --out DIR [--kubeconfig FILE] [--context NAME]
+  netdoctor intent init <namespace> [--from DIR | --kubeconfig FILE] [--context NAME] [--out FILE]
   netdoctor checks
   netdoctor serve [--cluster NAME] [--from DIR] [--front-end-only]   (Slack bot + workers)
   netdoctor worker --cluster NAME [--from DIR]
@@ -34,7 +31,7 @@ const USAGE = `Usage:
   netdoctor status [--cluster NAME] [--output text|json]
   netdoctor help`;
 
-const OUTPUTS = ['text', 'markdown', 'json'] as const;
+const OUTPUTS = ['text', 'markdown', 'json', 'html'] as const;
 type Output = (typeof OUTPUTS)[number];
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): ReturnType<typeof parseArgs> {
@@ -57,9 +54,11 @@ async function diagnoseCommand(args: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parse(args, {
     ...CLUSTER_FLAGS,
     from: { type: 'string' },
+    now: { type: 'string' },
     cluster: { type: 'string' },
     workflow: { type: 'string', default: 'namespace-triage' },
     output: { type: 'string', default: 'text' },
+    baseline: { type: 'string' },
   });
   const output = values.output as Output;
   if (!OUTPUTS.includes(output)) throw new NetdoctorError('bad_input', `--output must be one of ${OUTPUTS.join(', ')}`);
@@ -72,16 +71,26 @@ async function diagnoseCommand(args: string[], io: CliIo): Promise<void> {
   const cluster = values.cluster as string | undefined;
   let reader: ClusterReader;
   let api: KubeApi | undefined;
-  if (values.from) reader = new DumpReader(values.from as string);
+  if (values.now !== undefined && !values.from) throw new NetdoctorError('bad_input', '--now applies to a dump (--from); a live read takes the apiserver\'s clock');
+  if (values.from) reader = new DumpReader(values.from as string, values.now !== undefined ? { now: parseInstant(values.now as string) } : {});
   else ({ reader, api } = await liveReader(values, io, cluster));
   try {
-    const report = await diagnose({ runId: 'cli', log: silentLogger, clock: () => new Date() }, reader, workflow, { cluster, namespace });
-    if (output === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
+    const baselines = values.baseline !== undefined ? dumpBaseline(values.baseline as string) : undefined;
+    const report = await diagnose({ runId: 'cli', log: silentLogger, clock: () => new Date() }, reader, workflow, { cluster, namespace }, baselines);
+    if (output === 'json') io.stdout(renderJson(report));
     else if (output === 'markdown') io.stdout(renderMarkdown(report));
+    else if (output === 'html') io.stdout(renderReportPage({ report }));
     else io.stdout(renderText(report, { color: io.isTTY && !io.env.NO_COLOR }));
   } finally {
     api?.close();
   }
+}
+
+/** `--now`: an RFC 3339 instant with its zone, e.g. 2026-03-01T06:40:00Z. */
+function parseInstant(text: string): Date {
+  const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(t)) throw new NetdoctorError('bad_input', `--now must be an RFC 3339 time with a zone, e.g. 2026-03-01T06:40:00Z (got "${text}")`);
+  return new Date(t);
 }
 
 async function snapshotCommand(args: string[], io: CliIo): Promise<void> {
@@ -95,17 +104,32 @@ async function snapshotCommand(args: string[], io: CliIo): Promise<void> {
     }
     const [first, ...rest] = positionals;
     const also = [...new Set([...rest, ...INFRA_NAMESPACES])].filter((n) => n !== first);
-    const view = (await reader.read({ namespace: first, alsoNamespaces: also, kinds: [...KINDS] })) as ClusterSnapshot;
-    const written = writeDump(view, values.out as string);
-    io.stderr(`wrote ${written.objects} objects and ${written.logs} logs to ${values.out} (${api.calls} API calls)\n`);
+    // What a run reads everywhere (Services env vars name in other namespaces) or in single other namespaces
+    // (kube-public's cluster-info, node events in default) goes into the dump too, so it round-trips.
+    const everywhere = [...new Set(CHECKS.flatMap((c) => c.needsEverywhere ?? []))];
+    const view = await reader.read({ namespace: first, alsoNamespaces: also, kinds: [...KINDS], everywhere, alsoLists: extraLists(CHECKS) });
+    const out = values.out as string;
+    const written = writeDump(view, out);
+    io.stderr(`wrote ${written.objects} objects in ${written.files} ${written.files === 1 ? 'file' : 'files'} and ${written.logs} logs to ${out} (${api.calls} API calls)\n`);
   } finally {
     api.close();
   }
 }
 
+async function intentCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, { ...CLUSTER_FLAGS, from: { type: 'string' }, out: { type: 'string' } });
+  if (positionals[0] !== 'init' || positionals.length !== 2) throw new NetdoctorError('bad_input', 'usage: intent init <namespace>');
+  if (values.from && (values.kubeconfig || values.context)) throw new NetdoctorError('bad_input', '--from reads a dump; it cannot be combined with --kubeconfig/--context');
+  const live = async () => {
+    const { reader, api } = await liveReader(values, io);
+    return { reader, close: () => api.close() };
+  };
+  await intentInit(positionals[1], values, io, live);
+}
+
 function checksCommand(io: CliIo): void {
   const width = Math.max(...CHECKS.map((c) => c.id.length));
-  io.stdout(CHECKS.map((c) => `${c.id.padEnd(width)}  ${c.title}`).join('\n') + '\n');
+  io.stdout(CHECKS.map((c) => `${c.id.padEnd(width)}  ${c.title} [codes: ${c.codes.join(', ')}]`).join('\n') + '\n');
 }
 
 // The long-running commands are loaded on demand: `diagnose` should not pay for Bolt, BullMQ and ioredis.
@@ -129,6 +153,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await (await import('./worker-command.js')).digestCommand(rest, io);
       case 'status':
         return await (await import('./worker-command.js')).statusCommand(rest, io);
+      case 'intent':
+        await intentCommand(rest, io);
+        return 0;
       case 'checks':
         checksCommand(io);
         return 0;

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { JobType } from 'bullmq';
-import { Redis } from 'ioredis';
 import { CHECKS } from '../checks';
 import { KubeApi } from '../cluster/kube-api';
 import { loadKubeConfig } from '../cluster/kubeconfig';
@@ -13,24 +12,29 @@ import { clusterReachable, redisPing, slackAuth } from '../observability/health'
 import { createLogger } from '../observability/logger';
 import { type Metrics, createMetrics, queueSampler } from '../observability/metrics';
 import { queueAddress, queueLabel } from '../queue/jobs';
-import type { ReaderFactory } from '../queue/diagnose-worker';
+import type { ReaderFactory } from '../domain/cluster-view';
 import { Producer, producerOptions } from '../queue/queues';
-import { dumpReaderFor, liveReaderFor, liveWriterFor } from '../queue/readers';
-import { RedisSetupError, producerConnection, workerConnection } from '../queue/redis';
-import { auditKey, policyFromConfig, startWorkers } from '../queue/workers';
-import { AuditLog } from '../audit/audit-log';
-import { type DecisionDeps, decidePlan } from '../queue/plan-decisions';
-import { PlanLedger } from '../queue/plan-ledger';
-import type { WriterFactory } from '../queue/plan-proposer';
+import { RedisSetupError, type RedisClient, hashTaggedQueues, redisClient } from '../queue/redis';
+import { sharedKey } from '../store/keys';
+import { startWorkers } from '../queue/workers';
+import { type ServeWorkerThread, startServeWorkers } from './serve-workers';
+import { policyFromConfig, readAccessFromConfig } from './approval-policy';
+import { AuditLog, auditKey, refusedClicksKey } from '../store/audit-log';
+import { type DecisionDeps, decidePlan } from '../remediation/decide-plan';
+import { PlanLedger } from '../store/plan-ledger';
+import { RunStore } from '../store/run-store';
+import type { WriterFactory } from '../domain/cluster-writer';
 import type { PlanActionDeps } from '../slack/plan-actions';
 import { type SlackSettings, createSlackApp, createWebClient, redisDeliveryDedupe, webClientOptions } from '../slack/app';
 import { countingWebClient } from '../observability/slack-metrics';
 import type { ClusterStatus } from '../slack/blocks';
 import type { CommandDeps } from '../slack/commands';
-import { type NamespaceDirectory, redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
+import { type NamespaceDirectory, redisNamespaceDirectory, startNamespacePublisher } from '../store/namespace-directory';
 import { SlackSurface } from '../slack/slack-surface';
+import { type ReportPageStores, pageLinksFrom, startReportPages, surfacePageOptions } from '../report-page/report-pages';
+import type { PageServer } from '../report-page/server';
 import { AdminPortError, type SignalSource, startAdmin, untilSignal } from './admin';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 
 /** The Slack part of the configuration, checked for the chosen mode (names the variable that is missing). */
 export function slackSettings(config: Config): SlackSettings {
@@ -46,6 +50,7 @@ export function slackSettings(config: Config): SlackSettings {
     ...(config.slackAppToken ? { appToken: config.slackAppToken } : {}),
     ...(config.slackSigningSecret ? { signingSecret: config.slackSigningSecret } : {}),
     port: config.slackPort,
+    host: config.slackHost,
     ...(config.slackApiUrl ? { apiUrl: config.slackApiUrl } : {}),
   };
 }
@@ -71,7 +76,7 @@ export function commandDeps(options: { config: Config; producer: Producer; surfa
         }),
       ),
     digestNow: async ({ cluster, channel, requestedBy }) => (await producer.triggerDigestNow(cluster, { channel, requestedBy })).jobId,
-    checks: CHECKS.map((c) => ({ id: c.id, title: c.title })),
+    checks: CHECKS.map((c) => ({ id: c.id, title: c.title, codes: c.codes })),
     workflows,
     clusters,
     allowedChannels: config.slackAllowedChannels,
@@ -81,7 +86,7 @@ export function commandDeps(options: { config: Config; producer: Producer; surfa
 }
 
 /** Wires the plan buttons to the decisions (front end side: no cluster access; the remediate worker applies). */
-export function planActionDeps(options: { config: Config; producer: Producer; surface: SlackSurface; redis: Redis; log: Logger }): PlanActionDeps {
+export function planActionDeps(options: { config: Config; producer: Producer; surface: SlackSurface; redis: RedisClient; log: Logger }): PlanActionDeps {
   const { config, producer, surface, redis, log } = options;
   const policy = policyFromConfig(config);
   const ledger = new PlanLedger(redis, config.queuePrefix, config.reportTtlSeconds);
@@ -90,7 +95,8 @@ export function planActionDeps(options: { config: Config; producer: Producer; su
     loadPlan: (cluster, planId) => producer.loadPlan(cluster, planId),
     enqueue: (job, approvalId) => producer.enqueueRemediate(job, approvalId),
     surface,
-    audit: new AuditLog(redis, auditKey(config), log),
+    audit: new AuditLog(redis, auditKey(config.queuePrefix), log),
+    refusals: new AuditLog(redis, refusedClicksKey(config.queuePrefix), log, 1_000),
     policy,
     clock: () => new Date(),
     log,
@@ -106,9 +112,10 @@ export function planActionDeps(options: { config: Config; producer: Producer; su
 export interface ServeOptions {
   config: Config;
   slack: SlackSettings;
-  readerFor: ReaderFactory;
+  /** What the in-process workers read (required unless frontEndOnly). */
+  readerFor?: ReaderFactory;
   log: Logger;
-  /** Skip the workers (a front end for clusters whose workers run elsewhere). */
+  /** Skip the workers (a front end for clusters whose workers run elsewhere: `netdoctor worker`, or serve's workers thread). */
   frontEndOnly?: boolean;
   /**
    * Lists the local cluster's namespaces, published to Redis every 30 s so `/netdoctor typo`
@@ -119,39 +126,57 @@ export interface ServeOptions {
   writerFor?: WriterFactory;
   /** Prometheus series of the workers (diagnoses, job wait, queue depth), served on the admin port. */
   metrics?: Metrics;
+  /** Port of the report pages when they are configured. @defaultValue config.reportPort; tests pass 0 */
+  reportPort?: number;
 }
 
 export interface RunningServe {
   /** HTTP mode: the port /slack/events listens on. */
   port?: number;
+  /** The report pages' port, when NETDOCTOR_REPORT_URL and NETDOCTOR_REPORT_LINK_KEY are set. */
+  reportPort?: number;
   surface: SlackSurface;
   producer: Producer;
   /** Stops taking Slack requests first, then lets the workers finish, then closes Redis. */
   stop(): Promise<void>;
 }
 
+/** The report pages read runs, plan decisions and the audit stream from Redis (read only). */
+function pageStores(config: Config, redis: RedisClient, log: Logger): ReportPageStores {
+  return {
+    runs: new RunStore(redis, config.queuePrefix, config.reportTtlSeconds),
+    ledger: new PlanLedger(redis, config.queuePrefix, config.reportTtlSeconds),
+    audit: new AuditLog(redis, auditKey(config.queuePrefix), log),
+  };
+}
+
 /** The single-cluster install: the Slack front end plus the local cluster's workers, one process. */
-export async function startServe({ config, slack, readerFor, log, frontEndOnly = false, listNamespaces, writerFor, metrics }: ServeOptions): Promise<RunningServe> {
+export async function startServe({ config, slack, readerFor, log, frontEndOnly = false, listNamespaces, writerFor, metrics, reportPort }: ServeOptions): Promise<RunningServe> {
+  const links = pageLinksFrom(config);
   const producer = await Producer.connect(producerOptions(config));
-  const surfaceRedis = new Redis({ ...workerConnection(config.redisUrl), lazyConnect: true });
+  const surfaceRedis = redisClient(config.redis, 'worker', { lazyConnect: true });
   // Fails fast while Redis is down: the handler has 3 seconds (B3).
-  const dedupeRedis = new Redis({ ...producerConnection(config.redisUrl), lazyConnect: true });
-  for (const r of [surfaceRedis, dedupeRedis]) r.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
+  const dedupeRedis = redisClient(config.redis, 'producer', { lazyConnect: true });
+  for (const r of [surfaceRedis, dedupeRedis]) r.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
   const closeRedis = async (): Promise<void> => {
     await Promise.all([surfaceRedis, dedupeRedis].map((r) => r.quit().catch(() => r.disconnect())));
   };
+  let pages: PageServer | undefined;
   try {
     await Promise.all([surfaceRedis.connect(), dedupeRedis.connect()]);
     const surface = new SlackSurface({
       client: metrics ? countingWebClient(slack.botToken, webClientOptions(slack, log), metrics) : createWebClient(slack, log),
       redis: surfaceRedis,
       log: log.child({ component: 'slack-surface' }),
-      prefix: `${config.queuePrefix}:slack`,
+      prefix: sharedKey(config.queuePrefix, 'slack'),
       ttlSeconds: config.reportTtlSeconds,
+      ...surfacePageOptions(links),
     });
     const policy = policyFromConfig(config);
     const remediation = writerFor ? { remediation: { writerFor, surface, policy } } : {};
-    const workers = frontEndOnly ? undefined : await startWorkers({ config, surface, readerFor, log, ...remediation, ...(metrics ? { metrics } : {}) });
+    const readAccess = { policy: readAccessFromConfig(config), ...(writerFor ? { writerFor } : {}) };
+    if (!frontEndOnly && !readerFor) throw new Error('startServe: readerFor is required unless frontEndOnly');
+    const workers = frontEndOnly || !readerFor ? undefined : await startWorkers({ config, surface, readerFor, log, readAccess, ...remediation, ...(metrics ? { metrics } : {}) });
     const directory = redisNamespaceDirectory(dedupeRedis, config.queuePrefix);
     const publisher = listNamespaces ? startNamespacePublisher({ cluster: config.cluster, directory, list: listNamespaces, log }) : undefined;
     await publisher?.ready;
@@ -162,22 +187,25 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
     const front = createSlackApp({
       settings: slack,
       commands: commandDeps({ config, producer, surface, log, directory }),
-      dedupe: redisDeliveryDedupe(dedupeRedis, `${config.queuePrefix}:slack`),
+      dedupe: redisDeliveryDedupe(dedupeRedis, sharedKey(config.queuePrefix, 'slack')),
       log,
       planActions: planActionDeps({ config, producer, surface, redis: surfaceRedis, log }),
       // Socket Mode would open a listener just for this route; the admin port has the probes there.
       routes: slack.mode === 'http' ? [{ path: '/healthz', method: ['GET'], handler: healthz }] : [],
     });
+    pages = links ? await startReportPages({ config, links, stores: pageStores(config, surfaceRedis, log), log, ...(reportPort !== undefined ? { port: reportPort } : {}) }) : undefined;
     const { port } = await front.start();
     log.info({ mode: slack.mode, port, cluster: config.cluster }, 'slack front end started');
     let stopping: Promise<void> | undefined;
     return {
       ...(port !== undefined ? { port } : {}),
+      ...(pages ? { reportPort: pages.port } : {}),
       surface,
       producer,
       stop: () =>
         (stopping ??= (async () => {
           await front.stop().catch((err: unknown) => log.warn({ err }, 'slack receiver did not stop cleanly'));
+          await pages?.close();
           await publisher?.stop();
           await workers?.close();
           await producer.close();
@@ -185,6 +213,7 @@ export async function startServe({ config, slack, readerFor, log, frontEndOnly =
         })()),
     };
   } catch (e) {
+    await pages?.close();
     await producer.close();
     await closeRedis();
     throw e;
@@ -219,7 +248,7 @@ function frontEndQueues(config: Config, producer: () => Producer | undefined): R
         return p.queue(cluster, kind);
       };
       return {
-        name: queueLabel(queueAddress(config.queuePrefix, cluster, kind)),
+        name: queueLabel(queueAddress(config.queuePrefix, cluster, kind, hashTaggedQueues(config.redis))),
         getJobCounts: async (...types: string[]) => (await queue()).getJobCounts(...(types as JobType[])),
         getWaiting: async (start?: number, end?: number) => (await queue()).getWaiting(start, end),
       };
@@ -241,22 +270,25 @@ export async function serveCommand(args: string[], io: CliIo, signals: SignalSou
   const slack = slackSettings(config);
   const log = createLogger({ level: config.logLevel });
   const frontEndOnly = values['front-end-only'] === true;
-  const readerFor = values.from ? dumpReaderFor(config.cluster, values.from as string) : liveReaderFor(config);
+  const from = values.from as string | undefined;
   // One long-lived client for the namespace list (the front end itself never reads the cluster).
-  const api = values.from || frontEndOnly ? undefined : await KubeApi.fromKubeConfig(await loadKubeConfig({ context: config.kubeContext, env: kubeEnv(config) }));
+  const api = from || frontEndOnly ? undefined : await KubeApi.fromKubeConfig(await loadKubeConfig({ context: config.kubeContext, env: kubeEnv(config) }));
   const listNamespaces = api
     ? async (): Promise<string[]> => (await api.json<{ items: { metadata?: { name?: string } }[] }>('/api/v1/namespaces')).items.map((n) => n.metadata?.name ?? '').filter(Boolean)
     : undefined;
   // Readiness: a fail-fast Redis client of its own, and auth.test (cached) with the bot token.
-  const probeRedis = new Redis({ ...producerConnection(config.redisUrl), lazyConnect: true });
-  probeRedis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (probe) connection error'));
+  const probeRedis = redisClient(config.redis, 'producer', { lazyConnect: true });
+  probeRedis.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'redis (probe) connection error'));
   const metrics = createMetrics({ defaultLabels: { component: 'serve' } });
   let running: RunningServe | undefined;
+  let workers: ServeWorkerThread | undefined;
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   try {
     admin = await startAdmin({
       port: options.adminPort ?? config.adminPort,
+      host: config.adminHost,
       metrics,
+      threadMetrics: async () => (await workers?.metrics()) ?? [],
       log,
       readiness: {
         redis: redisPing(probeRedis),
@@ -268,15 +300,17 @@ export async function serveCommand(args: string[], io: CliIo, signals: SignalSou
       },
       ...(options.onAdminListening ? { onListening: options.onAdminListening } : {}),
     });
-    const writerFor = values.from || frontEndOnly ? undefined : liveWriterFor(config);
-    running = await startServe({ config, slack, readerFor, log, frontEndOnly, metrics, ...(listNamespaces ? { listNamespaces } : {}), ...(writerFor ? { writerFor } : {}) });
+    // The workers run in a thread of their own, so a diagnosis never holds up a Slack ack (issue 20).
+    workers = frontEndOnly ? undefined : await startServeWorkers({ env: io.env, cluster: config.cluster, ...(from ? { from } : {}) }, log);
+    running = await startServe({ config, slack, log, frontEndOnly: true, metrics, ...(listNamespaces ? { listNamespaces } : {}) });
     let producer: Producer | undefined = running.producer;
     if (frontEndOnly) metrics.observeQueues(frontEndQueues(config, () => producer));
-    const signal = await untilSignal(signals);
+    const signal = await (workers ? Promise.race([untilSignal(signals), workers.crashed]) : untilSignal(signals));
     log.info({ signal }, 'shutting down');
     admin.markShuttingDown();
     producer = undefined;
     await running.stop();
+    await workers?.close();
     return 0;
   } catch (e) {
     if (e instanceof RedisSetupError || e instanceof AdminPortError) {
@@ -285,6 +319,7 @@ export async function serveCommand(args: string[], io: CliIo, signals: SignalSou
     }
     throw e;
   } finally {
+    await workers?.close();
     await admin?.close();
     probeRedis.disconnect();
     api?.close();

@@ -1,6 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { webApi } from '@slack/bolt';
-import { Redis } from 'ioredis';
 import { KubeApi } from '../cluster/kube-api';
 import { loadKubeConfig } from '../cluster/kubeconfig';
 import { type Config, kubeEnv, loadConfig, parseSetting } from '../config';
@@ -12,15 +11,19 @@ import { createLogger } from '../observability/logger';
 import { type Metrics, createMetrics } from '../observability/metrics';
 import { countingWebClient } from '../observability/slack-metrics';
 import { Producer, type QueueStatus, producerOptions } from '../queue/queues';
-import { dumpReaderFor, liveReaderFor } from '../queue/readers';
-import { consoleSurface } from '../queue/recording-surface';
-import { RedisSetupError, producerConnection, workerConnection } from '../queue/redis';
+import { dumpReaderFor, liveReaderFor, liveWriterFor } from '../cluster/connect';
+import { readAccessFromConfig } from './approval-policy';
+import { consoleSurface } from './console-surface';
+import { RedisSetupError, type RedisClient, redisClient } from '../queue/redis';
+import { sharedKey } from '../store/keys';
 import { type RunningWorkers, startWorkers } from '../queue/workers';
+import { safeJson } from '../render/control-chars';
 import { webClientOptions } from '../slack/app';
-import { redisNamespaceDirectory, startNamespacePublisher } from '../slack/namespace-directory';
+import { redisNamespaceDirectory, startNamespacePublisher } from '../store/namespace-directory';
 import { SlackSurface } from '../slack/slack-surface';
 import { AdminPortError, type SignalSource, startAdmin, untilSignal } from './admin';
-import type { CliIo } from './main';
+import { surfacePageOptions, pageLinksFrom } from '../report-page/report-pages';
+import type { CliIo } from './io';
 
 
 export interface QueueCommandDeps {
@@ -42,17 +45,23 @@ export interface QueueCommandDeps {
  */
 export async function defaultSurface(config: Config, io: CliIo, log: Logger, metrics?: Metrics): Promise<{ surface: ChatSurface; close(): Promise<void> }> {
   if (!config.slackBotToken) return { surface: consoleSurface(io.stdout), close: async () => undefined };
+  return workerSlackSurface(config, config.slackBotToken, log, metrics);
+}
+
+/** The Slack surface of a process or thread that only posts (workers): its own Web API client and Redis client. */
+export function workerSlackSurface(config: Config, botToken: string, log: Logger, metrics?: Metrics): { surface: SlackSurface; close(): Promise<void> } {
+  const reportLink = surfacePageOptions(pageLinksFrom(config));
   // Workers only post: no receiver, so neither SLACK_MODE's app token nor the signing secret is needed.
   const options = webClientOptions(config.slackApiUrl ? { apiUrl: config.slackApiUrl } : {}, log);
-  const client = metrics ? countingWebClient(config.slackBotToken, options, metrics) : new webApi.WebClient(config.slackBotToken, options);
-  const redis = new Redis({ ...workerConnection(config.redisUrl), lazyConnect: true });
-  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
-  const surface = new SlackSurface({ client, redis, log: log.child({ component: 'slack-surface' }), prefix: `${config.queuePrefix}:slack`, ttlSeconds: config.reportTtlSeconds });
+  const client = metrics ? countingWebClient(botToken, options, metrics) : new webApi.WebClient(botToken, options);
+  const redis = redisClient(config.redis, 'worker', { lazyConnect: true });
+  redis.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'redis (slack) connection error'));
+  const surface = new SlackSurface({ client, redis, log: log.child({ component: 'slack-surface' }), prefix: sharedKey(config.queuePrefix, 'slack'), ttlSeconds: config.reportTtlSeconds, ...reportLink });
   return { surface, close: () => closeRedis(redis) };
 }
 
-async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'wait' || redis.status === 'end') return redis.disconnect();
+async function closeRedis(redis: RedisClient): Promise<void> {
+  if (redis.status === 'wait' || redis.status === 'end') { redis.disconnect(); return; }
   await redis.quit().catch(() => redis.disconnect());
 }
 
@@ -98,14 +107,15 @@ export async function workerCommand(args: string[], io: CliIo, deps: QueueComman
   // One long-lived client for the readiness probe and the namespace list (runs lease their own).
   const api = values.from ? undefined : await KubeApi.fromKubeConfig(await loadKubeConfig({ context: config.kubeContext, env: kubeEnv(config) }));
   // Fails fast while Redis is down: the probe answers within its timeout, the publisher logs and goes on.
-  const redis = new Redis({ ...producerConnection(config.redisUrl), lazyConnect: true });
-  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (probe) connection error'));
+  const redis = redisClient(config.redis, 'producer', { lazyConnect: true });
+  redis.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'redis (probe) connection error'));
   const metrics = createMetrics({ defaultLabels: { component: 'worker' } });
   let workers: RunningWorkers | undefined;
   return reportingRedis(io, async () => {
     try {
       const admin = await startAdmin({
         port: deps.adminPort ?? config.adminPort,
+        host: config.adminHost,
         metrics,
         log,
         readiness: {
@@ -118,9 +128,11 @@ export async function workerCommand(args: string[], io: CliIo, deps: QueueComman
         ...(deps.onAdminListening ? { onListening: deps.onAdminListening } : {}),
       });
       try {
-        const { surface, close } = await makeSurface(config, io, log, metrics);
+        const { surface, close } = await makeSurface(config, io, log, metrics); // eslint-disable-line @typescript-eslint/unbound-method -- an object literal's function, no `this`
         try {
-          workers = await startWorkers({ config, surface, readerFor, log, metrics });
+          // Read authorization asks this cluster's apiserver (SubjectAccessReview); a dump has none to ask.
+          const readAccess = { policy: readAccessFromConfig(config), ...(values.from ? {} : { writerFor: liveWriterFor(config) }) };
+          workers = await startWorkers({ config, surface, readerFor, log, metrics, readAccess });
           if (redis.status === 'wait') await redis.connect(); // checked by startWorkers (a /readyz may have started the connect)
           const publisher = api
             ? startNamespacePublisher({
@@ -185,7 +197,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     const producer = await Producer.connect(producerOptions(config));
     try {
       const status = await producer.queueStatus(config.cluster);
-      io.stdout(values.output === 'json' ? JSON.stringify(status, null, 2) + '\n' : renderStatus(status));
+      io.stdout(values.output === 'json' ? safeJson(status) + '\n' : renderStatus(status));
       return 0;
     } finally {
       await producer.close();

@@ -1,96 +1,137 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import type { ClusterReader, ClusterView, ReadScope } from '../domain/cluster-view';
+import { basename } from 'node:path';
+import type { ClusterReader, ClusterView, LogKey, ReadError, ReadScope } from '../domain/cluster-view';
 import { NetdoctorError } from '../domain/errors';
-import { RESOURCES, isKind } from '../domain/kube-types';
-import { ClusterSnapshot, type RawObject } from './snapshot';
+import { RESOURCES, type RawObject, isKind } from '../domain/kube-types';
+import {
+  DEFAULT_DUMP_LIMITS,
+  type DumpFile,
+  type DumpLimits,
+  checkFileSize,
+  checkTotalSize,
+  dumpRoot,
+  readDumpFile,
+  walkDump,
+} from './dump-files';
+import { parseObjects, splitKubectlLogs } from './dump-parse';
+import { newestTimestamp } from './dump-clock';
+import { ClusterSnapshot } from './snapshot';
 
-/** A container log found in a dump, by where it belongs. */
+/** A container log file found in a dump, by where it belongs. */
 export interface DumpLog {
   namespace: string;
   pod: string;
   container: string;
   previous: boolean;
-  file: string;
+  file: DumpFile;
 }
 
-/** Flattens `kind: List` / `*List` documents into their items, giving each item its kind. */
-function flatten(doc: RawObject): RawObject[] {
-  const items = doc.items;
-  if (Array.isArray(items) && typeof doc.kind === 'string' && doc.kind.endsWith('List')) {
-    const itemKind = doc.kind === 'List' ? undefined : doc.kind.slice(0, -'List'.length);
-    return (items as RawObject[]).flatMap((i) => flatten({ ...i, kind: i.kind ?? itemKind }));
-  }
-  return [doc];
-}
-
-function parseFile(file: string): RawObject[] {
-  const text = readFileSync(file, 'utf8');
-  try {
-    if (file.endsWith('.json')) return flatten(JSON.parse(text) as RawObject);
-    return parseAllDocuments(text).flatMap((d) => {
-      if (d.errors.length > 0) throw d.errors[0];
-      const obj = d.toJS() as RawObject | null;
-      return obj && typeof obj === 'object' ? flatten(obj) : [];
-    });
-  } catch (e) {
-    throw new NetdoctorError('unreadable_dump', `cannot parse ${file}: ${(e as Error).message.split('\n')[0]}`);
-  }
+/** A `kubectl cluster-info dump --output-directory` `<namespace>/<pod>/logs.txt`: every container of one pod. */
+export interface PodLogsFile {
+  namespace: string;
+  pod: string;
+  file: DumpFile;
 }
 
 /**
- * Where a log file sits: `logs/<ns>/<pod>/<container>[.previous].log` (netdoctor's layout) or
- * `<ns>/<pod>/<container>/logs.txt` (`kubectl cluster-info dump --output-directory`).
+ * Where a log file sits: `logs/<ns>/<pod>/<container>[.previous].log` (netdoctor's layout),
+ * `<ns>/<pod>/logs.txt` (`kubectl cluster-info dump --output-directory`: containers inside, between markers)
+ * or `<ns>/<pod>/<container>/logs.txt` (an older layout, one container per file).
  */
-function logOf(root: string, file: string): DumpLog | undefined {
-  const parts = relative(root, file).split(sep);
+function logOf(file: DumpFile): DumpLog | PodLogsFile | undefined {
+  const parts = file.rel.split('/');
   const own = parts.length >= 4 && parts[parts.length - 4] === 'logs' ? parts.slice(-3) : undefined;
   if (own && own[2]?.endsWith('.log')) {
     const previous = own[2].endsWith('.previous.log');
     const container = own[2].slice(0, -(previous ? '.previous.log' : '.log').length);
     return { namespace: own[0]!, pod: own[1]!, container, previous, file };
   }
-  if (basename(file) === 'logs.txt' && parts.length >= 4) {
-    const [namespace, pod, container] = parts.slice(-4, -1) as [string, string, string];
-    return { namespace, pod, container, previous: false, file };
-  }
-  return undefined;
+  if (basename(file.rel) !== 'logs.txt' || parts.length < 3) return undefined;
+  const [namespace, pod] = parts.slice(-3, -1) as [string, string];
+  return { namespace, pod, file };
 }
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path, out);
-    else out.push(path);
+const isObjectFile = (rel: string): boolean => /\.(ya?ml|json)$/.test(rel) && !/(^|\/)expect\.ya?ml$/.test(rel);
+
+/** Everything in a dump directory: its objects (Lists flattened; every kind), its log files and what was skipped. */
+export function readDumpFiles(
+  dir: string,
+  limits: DumpLimits = DEFAULT_DUMP_LIMITS,
+): { objects: RawObject[]; logs: (DumpLog | PodLogsFile)[]; skipped: ReadError[] } {
+  const root = dumpRoot(dir);
+  const { files, skipped } = walkDump(root, limits);
+  const logs: (DumpLog | PodLogsFile)[] = [];
+  const objectFiles: DumpFile[] = [];
+  for (const file of files) {
+    const log = logOf(file);
+    if (log) logs.push(log);
+    else if (isObjectFile(file.rel)) objectFiles.push(file);
+  }
+  for (const file of [...objectFiles, ...logs.map((l) => l.file)]) checkFileSize(file, limits);
+  checkTotalSize(objectFiles, limits);
+  const objects: RawObject[] = [];
+  for (const file of objectFiles) {
+    const text = readDumpFile(file, limits);
+    let parsed: RawObject[];
+    try {
+      parsed = parseObjects(text, file.rel.endsWith('.json'));
+    } catch (e) {
+      throw new NetdoctorError('unreadable_dump', `cannot parse ${file.rel}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    for (const o of parsed) objects.push(o);
+  }
+  return { objects, logs, skipped: skipped.map((s) => ({ kind: 'File', message: `${s.rel}: ${s.reason}` })) };
+}
+
+/** The container logs of the log files whose namespace is in scope, each with its text. */
+export function readDumpLogs(
+  files: (DumpLog | PodLogsFile)[],
+  limits: DumpLimits,
+  inScope: (namespace: string | undefined) => boolean,
+): (LogKey & { text: string })[] {
+  const out: (LogKey & { text: string })[] = [];
+  for (const log of files) {
+    const parts = log.file.rel.split('/');
+    const olderLayout = !('container' in log) && parts.length >= 4;
+    // A logs.txt four levels deep may be the older layout, whose namespace sits one level higher.
+    if (!inScope(log.namespace) && !(olderLayout && inScope(parts.at(-4)))) continue;
+    const text = readDumpFile(log.file, limits);
+    if ('container' in log) out.push({ namespace: log.namespace, pod: log.pod, container: log.container, previous: log.previous, text });
+    else if (text.startsWith('==== START logs for container ')) {
+      for (const s of splitKubectlLogs(text)) if (inScope(s.namespace)) out.push({ namespace: s.namespace, pod: s.pod, container: s.container, previous: false, text: s.text });
+    } else if (olderLayout && inScope(parts.at(-4))) {
+      // The older layout: `<ns>/<pod>/<container>/logs.txt`, one container per file, no markers.
+      out.push({ namespace: parts.at(-4)!, pod: parts.at(-3)!, container: parts.at(-2)!, previous: false, text });
+    }
   }
   return out;
 }
 
-/** Everything in a dump directory: its objects (Lists flattened; every kind) and its container logs. */
-export function readDumpFiles(dir: string): { objects: RawObject[]; logs: DumpLog[] } {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new NetdoctorError('unreadable_dump', `dump directory ${dir} does not exist`);
-  }
-  const objects: RawObject[] = [];
-  const logs: DumpLog[] = [];
-  for (const file of walk(dir)) {
-    const log = logOf(dir, file);
-    if (log) logs.push(log);
-    else if (/\.(ya?ml|json)$/.test(file) && !/expect\.ya?ml$/.test(file)) objects.push(...parseFile(file));
-  }
-  return { objects, logs };
+export interface DumpReaderOptions {
+  /** The instant the dump was taken, when its user knows it better than its newest timestamp (`--now`). */
+  now?: Date;
+  limits?: Partial<DumpLimits>;
 }
 
-/** A ClusterReader over an offline dump directory (the CLI's `--from`, the tests' scenarios). */
+/**
+ * A ClusterReader over an offline dump directory (the CLI's `--from`, the tests' scenarios).
+ * Objects are read once; logs are read per run, only for the namespaces in scope.
+ */
 export class DumpReader implements ClusterReader {
   readonly apiCalls = 0;
   private readonly objects: RawObject[];
-  private readonly logs: DumpLog[];
+  private readonly logs: (DumpLog | PodLogsFile)[];
+  private readonly skipped: ReadError[];
+  private readonly limits: DumpLimits;
+  private readonly observedAt: Date | undefined;
 
-  constructor(readonly dir: string) {
-    ({ objects: this.objects, logs: this.logs } = readDumpFiles(dir));
+  constructor(
+    readonly dir: string,
+    options: DumpReaderOptions = {},
+  ) {
+    this.limits = { ...DEFAULT_DUMP_LIMITS, ...options.limits };
+    ({ objects: this.objects, logs: this.logs, skipped: this.skipped } = readDumpFiles(dir, this.limits));
     if (this.objects.length === 0) throw new NetdoctorError('unreadable_dump', `no Kubernetes objects found in ${dir}`);
+    this.observedAt = options.now ?? newestTimestamp(this.objects);
   }
 
   async namespaceExists(namespace: string): Promise<boolean> {
@@ -103,16 +144,18 @@ export class DumpReader implements ClusterReader {
     const inScope = (ns: string | undefined): boolean =>
       scope.namespace === undefined || ns === scope.namespace || scope.alsoNamespaces.includes(ns ?? '');
     const kinds = new Set<string>(scope.kinds);
-    const snapshot = new ClusterSnapshot();
+    const everywhere = new Set<string>(scope.everywhere ?? []);
+    const snapshot = new ClusterSnapshot([...this.skipped]);
+    snapshot.observedAt = this.observedAt;
     snapshot.addObjects(
       this.objects.filter((o) => {
-        if (!o.kind || !isKind(o.kind) || !kinds.has(o.kind)) return false;
-        return !RESOURCES[o.kind].namespaced || inScope(o.metadata?.namespace);
+        if (!o.kind || !isKind(o.kind)) return false;
+        const alsoListed = (scope.alsoLists ?? []).some((l) => l.kind === o.kind && l.namespace === o.metadata?.namespace);
+        if (!kinds.has(o.kind)) return alsoListed;
+        return !RESOURCES[o.kind].namespaced || everywhere.has(o.kind) || inScope(o.metadata?.namespace) || alsoListed;
       }),
     );
-    for (const log of this.logs.filter((l) => inScope(l.namespace))) {
-      snapshot.setLog(log, readFileSync(log.file, 'utf8'));
-    }
+    for (const { text, ...key } of readDumpLogs(this.logs, this.limits, inScope)) snapshot.setLog(key, text);
     return snapshot;
   }
 }

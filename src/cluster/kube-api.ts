@@ -1,30 +1,12 @@
 import * as https from 'node:https';
 import * as http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { NetdoctorError } from '../domain/errors';
+import { ApiError, NetdoctorError } from '../domain/errors';
 
 export interface ApiResponse {
   status: number;
   body: string;
   headers: http.IncomingHttpHeaders;
-}
-
-/** A non-2xx answer from the apiserver, with its Status reason when it sent one. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-
-  /** 429, 5xx: worth another try. 4xx are semantic and final. */
-  get transient(): boolean {
-    return this.status === 429 || this.status >= 500;
-  }
 }
 
 export interface RequestOptions {
@@ -107,7 +89,7 @@ export class KubeApi {
           agent: this.agent,
           method: options.method ?? 'GET',
           headers: {
-            ...(this.tls.headers ?? {}),
+            ...(this.tls.headers as http.OutgoingHttpHeaders | undefined),
             accept: 'application/json',
             'user-agent': this.userAgent,
             ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),

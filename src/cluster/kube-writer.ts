@@ -1,6 +1,7 @@
-import type { RawObject } from './snapshot';
-import { ApiError, type KubeApi } from './kube-api';
-import { type ResourceInfo, RESOURCES } from '../domain/kube-types';
+import { ApiError } from '../domain/errors';
+import type { KubeApi } from './kube-api';
+import type { AccessCheck, ClusterWriter } from '../domain/cluster-writer';
+import { type RawObject, type ResourceInfo, RESOURCES } from '../domain/kube-types';
 import type { ObjectRef } from '../domain/object-ref';
 import type { Operation, PatchType } from '../domain/plan';
 
@@ -12,13 +13,6 @@ const CONTENT_TYPE: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
 };
-
-export interface AccessCheck {
-  user: string;
-  groups: string[];
-  verb: string;
-  target: ObjectRef;
-}
 
 /**
  * The kinds plans may write: those the checks read (RESOURCES) plus what a CNI manifest holds
@@ -49,14 +43,14 @@ export function objectPath(ref: ObjectRef): string {
 }
 
 /** Writes for remediation: every mutation can be a server-side dry run, all under one field manager. */
-export class KubeWriter {
+export class KubeWriter implements ClusterWriter {
   constructor(readonly api: KubeApi) {}
 
   async read(ref: ObjectRef): Promise<RawObject | undefined> {
     try {
       return await this.api.json<RawObject>(objectPath(ref));
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) return undefined;
+      if (e instanceof ApiError && e.code === 'not_found') return undefined;
       throw e;
     }
   }
@@ -79,7 +73,7 @@ export class KubeWriter {
           method: 'DELETE',
           query: { dryRun: query.dryRun },
           // With a body, the apiserver takes DeleteOptions from it and ignores the query: dryRun must be in the body too.
-          body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: dryRun ? ['All'] : undefined, preconditions: op.resourceVersion ? { resourceVersion: op.resourceVersion } : undefined },
+          body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: dryRun ? ['All'] : undefined, preconditions: op.uid ? { uid: op.uid } : op.resourceVersion ? { resourceVersion: op.resourceVersion } : undefined },
         });
     }
   }
@@ -98,7 +92,7 @@ export class KubeWriter {
           spec: {
             user: check.user,
             groups: check.groups,
-            resourceAttributes: { group, resource: plural, verb: check.verb, namespace: check.target.namespace, name: check.target.name || undefined },
+            resourceAttributes: { group, resource: plural, subresource: check.subresource, verb: check.verb, namespace: check.target.namespace, name: check.target.name || undefined },
           },
         },
       },

@@ -1,8 +1,11 @@
-import type { ClusterReader, ClusterView, LogKey, ReadError, ReadScope } from '../domain/cluster-view';
+import type { ClusterReader, LogKey, ReadError, ReadScope } from '../domain/cluster-view';
 import { NetdoctorError } from '../domain/errors';
 import { type Kind, type Pod, RESOURCES } from '../domain/kube-types';
-import { ApiError, type KubeApi } from './kube-api';
-import { ClusterSnapshot, type RawObject } from './snapshot';
+import { ApiError } from '../domain/errors';
+import { ATTRIBUTED_KINDS, type ManagedFieldsEntry, slimManagedFields } from '../domain/managed-fields';
+import type { KubeApi } from './kube-api';
+import type { RawObject } from '../domain/kube-types';
+import { ClusterSnapshot } from './snapshot';
 
 interface ListPage {
   items?: RawObject[];
@@ -38,6 +41,11 @@ function apiPath(kind: Kind, namespace?: string): string {
   return namespaced && namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
 }
 
+/** The newest Date header the apiserver sent during one read (ms since the epoch). */
+interface ServerClock {
+  newest: number;
+}
+
 /** Runs tasks with bounded concurrency (log reads go through the kubelet; do not stampede it). */
 async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
   const results: T[] = [];
@@ -66,54 +74,83 @@ export class LiveReader implements ClusterReader {
     return this.api.calls;
   }
 
+  get bytesRead(): number {
+    return this.api.bytesRead;
+  }
+
   async namespaceExists(namespace: string): Promise<boolean> {
     try {
       await this.api.request(`/api/v1/namespaces/${encodeURIComponent(namespace)}`);
       return true;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) return false;
-      if (e instanceof ApiError && e.status === 403) return true; // may not get namespaces: the LISTs will tell
+      if (e instanceof ApiError && e.code === 'not_found') return false;
+      if (e instanceof ApiError && e.code === 'forbidden') return true; // may not get namespaces: the LISTs will tell
       throw unreachable(e);
     }
   }
 
-  async read(scope: ReadScope): Promise<ClusterView> {
+  async read(scope: ReadScope): Promise<ClusterSnapshot> {
     const errors: ReadError[] = [];
     const snapshot = new ClusterSnapshot(errors, this.options.cluster);
     const namespaces = scope.namespace === undefined ? [undefined] : [scope.namespace, ...scope.alsoNamespaces];
-    const lists = scope.kinds.flatMap((kind) =>
-      RESOURCES[kind].namespaced ? namespaces.map((ns) => ({ kind, ns })) : [{ kind, ns: undefined }],
+    const everywhere = new Set(scope.everywhere ?? []);
+    const lists: { kind: Kind; ns: string | undefined }[] = scope.kinds.flatMap((kind) =>
+      RESOURCES[kind].namespaced && !everywhere.has(kind) ? namespaces.map((ns) => ({ kind, ns })) : [{ kind, ns: undefined }],
     );
-    const results = await Promise.all(lists.map(({ kind, ns }) => this.listAll(kind, ns, errors)));
+    for (const extra of scope.alsoLists ?? []) {
+      if (!lists.some((l) => l.kind === extra.kind && (l.ns === undefined || l.ns === extra.namespace))) lists.push({ kind: extra.kind, ns: extra.namespace });
+    }
+    const clock = { newest: Number.NEGATIVE_INFINITY };
+    const results = await Promise.all(
+      lists.map(({ kind, ns }) => (ns === undefined && scope.namespace !== undefined && RESOURCES[kind].namespaced ? this.listEverywhere(kind, namespaces, errors, clock) : this.listAll(kind, ns, errors, clock))),
+    );
     lists.forEach(({ kind }, i) => snapshot.add(kind, results[i]!));
+    // The apiserver's clock (its Date header, second resolution): ages are the cluster's, whatever the bot's clock says.
+    if (Number.isFinite(clock.newest)) snapshot.observedAt = new Date(clock.newest);
     await this.readLogs(snapshot, errors);
     return snapshot;
   }
 
-  private async listAll(kind: Kind, namespace: string | undefined, errors: ReadError[]): Promise<RawObject[]> {
+  /** A cluster-wide LIST on a namespace run; where the bot may not list cluster-wide, the run's own namespaces instead. */
+  private async listEverywhere(kind: Kind, namespaces: (string | undefined)[], errors: ReadError[], clock: ServerClock): Promise<RawObject[]> {
+    const denied: ReadError[] = [];
+    const items = await this.listAll(kind, undefined, denied, clock);
+    if (denied.length === 0) return items;
+    errors.push(...denied.map((e) => ({ ...e, message: `${e.message}; read per namespace instead, other namespaces unchecked` })));
+    return (await Promise.all(namespaces.map((ns) => this.listAll(kind, ns, errors, clock)))).flat();
+  }
+
+  private async listAll(kind: Kind, namespace: string | undefined, errors: ReadError[], clock: ServerClock): Promise<RawObject[]> {
     const items: RawObject[] = [];
     let token: string | undefined;
     for (let restarts = 0; ; ) {
       try {
-        const page = await this.api.json<ListPage>(apiPath(kind, namespace), {
+        const res = await this.api.request(apiPath(kind, namespace), {
           query: { limit: this.options.pageSize ?? 500, continue: token },
         });
+        const date = Date.parse(res.headers.date ?? '');
+        if (date > clock.newest) clock.newest = date;
+        const page = JSON.parse(res.body) as ListPage;
         for (const item of page.items ?? []) {
-          // No check reads managedFields, and they are often the largest part of an object.
-          if (item.metadata) delete item.metadata.managedFields;
+          // managedFields are often the largest part of an object: only who wrote which spec field, and when, is kept (kinds a baseline covers).
+          if (item.metadata) {
+            const slim = ATTRIBUTED_KINDS.has(kind) ? slimManagedFields(item.metadata.managedFields as ManagedFieldsEntry[] | undefined) : undefined;
+            if (slim) item.metadata.managedFields = slim;
+            else delete item.metadata.managedFields;
+          }
           items.push(item);
         }
         token = page.metadata?.continue || undefined;
         if (!token) return items;
       } catch (e) {
-        if (e instanceof ApiError && e.status === 410 && restarts < 3) {
+        if (e instanceof ApiError && e.code === 'gone' && restarts < 3) {
           // The continue token expired mid-list: start over for a consistent list.
           restarts++;
           items.length = 0;
           token = undefined;
           continue;
         }
-        if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
+        if (e instanceof ApiError && (e.code === 'forbidden' || e.code === 'not_found')) {
           errors.push({ kind, namespace, message: readErrorMessage(e, kind, namespace) });
           return [];
         }
@@ -136,7 +173,7 @@ export class LiveReader implements ClusterReader {
         snapshot.setLog(key, res.body);
       } catch (e) {
         // 400: the container has no (previous) instance to read; anything else is worth telling.
-        if (e instanceof ApiError && e.status === 400) return;
+        if (e instanceof ApiError && e.code === 'bad_request') return;
         if (e instanceof ApiError) errors.push({ kind: 'Log', namespace: key.namespace, message: `${key.pod}/${key.container}: ${e.message}` });
         else throw unreachable(e);
       }
@@ -147,14 +184,14 @@ export class LiveReader implements ClusterReader {
 
 function readErrorMessage(e: ApiError, kind: Kind, namespace: string | undefined): string {
   const where = namespace ? ` in namespace ${namespace}` : '';
-  if (e.status === 403) {
+  if (e.code === 'forbidden') {
     return `the bot may not list ${RESOURCES[kind].plural}${where}: grant the netdoctor-reader ClusterRole (deploy/rbac)`;
   }
   return `${RESOURCES[kind].plural} are not served by this apiserver${where}`;
 }
 
 function unreachable(e: unknown): Error {
-  if (e instanceof ApiError && e.status === 401) return new NetdoctorError('forbidden', 'the apiserver rejected the credentials (401): check the kubeconfig or token');
+  if (e instanceof ApiError && e.code === 'unauthorized') return new NetdoctorError('forbidden', 'the apiserver rejected the credentials (401): check the kubeconfig or token');
   if (e instanceof ApiError) return e;
   return new NetdoctorError('cluster_unreachable', `cannot reach the apiserver: ${(e as Error).message}`);
 }

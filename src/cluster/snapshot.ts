@@ -1,14 +1,6 @@
 import type { ClusterView, LogKey, ReadError } from '../domain/cluster-view';
-import { type Kind, type KindMap, type KubeEvent, RESOURCES, isKind } from '../domain/kube-types';
+import { type Kind, type KindMap, type KubeEvent, type RawObject, RESOURCES, isKind } from '../domain/kube-types';
 import type { ObjectRef } from '../domain/object-ref';
-
-/** Any object as read: kind may be absent on LIST items, so it is passed alongside. */
-export interface RawObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; [k: string]: unknown };
-  [k: string]: unknown;
-}
 
 const logKeyString = (k: LogKey): string => `${k.namespace}/${k.pod}/${k.container}${k.previous ? '#previous' : ''}`;
 const nsName = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
@@ -16,8 +8,12 @@ const byNamespaceAndName = (a: RawObject, b: RawObject): number =>
   nsName(a.metadata?.namespace, a.metadata?.name ?? '').localeCompare(nsName(b.metadata?.namespace, b.metadata?.name ?? ''));
 
 function eventTime(e: KubeEvent): string {
-  return e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '';
+  const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+  return typeof t === 'string' ? t : '';
 }
+
+/** RFC 3339 timestamps in UTC order by code unit; no locale rules needed. */
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The in-memory ClusterView both readers build: indexed once, then read by every check. */
 export class ClusterSnapshot implements ClusterView {
@@ -26,7 +22,10 @@ export class ClusterSnapshot implements ClusterView {
   /** Per kind, the objects of each namespace (built on first use): checks ask per namespace all the time. */
   private readonly byNamespace = new Map<Kind, Map<string, RawObject[]>>();
   private readonly eventsByObject = new Map<string, KubeEvent[]>();
+  /** Event lists appended to since they were last sorted: sorted once, when first read (linear indexing). */
+  private readonly unsortedEvents = new Set<string>();
   private readonly logs = new Map<string, string>();
+  observedAt?: Date;
 
   constructor(
     readonly readErrors: ReadError[] = [],
@@ -37,7 +36,8 @@ export class ClusterSnapshot implements ClusterView {
   add(kind: Kind, items: RawObject[]): this {
     const list = this.byKind.get(kind) ?? [];
     for (const item of items) {
-      const obj = { ...item, kind, apiVersion: item.apiVersion ?? RESOURCES[kind].apiVersion };
+      // A copy only when kind or apiVersion is missing (LIST items): the dump reader's 200,000 objects already carry both.
+      const obj = item.kind === kind && item.apiVersion !== undefined ? item : { ...item, kind, apiVersion: item.apiVersion ?? RESOURCES[kind].apiVersion };
       list.push(obj);
       this.byKey.set(`${kind}/${nsName(obj.metadata?.namespace, obj.metadata?.name ?? '')}`, obj);
       if (kind === 'Event') this.indexEvent(obj as unknown as KubeEvent);
@@ -67,12 +67,14 @@ export class ClusterSnapshot implements ClusterView {
   }
 
   private indexEvent(e: KubeEvent): void {
-    const o = e.involvedObject;
-    const key = `${o.kind ?? ''}/${nsName(o.namespace, o.name ?? '')}`;
-    const list = this.eventsByObject.get(key) ?? [];
-    list.push(e);
-    list.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
-    this.eventsByObject.set(key, list);
+    // Partial objects happen (hand-made dumps, odd producers): an event about nothing is kept, not indexed.
+    const o = e.involvedObject as Partial<KubeEvent['involvedObject']> | undefined;
+    if (!o || typeof o !== 'object' || typeof o.name !== 'string') return;
+    const key = `${o.kind ?? ''}/${nsName(o.namespace, o.name)}`;
+    const list = this.eventsByObject.get(key);
+    if (list) list.push(e);
+    else this.eventsByObject.set(key, [e]);
+    this.unsortedEvents.add(key);
   }
 
   list<K extends Kind>(kind: K, namespace?: string): readonly KindMap[K][] {
@@ -97,7 +99,11 @@ export class ClusterSnapshot implements ClusterView {
   }
 
   events(ref: ObjectRef): readonly KubeEvent[] {
-    return this.eventsByObject.get(`${ref.kind}/${nsName(ref.namespace, ref.name)}`) ?? [];
+    const key = `${ref.kind}/${nsName(ref.namespace, ref.name)}`;
+    const list = this.eventsByObject.get(key);
+    if (!list) return [];
+    if (this.unsortedEvents.delete(key)) list.sort((a, b) => compareText(eventTime(a), eventTime(b)));
+    return list;
   }
 
   log(key: LogKey): string | undefined {

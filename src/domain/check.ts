@@ -1,4 +1,4 @@
-import type { ClusterView } from './cluster-view';
+import type { ClusterView, NamespacedList } from './cluster-view';
 import type { FindingDraft } from './finding';
 import type { Kind } from './kube-types';
 
@@ -6,6 +6,7 @@ import type { Kind } from './kube-types';
 export interface CheckContext {
   view: ClusterView;
   namespace?: string;
+  /** The cluster's clock at the read (the view's observedAt; the run's start only when the data tells nothing). */
   now: Date;
 }
 
@@ -15,7 +16,16 @@ export interface Check {
   readonly id: string;
   /** One line, shown in `netdoctor checks` and `/netdoctor checks`. */
   readonly title: string;
+  /** Every fault code its findings can carry (listed by `netdoctor checks`); the engine rejects any other. */
+  readonly codes: readonly string[];
   /** The kinds it reads; the engine fetches the union of all needs in one concurrent round. */
   readonly needs: readonly Kind[];
+  /** Kinds it reads in a namespace a namespaced run would not read otherwise (listed in the same round). */
+  readonly alsoReads?: readonly NamespacedList[];
+  /**
+   * Namespaced kinds (a subset of needs) it reads from every namespace even on a namespace run, e.g. Services that env
+   * vars name in other namespaces: listed cluster-wide in the same round instead of per namespace.
+   */
+  readonly needsEverywhere?: readonly Kind[];
   run(ctx: CheckContext): FindingDraft[];
 }

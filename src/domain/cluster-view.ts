@@ -3,7 +3,8 @@ import type { ObjectRef } from './object-ref';
 
 /** A read that failed (forbidden, not served, …): the run goes on, the report says what it could not see. */
 export interface ReadError {
-  kind: Kind | 'Log';
+  /** What could not be read: a kind, a container log, or a file of an offline dump. */
+  kind: Kind | 'Log' | 'File';
   namespace?: string;
   message: string;
 }
@@ -29,6 +30,12 @@ export interface ClusterView {
   /** The tail of a container's log, when the reader fetched it (failing containers only). */
   log(key: LogKey): string | undefined;
   readonly readErrors: readonly ReadError[];
+  /**
+   * The cluster's own clock at the read: the apiserver's Date header for a live read, the newest
+   * timestamp in a dump (or the time its user gave). Ages are measured from it, never from the
+   * bot's wall clock; undefined when the data tells nothing.
+   */
+  readonly observedAt?: Date;
   /** How many objects the view holds (report statistics). */
   readonly objectCount: number;
 }
@@ -40,6 +47,16 @@ export interface ReadScope {
   /** Infrastructure namespaces read alongside the target (kube-system: CNI, kube-proxy, CoreDNS). */
   alsoNamespaces: string[];
   kinds: Kind[];
+  /** Kinds read from every namespace whatever the scope (one cluster-wide LIST each, in the same round). */
+  everywhere?: Kind[];
+  /** Single kinds listed in namespaces outside the scope, in the same round (kube-public ConfigMaps, for cluster-info). */
+  alsoLists?: NamespacedList[];
+}
+
+/** One kind listed in one namespace. */
+export interface NamespacedList {
+  kind: Kind;
+  namespace: string;
 }
 
 /** Turns a scope into a ClusterView: live from the apiserver, or from an offline dump. */
@@ -49,4 +66,15 @@ export interface ClusterReader {
   namespaceExists(namespace: string): Promise<boolean>;
   /** API calls made so far (0 for dumps). */
   readonly apiCalls: number;
+  /** Response bytes read from the apiserver so far (absent for dumps). */
+  readonly bytesRead?: number;
 }
+
+/** A ClusterReader for one run; `close` (when present) is called once the run is over. */
+export type LeasedReader = ClusterReader & { close?(): void };
+
+/**
+ * Makes the reader for a cluster: live in production, a DumpReader in tests. Throw a
+ * NetdoctorError for a cluster it does not know (the job fails with that message).
+ */
+export type ReaderFactory = (cluster: string) => Promise<LeasedReader> | LeasedReader;

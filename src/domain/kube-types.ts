@@ -84,3 +84,11 @@ export const KINDS = Object.keys(RESOURCES) as Kind[];
 export function isKind(value: string): value is Kind {
   return Object.prototype.hasOwnProperty.call(RESOURCES, value);
 }
+
+/** Any object as read: kind may be absent on LIST items, so it is passed alongside. */
+export interface RawObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}

@@ -1,5 +1,8 @@
 import { RESOURCES, isKind } from './kube-types';
 
+/** An RFC 1123 DNS label: namespace names, cluster names (they end up in Redis keys and job ids). */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 /** A pointer at one Kubernetes object. */
 export interface ObjectRef {
   apiVersion?: string;

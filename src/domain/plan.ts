@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RawObject } from './kube-types';
 import type { ObjectRef } from './object-ref';
 
 /** How a patch body is to be sent; maps one-to-one to the apiserver's PATCH content types. */
@@ -15,6 +16,14 @@ export interface Operation {
   body?: Record<string, unknown>;
   /** The resourceVersion the operation was computed against; apply refuses when it changed. */
   resourceVersion?: string;
+  /**
+   * Instead of resourceVersion, for a patch of an object with a spec generation: apply refuses when
+   * the spec changed. Controllers rewrite a crash-looping DaemonSet's status (and so its
+   * resourceVersion) at every restart, which must not void a fix of its spec.
+   */
+  generation?: number;
+  /** Instead of resourceVersion, for a delete: the very object seen (a pod's status churns too). */
+  uid?: string;
 }
 
 export type Risk = 'low' | 'medium' | 'high';
@@ -30,6 +39,9 @@ export interface Plan {
   /** How to tell it worked: the check that must stop firing on the subject, and what to wait for. */
   verify: { check: string; subject: ObjectRef; waitFor: 'rollout' | 'endpoints' | 'none' };
 }
+
+/** What planId() makes; anything else from a button or a job is refused before it is looked up. */
+export const PLAN_ID = /^plan-[0-9a-f]{16}$/;
 
 /** A plan's id: a short hash of its operations, so the same fix against the same object versions has the same id. */
 export function planId(operations: Operation[]): string {
@@ -60,7 +72,7 @@ export type PlanState =
 export const TRANSITIONS: Readonly<Record<PlanState, readonly PlanState[]>> = {
   proposed: ['approved', 'rejected', 'expired'],
   'not-applicable': [],
-  approved: ['applied', 'noop', 'conflict', 'failed', 'denied'],
+  approved: ['applied', 'noop', 'conflict', 'failed', 'denied', 'expired'],
   rejected: [],
   denied: [],
   expired: [],
@@ -72,3 +84,32 @@ export const TRANSITIONS: Readonly<Record<PlanState, readonly PlanState[]>> = {
   'rolled-back': [],
   'rollback-failed': [],
 };
+
+/** One applied operation, with what is needed to audit it and roll it back. */
+export interface AppliedChange {
+  operation: Operation;
+  before?: RawObject;
+  after: RawObject;
+}
+
+/** What verification concluded after an apply. */
+export type PlanVerdict =
+  | { status: 'fixed'; detail: string }
+  | { status: 'not-fixed'; detail: string; stillFailing: string[] }
+  | { status: 'unverified'; detail: string };
+
+/** How an apply (or a rollback) of a plan ended. */
+export type ApplyStatus = 'applied' | 'noop' | 'conflict' | 'failed';
+
+/**
+ * What the ledger keeps about an executed plan: what changed (for rollback) and what verification
+ * said. The changes hold whole prior objects, which may carry plain env credentials: they are kept
+ * encrypted and authenticated with the plan key (remediation/plan-seal.ts), never in clear in Redis.
+ */
+export interface PlanResult {
+  outcome: ApplyStatus;
+  /** AppliedChange[], sealed by PlanSealer.encrypt for this cluster and plan. */
+  sealedChanges?: string;
+  verdict?: PlanVerdict;
+  rollback?: { outcome: ApplyStatus };
+}

@@ -1,4 +1,4 @@
-import type { PlanState } from './plan';
+import type { PlanState, PlanVerdict } from './plan';
 import type { Report } from './report';
 
 /** What a diagnose job carries: ids and names only, never credentials (job data sits in Redis in clear text). */
@@ -14,11 +14,36 @@ export interface DiagnoseRequest {
   parentTs?: string;
 }
 
+/** An approved decision to carry out: only the opaque plan id and who approved it; the plan is read from the store. */
+export interface RemediationRequest {
+  cluster: string;
+  planId: string;
+  /** apply the plan, or roll back what applying it changed. */
+  action: 'apply' | 'rollback';
+  /** Slack user id of the approver. */
+  approvedBy: string;
+  channel: string;
+  parentTs?: string;
+  /** The plan's message, edited as the plan moves on. */
+  messageTs?: string;
+}
+
+/** One run as the chat surface knows it: its id, what was asked, and its parent message. */
+export interface RunRef {
+  runId: string;
+  request: DiagnoseRequest;
+  parentTs: string;
+}
+
 export type RunStage = 'queued' | 'reading' | 'analysing' | 'done' | 'failed';
 
 /** A finding as the digest compares it across days. */
 export interface DigestItem {
   id: string;
+  /** The finding's fault code; records written before codes existed lack it. */
+  code?: string;
+  /** Whether it was a root cause (the trend picture counts root causes by code); older records lack it. */
+  rootCause?: boolean;
   severity: string;
   title: string;
   subject: string;
@@ -34,7 +59,7 @@ export interface Digest {
   resolved: DigestItem[];
   persisting: DigestItem[];
   /** Root-cause counts of the previous digests, oldest first, today last. */
-  trend: { day: string; rootCauses: number }[];
+  trend: { day: string; rootCauses: number; byCode?: Record<string, number> }[];
 }
 
 /**
@@ -46,24 +71,19 @@ export interface ChatSurface {
   /** Posts the run's parent message once (or returns the one recorded for runId); resolves to its ts. */
   openRun(runId: string, request: DiagnoseRequest): Promise<string>;
   /** Shows the run's stage on the parent message (a handful of edits per run at most). */
-  stage(runId: string, request: DiagnoseRequest, parentTs: string, stage: RunStage): Promise<void>;
+  stage(run: RunRef, stage: RunStage): Promise<void>;
   /**
    * Edits the parent into the summary and posts one thread reply per root cause; a plan with a
    * proposal shows its server-side dry-run diff and, while `proposed`, Approve / Reject buttons.
    */
-  publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report, proposals?: Record<string, PlanProposal>): Promise<void>;
+  publishReport(run: RunRef, report: Report, proposals?: Record<string, PlanProposal>): Promise<void>;
   /** Shows a failed run with its user-facing reason. */
-  failRun(runId: string, request: DiagnoseRequest, parentTs: string, reason: string): Promise<void>;
+  failRun(run: RunRef, reason: string): Promise<void>;
   publishDigest(channel: string, digest: Digest): Promise<void>;
 }
 
-/** Interactive element ids of plan buttons; a button's value is only the opaque plan id. */
-export const PLAN_ACTIONS = {
-  approve: 'netdoctor_plan_approve',
-  reject: 'netdoctor_plan_reject',
-  rollback: 'netdoctor_plan_rollback',
-} as const;
-export type PlanAction = keyof typeof PLAN_ACTIONS;
+/** What a plan button asks for. */
+export type PlanAction = 'approve' | 'reject' | 'rollback';
 
 /** A button click, as the Slack front end hands it over (ids only; the plan is read from the store). */
 export interface PlanClick {
@@ -105,6 +125,8 @@ export interface PlanStateView {
   at: string;
   /** The outcome in words (apply result, verification verdict, refusal reason). */
   detail?: string;
+  /** After an apply: what verification says, or `pending` while it runs (the only step that is not an outcome). */
+  verdict?: PlanVerdict['status'] | 'pending';
   diff: string;
   /** Whether a Rollback button belongs on the message. */
   rollbackAvailable: boolean;
@@ -114,6 +136,26 @@ export interface PlanStateView {
 export interface RemediationSurface {
   /** Edits the plan's message: who decided, when, the outcome; no stale buttons. */
   showPlanState(ref: PlanMessageRef, view: PlanStateView): Promise<void>;
-  /** A reply in the run's thread (results, verdicts, refusals): `text` is untrusted; `mention` a Slack user id to address. */
+  /**
+   * A reply in the run's thread: at most one per decision, its final outcome (a refusal goes to the
+   * clicker alone; the steps show on the plan's message). `text` is untrusted; `mention` a Slack user id to address.
+   */
   postToThread(channel: string, parentTs: string, text: string, mention?: string): Promise<void>;
+}
+
+/** How a remediation ended (one count per terminal state of a plan's apply). */
+export type RemediationOutcome =
+  | 'applied' // applied and verified
+  | 'verify_failed' // applied, but the check still fires / rollout did not finish
+  | 'stale' // a target's resourceVersion changed since planning: refused, re-plan
+  | 'dry_run_failed' // the apiserver rejected the server-side dry-run
+  | 'failed' // the apply itself failed
+  | 'rejected' // a human rejected it
+  | 'unauthorized' // the approver may not approve it
+  | 'noop' // already in the desired state: nothing written
+  | 'rolled_back';
+
+/** Where a remediation run counts its end (the Prometheus metrics in production). */
+export interface RemediationMetrics {
+  recordRemediation(outcome: RemediationOutcome, check?: string): void;
 }

@@ -1,3 +1,4 @@
+import type { ChangesSince } from './baseline';
 import type { ReadError } from './cluster-view';
 import type { Finding } from './finding';
 
@@ -15,18 +16,25 @@ export interface Report {
   target: { cluster?: string; namespace?: string };
   workflow: string;
   generatedAt: string;
+  /** The cluster's clock at the read (ages in the findings are measured from it), when the data tells it. */
+  observedAt?: string;
   /** Root causes first (by severity), each followed by the symptoms it explains. */
   findings: Finding[];
   checks: CheckRun[];
   readErrors: ReadError[];
-  stats: { apiCalls: number; durationMs: number; objects: number };
+  /** Networking fields changed since the last healthy run that no finding explains (runs with a baseline only). */
+  changes?: ChangesSince;
+  /** `readBytes`: response bytes read from the apiserver (live runs only). */
+  stats: { apiCalls: number; durationMs: number; objects: number; readBytes?: number };
 }
 
-export type Verdict = 'healthy' | 'degraded' | 'broken';
+export type Verdict = 'healthy' | 'degraded' | 'broken' | 'incomplete';
 
-export function verdictOf(report: Pick<Report, 'findings'>): Verdict {
+/** Healthy only when nothing was found AND every check ran over everything: otherwise the run is incomplete. */
+export function verdictOf(report: Pick<Report, 'findings' | 'checks' | 'readErrors'>): Verdict {
   const roots = report.findings.filter((f) => f.rootCause);
   if (roots.some((f) => f.severity === 'critical')) return 'broken';
   if (roots.some((f) => f.severity === 'warning')) return 'degraded';
+  if (report.checks.some((c) => c.status === 'failed') || report.readErrors.length > 0) return 'incomplete';
   return 'healthy';
 }

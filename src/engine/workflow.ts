@@ -1,18 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { CHECKS } from '../checks';
 import type { Check } from '../domain/check';
 import { NetdoctorError } from '../domain/errors';
 
-/** A declarative run definition from workflows/*.yaml. */
+/**
+ * A declarative run definition from workflows/*.yaml: a name, a scope and the checks it runs.
+ * When a workflow runs is the caller's business (the slash command, the CLI, the digest's
+ * NETDOCTOR_DIGEST_CRON); a file that declares anything else is refused, not half-read.
+ */
 export interface Workflow {
   name: string;
-  description: string;
   scope: 'namespace' | 'cluster';
   /** The checks it runs, resolved against the catalog at load time. */
   checks: Check[];
-  schedule?: { cron: string; timezone: string };
 }
+
+const FIELDS = new Set(['name', 'scope', 'checks']);
 
 /** The directory shipped with the package; the path holds for src/ under ts and for dist/ once built. */
 export const DEFAULT_WORKFLOW_DIR = join(__dirname, '..', '..', 'workflows');
@@ -25,6 +30,8 @@ function invalid(file: string, why: string): NetdoctorError {
 export function parseWorkflow(file: string, doc: unknown, catalog: readonly Check[]): Workflow {
   if (typeof doc !== 'object' || doc === null) throw invalid(file, 'expected a mapping');
   const d = doc as Record<string, unknown>;
+  const unknown = Object.keys(d).filter((k) => !FIELDS.has(k));
+  if (unknown.length > 0) throw invalid(file, `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')} (a workflow has name, scope and checks)`);
   if (typeof d.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(d.name)) throw invalid(file, '`name` must be kebab-case');
   if (d.scope !== 'namespace' && d.scope !== 'cluster') throw invalid(file, '`scope` must be namespace or cluster');
   let checks: Check[];
@@ -36,13 +43,7 @@ export function parseWorkflow(file: string, doc: unknown, catalog: readonly Chec
       return check;
     });
   } else throw invalid(file, '`checks` must be `all` or a non-empty list of check ids');
-  const workflow: Workflow = { name: d.name, description: String(d.description ?? ''), scope: d.scope, checks };
-  if (d.schedule !== undefined) {
-    const s = d.schedule as Record<string, unknown>;
-    if (typeof s?.cron !== 'string' || s.cron.trim().split(/\s+/).length < 5) throw invalid(file, '`schedule.cron` must be a cron pattern');
-    workflow.schedule = { cron: s.cron, timezone: typeof s.timezone === 'string' ? s.timezone : 'UTC' };
-  }
-  return workflow;
+  return { name: d.name, scope: d.scope, checks };
 }
 
 /** Loads and validates every workflow in a directory; fails fast on the first invalid one. */
@@ -60,6 +61,11 @@ export function loadWorkflows(catalog: readonly Check[], dir: string = DEFAULT_W
     workflows.set(workflow.name, workflow);
   }
   return workflows;
+}
+
+/** Every workflow in workflows/ over the built-in check catalog. */
+export function loadCatalogWorkflows(): Map<string, Workflow> {
+  return loadWorkflows(CHECKS);
 }
 
 export function pickWorkflow(workflows: Map<string, Workflow>, name: string): Workflow {

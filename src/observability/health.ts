@@ -10,15 +10,15 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../domain/run-context';
 
-/** Resolves when ready; rejects (or resolves false) when not. The error message is shown in /readyz. */
-export type ReadinessProbe = () => Promise<void | boolean>;
+/** Resolves when ready; rejects (or resolves false) when not. The error is logged; /readyz shows only ok or not. */
+export type ReadinessProbe = (() => Promise<void>) | (() => Promise<boolean>);
 
 export interface AdminServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
-  /** Default 0.0.0.0: the kubelet probes the pod IP. */
+  /** Default 0.0.0.0; the CLI passes config.adminHost (loopback unless set). */
   host?: string;
-  registry: Registry;
+  registry: Pick<Registry, 'contentType' | 'metrics'>;
   /** By name, e.g. { redis: redisPing(client), slack: slackAuth(web), cluster: clusterVersion(api) }. */
   readiness?: Record<string, ReadinessProbe>;
   /** Per-probe timeout (default 2000 ms): a hung dependency is reported as not ready, not a hung probe. */
@@ -58,7 +58,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     const entries = await Promise.all(
       Object.entries(probes).map(async ([name, probe]): Promise<[string, ProbeResult]> => {
         try {
-          const r = await withTimeout(Promise.resolve().then(probe), timeoutMs, name);
+          const r: unknown = await withTimeout(Promise.resolve().then((): Promise<unknown> => probe()), timeoutMs, name);
           return [name, r === false ? { ok: false, error: 'not ready' } : { ok: true }];
         } catch (e) {
           return [name, { ok: false, error: e instanceof Error ? e.message : String(e) }];
@@ -77,15 +77,20 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
-    if (path === '/healthz' || path === '/livez') return send(res, 200, 'text/plain', 'ok\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') { send(res, 405, 'text/plain', 'method not allowed\n'); return; }
+    if (path === '/healthz' || path === '/livez') { send(res, 200, 'text/plain', 'ok\n'); return; }
     if (path === '/readyz') {
       checkReadiness().then(
         (r) => {
           if (!r.ready) options.log?.warn({ checks: r.checks }, 'not ready');
-          send(res, r.ready ? 200 : 503, 'application/json', JSON.stringify({ status: r.ready ? 'ready' : 'not ready', checks: r.checks }) + '\n');
+          // Unauthenticated: which probe failed, never its error text (addresses, hostnames, internals).
+          const checks = Object.fromEntries(Object.entries(r.checks).map(([name, c]) => [name, { ok: c.ok }]));
+          send(res, r.ready ? 200 : 503, 'application/json', JSON.stringify({ status: r.ready ? 'ready' : 'not ready', checks }) + '\n');
         },
-        (e: unknown) => send(res, 500, 'text/plain', `${String(e)}\n`),
+        (e: unknown) => {
+          options.log?.error({ err: e }, 'readiness check failed');
+          send(res, 500, 'text/plain', 'internal error\n');
+        },
       );
       return;
     }
@@ -94,7 +99,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
         (text) => send(res, 200, options.registry.contentType, text),
         (e: unknown) => {
           options.log?.error({ err: e }, 'metrics collection failed');
-          send(res, 500, 'text/plain', `${String(e)}\n`);
+          send(res, 500, 'text/plain', 'internal error\n');
         },
       );
       return;

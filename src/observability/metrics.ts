@@ -4,24 +4,28 @@
 // buckets are a documented contract; callers use the small record*/set* functions and
 // never touch prom-client directly. Labels are bounded sets (workflow names, check ids,
 // queue names, Slack method names and error codes): never object names or user input.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RemediationOutcome } from '../domain/ports';
 import type { Report, Verdict } from '../domain/report';
 import { verdictOf } from '../domain/report';
 
 /** How a diagnosis ended: the report's verdict, or `error` when no report was produced. */
 export type DiagnosisOutcome = Verdict | 'error';
 
-/** How a remediation ended (one count per terminal state of a plan's apply). */
-export type RemediationOutcome =
-  | 'applied' // applied and verified
-  | 'verify_failed' // applied, but the check still fires / rollout did not finish
-  | 'stale' // a target's resourceVersion changed since planning: refused, re-plan
-  | 'dry_run_failed' // the apiserver rejected the server-side dry-run
-  | 'failed' // the apply itself failed
-  | 'rejected' // a human rejected it
-  | 'unauthorized' // the approver may not approve it
-  | 'noop' // already in the desired state: nothing written
-  | 'rolled_back';
+/** A registry's series as data (what crosses from another thread: serve's workers). */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+/** One registry's series plus another thread's, summed per label set as prom-client's AggregatorRegistry does for cluster workers. */
+export function mergedRegistry(registry: Registry, other: () => Promise<MetricsSnapshot>): Pick<Registry, 'contentType' | 'metrics'> {
+  return {
+    contentType: registry.contentType,
+    metrics: async () => {
+      const [own, theirs] = await Promise.all([registry.getMetricsAsJSON(), other()]);
+      return AggregatorRegistry.aggregate([own, theirs]).metrics();
+    },
+  };
+}
+
 
 /** BullMQ job counts of one queue, as Queue#getJobCounts returns them. */
 export interface QueueSample {
@@ -104,7 +108,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   const diagnoses = new Counter({
     name: 'netdoctor_diagnoses_total',
-    help: 'Diagnoses run, by workflow, cluster and outcome (healthy|degraded|broken|error).',
+    help: 'Diagnoses run, by workflow, cluster and outcome (healthy|degraded|broken|incomplete|error).',
     labelNames: ['workflow', 'cluster', 'outcome'] as const,
     registers,
   });
@@ -124,8 +128,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const findings = new Counter({
     name: 'netdoctor_findings_total',
-    help: 'Findings reported, by check, severity and whether it is a root cause.',
-    labelNames: ['check', 'severity', 'root_cause'] as const,
+    help: 'Findings reported, by fault code, check, severity and whether it is a root cause.',
+    labelNames: ['code', 'check', 'severity', 'root_cause'] as const,
     registers,
   });
   const checkFailures = new Counter({
@@ -219,7 +223,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       diagnoses.inc({ workflow, cluster: clusterLabel(report.target.cluster), outcome });
       duration.observe({ workflow }, report.stats.durationMs / 1000);
       apiCalls.observe({ workflow }, report.stats.apiCalls);
-      for (const f of report.findings) findings.inc({ check: f.check, severity: f.severity, root_cause: String(f.rootCause) });
+      for (const f of report.findings) findings.inc({ code: f.code, check: f.check, severity: f.severity, root_cause: String(f.rootCause) });
       for (const c of report.checks) if (c.status === 'failed') checkFailures.inc({ check: c.id });
     },
     recordDiagnosisError(workflow, cluster) {

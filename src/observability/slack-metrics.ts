@@ -6,8 +6,8 @@ import type { Metrics } from './metrics';
 
 /** A bounded label for a Web API failure: Slack's error code, `ratelimited`, `http_<status>` or `request_error`. */
 export function slackErrorCode(err: unknown): string {
-  const e = err as { code?: string; data?: { error?: unknown }; statusCode?: number };
-  switch (e?.code) {
+  const e = (err ?? {}) as { code?: string; data?: { error?: unknown }; statusCode?: number };
+  switch (e.code) {
     case 'slack_webapi_platform_error':
       return typeof e.data?.error === 'string' && /^[a-z0-9_]{1,64}$/.test(e.data.error) ? e.data.error : 'unknown_error';
     case 'slack_webapi_rate_limited_error':

@@ -1,6 +1,8 @@
 import { Job, type Queue, UnrecoverableError } from 'bullmq';
-import type { ClusterReader } from '../domain/cluster-view';
-import type { ChatSurface, DiagnoseRequest, PlanProposal, RunStage } from '../domain/ports';
+import type { BaselineStore } from '../domain/baseline';
+import type { ClusterReader, ReaderFactory } from '../domain/cluster-view';
+import { NetdoctorError } from '../domain/errors';
+import type { ChatSurface, DiagnoseRequest, PlanProposal, RunRef, RunStage } from '../domain/ports';
 import { type Report, verdictOf } from '../domain/report';
 import type { Metrics } from '../observability/metrics';
 import type { Clock, Logger } from '../domain/run-context';
@@ -8,17 +10,8 @@ import { diagnose } from '../engine/diagnose';
 import { type Workflow, pickWorkflow } from '../engine/workflow';
 import { classify } from './failures';
 import { type DiagnoseJob, type DiagnoseResult, type RunProgress, parseDiagnoseJob } from './jobs';
-import { type ProposerDeps, proposePlans } from './plan-proposer';
-import type { RunStore } from './run-store';
-
-/** A ClusterReader for one run; `close` (when present) is called once the run is over. */
-export type LeasedReader = ClusterReader & { close?(): void };
-
-/**
- * Makes the reader for a cluster: live in production, a DumpReader in tests. Throw a
- * NetdoctorError for a cluster it does not know (the job fails with that message).
- */
-export type ReaderFactory = (cluster: string) => Promise<LeasedReader> | LeasedReader;
+import { type ProposerDeps, proposePlans } from '../remediation/propose-plans';
+import type { RunStore } from '../store/run-store';
 
 /** What every run-making worker (diagnose, digest) of one cluster needs. */
 export interface ClusterWorkerDeps {
@@ -29,6 +22,8 @@ export interface ClusterWorkerDeps {
   store: RunStore;
   log: Logger;
   clock: Clock;
+  /** Known-good baselines: changes since the last healthy run (the digest: since yesterday) become evidence. */
+  baselines?: BaselineStore;
 }
 
 export interface DiagnoseDeps extends ClusterWorkerDeps {
@@ -36,6 +31,8 @@ export interface DiagnoseDeps extends ClusterWorkerDeps {
   proposer?: ProposerDeps;
   /** Prometheus series: diagnoses by outcome, duration, API calls, findings, job wait. */
   metrics?: Pick<Metrics, 'recordDiagnosis' | 'recordDiagnosisError' | 'recordJobWait'>;
+  /** Why the requester may not see this diagnosis (nothing is read then), or undefined when they may. */
+  readAccess?: (request: DiagnoseRequest) => Promise<string | undefined>;
 }
 
 /** Tells the surface when the read is over and analysis begins, without the engine knowing. */
@@ -43,6 +40,9 @@ function withStages(reader: ClusterReader, onRead: () => Promise<void>): Cluster
   return {
     get apiCalls() {
       return reader.apiCalls;
+    },
+    get bytesRead() {
+      return reader.bytesRead;
     },
     namespaceExists: (ns) => reader.namespaceExists(ns),
     read: async (scope) => {
@@ -55,6 +55,7 @@ function withStages(reader: ClusterReader, onRead: () => Promise<void>): Cluster
 
 /** Thrown by a run whose job was handed back to the queue at shutdown. */
 export class ReleasedJob extends Error {
+  readonly code = 'released_at_shutdown';
   constructor() {
     super('released at shutdown; another worker runs it');
     this.name = 'ReleasedJob';
@@ -62,7 +63,7 @@ export class ReleasedJob extends Error {
 }
 
 function progressOf(job: Job): RunProgress | undefined {
-  const p = job.progress;
+  const p: unknown = job.progress;
   return typeof p === 'object' && p !== null && typeof (p as RunProgress).stage === 'string' ? (p as RunProgress) : undefined;
 }
 
@@ -100,12 +101,15 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
     }
     if (!progress.parentTs) await save({ parentTs, channel: request.channel });
     const stage = async (s: RunStage): Promise<void> => {
-      await deps.surface.stage(runId, request, parentTs, s);
+      await deps.surface.stage({ runId, request, parentTs }, s);
       if (s !== 'queued') await save({ stage: s });
     };
 
     let report: Report | undefined;
     try {
+      // Before anything is read or shown, on every attempt (a retry may run under another policy).
+      const refused = await deps.readAccess?.(request);
+      if (refused) throw new NetdoctorError('read_forbidden', refused);
       report = await deps.store.loadReport(deps.cluster, runId);
       if (!report) {
         const workflow = pickWorkflow(deps.workflows, request.workflow);
@@ -113,7 +117,7 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
         const reader = await deps.readerFor(request.cluster);
         try {
           const ctx = { runId, log, clock: deps.clock };
-          report = await diagnose(ctx, withStages(reader, () => stage('analysing')), workflow, { cluster: request.cluster, namespace: request.namespace });
+          report = await diagnose(ctx, withStages(reader, () => stage('analysing')), workflow, { cluster: request.cluster, namespace: request.namespace }, deps.baselines);
         } finally {
           reader.close?.();
         }
@@ -124,7 +128,7 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
       }
       const proposals = deps.proposer ? await proposeQuietly(deps.proposer, { ...request, parentTs }, report, log) : undefined;
       await stage('done');
-      await deps.surface.publishReport(runId, request, parentTs, report, proposals);
+      await deps.surface.publishReport({ runId, request, parentTs }, report, proposals);
       await save({ stage: 'done', published: true });
       log.info({ findings: report.findings.length, verdict: verdictOf(report) }, 'diagnosis published');
       return { runId, parentTs, verdict: verdictOf(report), findings: report.findings.length };
@@ -157,14 +161,14 @@ async function failAttempt(job: Job, err: unknown, request: DiagnoseRequest, par
   const final = !failure.transient || job.attemptsMade + 1 >= attempts;
   log.warn({ err, transient: failure.transient, final }, 'diagnosis attempt failed');
   if (final && !reported) recordError(deps, request);
-  const runId = job.id!;
+  const run: RunRef = { runId: job.id!, request, parentTs };
   if (!final) {
-    await deps.surface.stage(runId, request, parentTs, 'queued').catch((e) => log.warn({ err: e }, 'could not show the retry'));
+    await deps.surface.stage(run, 'queued').catch((e: unknown) => log.warn({ err: e }, 'could not show the retry'));
     return err;
   }
   try {
-    await deps.surface.stage(runId, request, parentTs, 'failed');
-    await deps.surface.failRun(runId, request, parentTs, failure.reason);
+    await deps.surface.stage(run, 'failed');
+    await deps.surface.failRun(run, failure.reason);
     await job.updateProgress({ ...(progressOf(job) ?? {}), stage: 'failed' });
   } catch (e) {
     log.error({ err: e }, 'could not report the failed run');
@@ -193,7 +197,8 @@ export async function reportStalledRun(jobId: string, queue: Queue, deps: Pick<D
   }
   const parentTs = progressOf(job)?.parentTs ?? request.parentTs ?? (await deps.surface.openRun(jobId, request));
   const reason = 'the worker running this diagnosis stopped several times (crashed, killed or out of memory); the operators can find why in the worker logs';
-  await deps.surface.stage(jobId, request, parentTs, 'failed');
-  await deps.surface.failRun(jobId, request, parentTs, reason);
+  const run: RunRef = { runId: jobId, request, parentTs };
+  await deps.surface.stage(run, 'failed');
+  await deps.surface.failRun(run, reason);
   deps.log.warn({ jobId }, 'diagnosis failed after repeated stalls; user told');
 }

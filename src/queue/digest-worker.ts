@@ -1,7 +1,7 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import { diagnose } from '../engine/diagnose';
 import { pickWorkflow } from '../engine/workflow';
-import { buildDigest, dayIn } from './digest';
+import { buildDigest, dayIn } from '../engine/digest';
 import { type ClusterWorkerDeps, ReleasedJob } from './diagnose-worker';
 import { classify } from './failures';
 import { parseDigestJob } from './jobs';
@@ -43,7 +43,7 @@ export function digestProcessor(deps: DigestDeps): (job: Job, token?: string, si
       const runId = `digest-${day}`;
       let report;
       try {
-        report = await diagnose({ runId, log, clock: deps.clock }, reader, workflow, { cluster: deps.cluster });
+        report = await diagnose({ runId, log, clock: deps.clock }, reader, workflow, { cluster: deps.cluster }, deps.baselines);
       } finally {
         reader.close?.();
       }

@@ -1,6 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { ApiError } from '../cluster/kube-api';
-import { NetdoctorError } from '../domain/errors';
+import { ApiError, NetdoctorError } from '../domain/errors';
 
 /** How a failed attempt is treated: retried with backoff, or final with a reason the user reads. */
 export interface Failure {
@@ -34,14 +33,14 @@ function retryAfter(e: MaybeTransient): number | undefined {
 /** A 403/404/… from the apiserver, in words a Slack user can act on. */
 function apiReason(e: ApiError, namespace?: string): string {
   const where = namespace ? ` in namespace ${namespace}` : '';
-  if (e.status === 401) return 'the apiserver rejected the bot\'s credentials (401): check its ServiceAccount token or kubeconfig';
-  if (e.status === 403) {
+  if (e.code === 'unauthorized') return 'the apiserver rejected the bot\'s credentials (401): check its ServiceAccount token or kubeconfig';
+  if (e.code === 'forbidden') {
     // The Status message reads `… cannot list resource "pods" in API group "" in the namespace "triton"`.
     const m = /cannot ([a-z]+) resource "([a-z0-9.-]+)"/.exec(e.message);
     const what = m ? `${m[1]} ${m[2]}` : 'read what this workflow needs';
     return `the bot's ServiceAccount may not ${what}${where} (403 Forbidden): add the netdoctor-reader binding`;
   }
-  if (e.status === 404) return `the apiserver does not serve what this workflow needs${where} (404 ${e.reason || 'NotFound'})`;
+  if (e.code === 'not_found') return `the apiserver does not serve what this workflow needs${where} (404 ${e.reason || 'NotFound'})`;
   return `the apiserver refused the request (${e.status} ${e.reason})`.trim();
 }
 

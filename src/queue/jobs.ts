@@ -1,5 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
-import type { DiagnoseRequest } from '../domain/ports';
+import { DNS_LABEL } from '../domain/object-ref';
+import { PLAN_ID } from '../domain/plan';
+import type { DiagnoseRequest, RemediationRequest } from '../domain/ports';
 
 /** The three queues every cluster has. */
 export type QueueKind = 'diagnose' | 'remediate' | 'digest';
@@ -7,15 +9,17 @@ export const QUEUE_KINDS: readonly QueueKind[] = ['diagnose', 'remediate', 'dige
 
 /**
  * Where a cluster's queues live. BullMQ forbids `:` in queue names, so the cluster goes into the
- * key prefix: the diagnose queue of prod-eu is `netdoctor:prod-eu:diagnose` in Redis.
+ * key prefix: the diagnose queue of prod-eu is `netdoctor:prod-eu:diagnose` in Redis. Under Redis
+ * Cluster the prefix is hash-tagged (`{netdoctor:prod-eu}`), as BullMQ requires: each queue's keys
+ * share a slot, the same slot as the cluster's data (store/keys.ts).
  */
 export interface QueueAddress {
   name: QueueKind;
   prefix: string;
 }
 
-export function queueAddress(queuePrefix: string, cluster: string, kind: QueueKind): QueueAddress {
-  return { name: kind, prefix: `${queuePrefix}:${cluster}` };
+export function queueAddress(queuePrefix: string, cluster: string, kind: QueueKind, hashTagged = false): QueueAddress {
+  return { name: kind, prefix: hashTagged ? `{${queuePrefix}:${cluster}}` : `${queuePrefix}:${cluster}` };
 }
 
 /** The logical name operators see (`netdoctor:prod-eu:diagnose`). */
@@ -26,19 +30,8 @@ export function queueLabel(address: QueueAddress): string {
 /** A diagnose job's data: the request, ids and names only (job data sits in Redis in clear text). */
 export type DiagnoseJob = DiagnoseRequest;
 
-/** A remediate job's data: only the opaque plan id and who approved it; the plan is read from the store. */
-export interface RemediateJob {
-  cluster: string;
-  planId: string;
-  /** apply the plan, or roll back what applying it changed. */
-  action: 'apply' | 'rollback';
-  /** Slack user id of the approver. */
-  approvedBy: string;
-  channel: string;
-  parentTs?: string;
-  /** The plan's message, edited as the plan moves on. */
-  messageTs?: string;
-}
+/** A remediate job's data (ids only: job data sits in Redis in clear text). */
+export type RemediateJob = RemediationRequest;
 
 /** A digest job's data. Scheduled jobs are guarded to one per day; manual ones always run. */
 export interface DigestJob {
@@ -67,7 +60,6 @@ export interface RunProgress {
 
 // ---- validation (the worker trusts nothing it reads from Redis) ---------------------------
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const WORKFLOW = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLACK_ID = /^[A-Za-z0-9#._-]{1,80}$/;
 const SLACK_TS = /^\d{1,12}\.\d{1,8}$/;
@@ -134,7 +126,7 @@ export function parseRemediateJob(data: unknown, servedCluster: string): Remedia
   const d = record(data);
   const job: RemediateJob = {
     cluster: clusterOf(d, servedCluster),
-    planId: field(d, 'planId', /^plan-[0-9a-f]{16}$/, 'a plan id', true)!,
+    planId: field(d, 'planId', PLAN_ID, 'a plan id', true)!,
     action: field(d, 'action', /^(apply|rollback)$/, 'apply or rollback', true) as RemediateJob['action'],
     approvedBy: field(d, 'approvedBy', SLACK_ID, 'a user id', true)!,
     channel: field(d, 'channel', SLACK_ID, 'a channel id', true)!,

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions, type QueueOptions } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { Config } from '../config';
 import { NetdoctorError } from '../domain/errors';
 import type { DiagnoseRequest } from '../domain/ports';
 import type { Report } from '../domain/report';
@@ -20,8 +18,10 @@ import {
   requestProblem,
   runKey,
 } from './jobs';
-import { producerConnection, unreachable } from './redis';
-import { type DigestRecord, RunStore, type StoredPlan } from './run-store';
+import { BullConnections, type RedisClient, redisClient, unreachable } from './redis';
+import type { RedisTarget } from '../domain/redis-target';
+import type { DigestRecord, StoredPlan } from '../domain/stores';
+import { RunStore } from '../store/run-store';
 
 /** Job options per queue. Diagnoses are read-only and retried; a remediation never runs twice by itself. */
 export const JOB_OPTIONS: Record<QueueKind, JobsOptions> = {
@@ -78,18 +78,13 @@ export interface QueueStatus {
 }
 
 export interface ProducerOptions {
-  redisUrl: string;
+  redis: RedisTarget;
   queuePrefix: string;
   reportTtlSeconds: number;
 }
 
-export function producerOptions(config: Config): ProducerOptions {
-  return { redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, reportTtlSeconds: config.reportTtlSeconds };
-}
-
-function queueOptions(opts: ProducerOptions, cluster: string, kind: QueueKind): { name: string; options: QueueOptions } {
-  const { name, prefix } = queueAddress(opts.queuePrefix, cluster, kind);
-  return { name, options: { connection: producerConnection(opts.redisUrl), prefix, defaultJobOptions: JOB_OPTIONS[kind] } };
+export function producerOptions(config: Pick<ProducerOptions, 'redis' | 'queuePrefix' | 'reportTtlSeconds'>): ProducerOptions {
+  return { redis: config.redis, queuePrefix: config.queuePrefix, reportTtlSeconds: config.reportTtlSeconds };
 }
 
 /**
@@ -99,26 +94,32 @@ function queueOptions(opts: ProducerOptions, cluster: string, kind: QueueKind): 
 export class Producer {
   private readonly queues = new Map<string, Queue>();
   readonly store: RunStore;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  private readonly connections: BullConnections;
 
   private constructor(
     private readonly opts: ProducerOptions,
-    redis: Redis,
+    redis: RedisClient,
   ) {
     this.redis = redis;
+    this.connections = new BullConnections(opts.redis);
     this.store = new RunStore(redis, opts.queuePrefix, opts.reportTtlSeconds);
+  }
+
+  private address(cluster: string, kind: QueueKind): { name: QueueKind; prefix: string } {
+    return queueAddress(this.opts.queuePrefix, cluster, kind, this.connections.hashTagged);
   }
 
   /** Connects (rejecting with a clear message if Redis cannot be reached). */
   static async connect(opts: ProducerOptions): Promise<Producer> {
-    const redis = new Redis({ ...producerConnection(opts.redisUrl), lazyConnect: true });
+    const redis = redisClient(opts.redis, 'producer', { lazyConnect: true });
     let cause: Error | undefined;
     redis.on('error', (e: Error) => (cause = e)); // later ones surface through the failing command
     try {
       await redis.connect();
     } catch (e) {
       redis.disconnect();
-      throw unreachable(opts.redisUrl, cause ?? (e as Error));
+      throw unreachable(opts.redis, cause ?? (e as Error));
     }
     return new Producer(opts, redis);
   }
@@ -128,7 +129,8 @@ export class Producer {
     const key = `${cluster}/${kind}`;
     let queue = this.queues.get(key);
     if (!queue) {
-      const { name, options } = queueOptions(this.opts, cluster, kind);
+      const { name, prefix } = this.address(cluster, kind);
+      const options: QueueOptions = { connection: this.connections.connection('producer'), prefix, defaultJobOptions: JOB_OPTIONS[kind] };
       queue = new Queue(name, options);
       queue.on('error', () => undefined);
       this.queues.set(key, queue);
@@ -198,7 +200,7 @@ export class Producer {
       const queue = await this.queue(cluster, kind);
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
       queues[kind] = {
-        name: queueLabel(queueAddress(this.opts.queuePrefix, cluster, kind)),
+        name: queueLabel(this.address(cluster, kind)),
         waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
         active: counts.active ?? 0,
         delayed: counts.delayed ?? 0,
@@ -219,6 +221,7 @@ export class Producer {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
+    await this.connections.close();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

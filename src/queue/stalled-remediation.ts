@@ -1,13 +1,13 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
-import type { AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../store/audit-log';
 import { refLabel } from '../domain/object-ref';
 import type { RemediationSurface } from '../domain/ports';
 import type { Clock, Logger } from '../domain/run-context';
 import { STALLED_REASON } from './diagnose-worker';
 import { parseRemediateJob } from './jobs';
-import type { PlanLedger } from './plan-ledger';
-import { workerConnection } from './redis';
-import type { RunStore } from './run-store';
+import type { PlanLedger } from '../store/plan-ledger';
+import type { BullConnections } from './redis';
+import type { RunStore } from '../store/run-store';
 
 export interface StalledRemediationDeps {
   cluster: string;
@@ -54,10 +54,10 @@ export interface StalledRemediationWatch {
 }
 
 /** Listens for remediate jobs failed as stalled and reports each once (see reportStalledRemediation). */
-export function watchStalledRemediations(at: { name: string; prefix: string }, redisUrl: string, deps: StalledRemediationDeps): StalledRemediationWatch {
-  const queue = new Queue(at.name, { connection: workerConnection(redisUrl), prefix: at.prefix });
+export function watchStalledRemediations(at: { name: string; prefix: string }, connections: BullConnections, deps: StalledRemediationDeps): StalledRemediationWatch {
+  const queue = new Queue(at.name, { connection: connections.connection('worker'), prefix: at.prefix });
   queue.on('error', (err) => deps.log.warn({ err }, 'remediate queue error'));
-  const events = new QueueEvents(at.name, { connection: workerConnection(redisUrl), prefix: at.prefix });
+  const events = new QueueEvents(at.name, { connection: connections.connection('worker'), prefix: at.prefix });
   events.on('error', (err) => deps.log.warn({ err }, 'remediate events error'));
   events.on('failed', ({ jobId, failedReason }) => {
     if (failedReason !== STALLED_REASON) return;

@@ -1,23 +1,25 @@
 import { Job, Queue, QueueEvents, Worker, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
-import { CHECKS } from '../checks';
-import type { Config } from '../config';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog, auditKey } from '../store/audit-log';
 import type { ChatSurface, RemediationSurface } from '../domain/ports';
 import type { ApprovalPolicy } from '../remediation/approval';
 import type { Clock, Logger } from '../domain/run-context';
-import { type Workflow, loadWorkflows } from '../engine/workflow';
+import { proposeAgain, recheckPlan } from '../engine/recheck';
+import { type Workflow, loadCatalogWorkflows } from '../engine/workflow';
 import { type Metrics, queueSampler } from '../observability/metrics';
-import { type ReaderFactory, STALLED_REASON, diagnoseProcessor, reportStalledRun } from './diagnose-worker';
+import type { ReaderFactory } from '../domain/cluster-view';
+import type { RedisTarget } from '../domain/redis-target';
+import { type DiagnoseDeps, STALLED_REASON, diagnoseProcessor, reportStalledRun } from './diagnose-worker';
+import { type ReadAccessPolicy, readAccessProblem } from '../remediation/read-access';
 import { digestProcessor } from './digest-worker';
 import { backoffStrategy } from './failures';
 import { queueAddress } from './jobs';
-import { PlanLedger } from './plan-ledger';
-import type { WriterFactory } from './plan-proposer';
+import { PlanLedger } from '../store/plan-ledger';
+import type { WriterFactory } from '../domain/cluster-writer';
 import { JOB_OPTIONS, REMEDIATE_WORKER_OPTIONS } from './queues';
 import { remediateProcessor } from './remediate-worker';
-import { checkRedis, workerConnection } from './redis';
-import { RunStore } from './run-store';
+import { BullConnections, type RedisClient, checkRedis, redisClient } from './redis';
+import { RunStore } from '../store/run-store';
+import { BaselineStore } from '../store/baseline-store';
 import { type StalledRemediationWatch, watchStalledRemediations } from './stalled-remediation';
 
 /** Knobs tests turn (production uses BullMQ's defaults: 30 s locks and stalled checks). */
@@ -30,20 +32,52 @@ export interface WorkerTuning {
   maxStalledCount?: number;
 }
 
+/** The settings the workers read: a Config satisfies it (queue/ does not depend on config.ts). */
+export interface WorkerSettings {
+  readonly cluster: string;
+  readonly redis: RedisTarget;
+  readonly queuePrefix: string;
+  readonly reportTtlSeconds: number;
+  readonly workerConcurrency: number;
+  readonly shutdownTimeoutSeconds: number;
+  readonly digestCron: string;
+  readonly digestTimezone: string;
+  readonly digestChannel?: string | undefined;
+  readonly digestWorkflow: string;
+  readonly digestHistory: number;
+  readonly verifyTimeoutSeconds: number;
+}
+
 export interface StartWorkersOptions {
-  config: Config;
+  config: WorkerSettings;
   surface: ChatSurface;
   readerFor: ReaderFactory;
   log: Logger;
   /** @defaultValue the wall clock; tests inject one to move the digest across days. */
   clock?: Clock;
-  /** @defaultValue loadWorkflows(CHECKS) from workflows/ */
+  /** @defaultValue every workflow in workflows/ over the check catalog */
   workflows?: Map<string, Workflow>;
   tuning?: WorkerTuning;
   /** Wires remediation: plans are dry-run and proposed, approved ones applied by the remediate worker. */
   remediation?: RemediationWiring;
   /** Prometheus series (diagnoses, job wait, queue depth); served by the admin server's /metrics. */
   metrics?: Metrics;
+  /** Who may see a diagnosis; SubjectAccessReviews go through `writerFor` (none: only the channel list can grant). */
+  readAccess?: { policy: ReadAccessPolicy; writerFor?: WriterFactory };
+}
+
+/** The requester check a diagnosis runs before it reads anything (only in checked mode). */
+function readAccessCheck(wiring: StartWorkersOptions['readAccess']): DiagnoseDeps['readAccess'] {
+  if (wiring?.policy.mode !== 'checked') return undefined;
+  const { policy, writerFor } = wiring;
+  return async (request) => {
+    const writer = writerFor ? await writerFor(request.cluster) : undefined;
+    try {
+      return await readAccessProblem(policy, writer ? (check) => writer.allowed(check) : undefined, request);
+    } finally {
+      writer?.close?.();
+    }
+  };
 }
 
 export interface RemediationWiring {
@@ -52,22 +86,6 @@ export interface RemediationWiring {
   policy: ApprovalPolicy;
   /** @defaultValue config.verifyTimeoutSeconds */
   verifyTimeoutMs?: number;
-}
-
-/** The approval policy the configuration describes. */
-export function policyFromConfig(config: Config): ApprovalPolicy {
-  return {
-    users: config.approvers.filter((id) => !id.startsWith('S')),
-    groups: config.approvers.filter((id) => id.startsWith('S')),
-    allowSelfApproval: config.allowSelfApproval,
-    validityMs: config.planValidityMinutes * 60_000,
-    identities: config.identityMap,
-  };
-}
-
-/** The Redis key of the audit stream (one for every cluster; each entry names its cluster). */
-export function auditKey(config: Pick<Config, 'queuePrefix'>): string {
-  return `${config.queuePrefix}:audit`;
 }
 
 export interface RunningWorkers {
@@ -84,15 +102,16 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const { config, surface, readerFor, tuning = {} } = options;
   const log = options.log.child({ cluster: config.cluster });
   const clock = options.clock ?? (() => new Date());
-  const workflows = options.workflows ?? loadWorkflows(CHECKS);
-  const redis = await checkRedis(config.redisUrl);
-  log.info({ redisVersion: redis.version }, 'redis ok');
+  const workflows = options.workflows ?? loadCatalogWorkflows();
+  const redis = await checkRedis(config.redis);
+  log.info({ redisVersion: redis.version, redisMode: config.redis.mode }, 'redis ok');
 
-  const storeClient = new Redis(workerConnection(config.redisUrl));
-  storeClient.on('error', (err) => log.warn({ err }, 'redis (store) connection error'));
+  const connections = new BullConnections(config.redis);
+  const tagged = connections.hashTagged;
+  const storeClient = redisClient(config.redis, 'worker');
+  storeClient.on('error', (err: Error) => log.warn({ err }, 'redis (store) connection error'));
   const store = new RunStore(storeClient, config.queuePrefix, config.reportTtlSeconds);
   const base: Partial<WorkerOptions> = {
-    connection: workerConnection(config.redisUrl),
     settings: { backoffStrategy: backoffStrategy(tuning.backoffMs ?? 2000) },
     ...(tuning.lockDuration ? { lockDuration: tuning.lockDuration } : {}),
     ...(tuning.stalledInterval ? { stalledInterval: tuning.stalledInterval } : {}),
@@ -100,7 +119,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const remediation = options.remediation;
   const ledger = new PlanLedger(storeClient, config.queuePrefix, config.reportTtlSeconds);
   const proposer = remediation ? { writerFor: remediation.writerFor, ledger, policy: remediation.policy, clock, log } : undefined;
-  const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock, ...(proposer ? { proposer } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) };
+  const readAccess = readAccessCheck(options.readAccess);
+  const baselines = new BaselineStore(storeClient, config.queuePrefix, log);
+  const deps = { cluster: config.cluster, surface, readerFor, workflows, store, log, clock, baselines, ...(proposer ? { proposer } : {}), ...(options.metrics ? { metrics: options.metrics } : {}), ...(readAccess ? { readAccess } : {}) };
   const inflight = new Map<string, { job: Job; token?: string; done: Promise<unknown> }>();
   /** Keeps track of running jobs, so shutdown can wait for them or hand them back. */
   const tracked = <R>(queue: string, processor: (job: Job, token?: string, signal?: AbortSignal) => Promise<R>) =>
@@ -115,15 +136,15 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       }
     };
 
-  const diagnoseAt = queueAddress(config.queuePrefix, config.cluster, 'diagnose');
+  const diagnoseAt = queueAddress(config.queuePrefix, config.cluster, 'diagnose', tagged);
   const diagnoseWorker = new Worker(diagnoseAt.name, tracked('diagnose', diagnoseProcessor(deps)), {
     ...base,
-    connection: workerConnection(config.redisUrl),
+    connection: connections.connection('worker'),
     prefix: diagnoseAt.prefix,
     concurrency: config.workerConcurrency,
     maxStalledCount: tuning.maxStalledCount ?? 2,
   });
-  const digestAt = queueAddress(config.queuePrefix, config.cluster, 'digest');
+  const digestAt = queueAddress(config.queuePrefix, config.cluster, 'digest', tagged);
   const digestWorker = new Worker(
     digestAt.name,
     tracked('digest', digestProcessor({
@@ -133,31 +154,14 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(config.digestChannel ? { channel: config.digestChannel } : {}),
       historySize: config.digestHistory,
     })),
-    { ...base, connection: workerConnection(config.redisUrl), prefix: digestAt.prefix, concurrency: 1 },
+    { ...base, connection: connections.connection('worker'), prefix: digestAt.prefix, concurrency: 1 },
   );
   const workers: Worker[] = [diagnoseWorker, digestWorker];
   let stalledRemediations: StalledRemediationWatch | undefined;
   if (remediation) {
-    const remediateAt = queueAddress(config.queuePrefix, config.cluster, 'remediate');
-    const audit = new AuditLog(storeClient, auditKey(config), log);
-    const processor = remediateProcessor({
-      cluster: config.cluster,
-      writerFor: remediation.writerFor,
-      readerFor,
-      ledger,
-      store,
-      audit,
-      surface: remediation.surface,
-      policy: remediation.policy,
-      verifyTimeoutMs: remediation.verifyTimeoutMs ?? config.verifyTimeoutSeconds * 1000,
-      log,
-      clock,
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-    });
-    // Never retried, never recovered after a stall: a second automatic write could hit a changed cluster.
-    workers.push(new Worker(remediateAt.name, tracked('remediate', processor), { ...base, connection: workerConnection(config.redisUrl), prefix: remediateAt.prefix, ...REMEDIATE_WORKER_OPTIONS }));
-    // BullMQ fails a stalled remediation without running our processor: the approver is told (once).
-    stalledRemediations = watchStalledRemediations(remediateAt, config.redisUrl, { cluster: config.cluster, store, ledger, audit, surface: remediation.surface, log, clock });
+    const remediate = startRemediateWorker({ config, connections, remediation, readerFor, ledger, store, storeClient, baselines, base, tracked, log, clock, ...(options.metrics ? { metrics: options.metrics } : {}) });
+    workers.push(remediate.worker);
+    stalledRemediations = remediate.stalled;
   }
   for (const w of workers) {
     w.on('error', (err) => log.warn({ err, queue: w.name }, 'worker error'));
@@ -165,11 +169,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     w.on('stalled', (jobId) => log.warn({ jobId, queue: w.name }, 'job stalled; it will be retried'));
   }
 
-  const digestQueue = new Queue(digestAt.name, { connection: workerConnection(config.redisUrl), prefix: digestAt.prefix });
+  const digestQueue = new Queue(digestAt.name, { connection: connections.connection('worker'), prefix: digestAt.prefix });
   digestQueue.on('error', (err) => log.warn({ err }, 'digest queue error'));
-  const diagnoseQueue = new Queue(diagnoseAt.name, { connection: workerConnection(config.redisUrl), prefix: diagnoseAt.prefix });
+  const diagnoseQueue = new Queue(diagnoseAt.name, { connection: connections.connection('worker'), prefix: diagnoseAt.prefix });
   diagnoseQueue.on('error', (err) => log.warn({ err }, 'diagnose queue error'));
-  const diagnoseEvents = new QueueEvents(diagnoseAt.name, { connection: workerConnection(config.redisUrl), prefix: diagnoseAt.prefix });
+  const diagnoseEvents = new QueueEvents(diagnoseAt.name, { connection: connections.connection('worker'), prefix: diagnoseAt.prefix });
   diagnoseEvents.on('error', (err) => log.warn({ err }, 'diagnose events error'));
   let queuesOpen = true;
   // Labelled by the operator's name (netdoctor:prod:diagnose), not BullMQ's bare one.
@@ -179,18 +183,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     if (failedReason !== STALLED_REASON) return;
     reportStalledRun(jobId, diagnoseQueue, deps).catch((err: unknown) => log.warn({ err, jobId }, 'could not report a stalled run'));
   });
-  const schedulerId = `digest-${config.cluster}`;
-  if (config.digestChannel) {
-    await digestQueue.upsertJobScheduler(
-      schedulerId,
-      { pattern: config.digestCron, tz: config.digestTimezone },
-      { name: 'digest', data: { cluster: config.cluster }, opts: JOB_OPTIONS.digest },
-    );
-    log.info({ cron: config.digestCron, tz: config.digestTimezone }, 'digest scheduled');
-  } else {
-    await digestQueue.removeJobScheduler(schedulerId);
-    log.info({}, 'no NETDOCTOR_DIGEST_CHANNEL: digest not scheduled');
-  }
+  await scheduleDigest(digestQueue, config, log);
   await Promise.all([...workers.map((w) => w.waitUntilReady()), diagnoseEvents.waitUntilReady(), stalledRemediations?.ready()]);
   log.info({ concurrency: config.workerConcurrency }, 'workers started');
 
@@ -226,9 +219,71 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     queuesOpen = false;
     await Promise.all([digestQueue.close(), diagnoseQueue.close(), diagnoseEvents.close(), stalledRemediations?.close()]);
     await storeClient.quit().catch(() => storeClient.disconnect());
+    await connections.close();
     log.info({}, 'workers stopped');
   };
   return {
     close: () => (closing ??= close()),
   };
+}
+
+/** Upserts the daily digest scheduler when a digest channel is configured, else removes it. */
+async function scheduleDigest(digestQueue: Queue, config: WorkerSettings, log: Logger): Promise<void> {
+  const schedulerId = `digest-${config.cluster}`;
+  if (config.digestChannel) {
+    await digestQueue.upsertJobScheduler(
+      schedulerId,
+      { pattern: config.digestCron, tz: config.digestTimezone },
+      { name: 'digest', data: { cluster: config.cluster }, opts: JOB_OPTIONS.digest },
+    );
+    log.info({ cron: config.digestCron, tz: config.digestTimezone }, 'digest scheduled');
+  } else {
+    await digestQueue.removeJobScheduler(schedulerId);
+    log.info({}, 'no NETDOCTOR_DIGEST_CHANNEL: digest not scheduled');
+  }
+}
+
+type Processor<R> = (job: Job, token?: string, signal?: AbortSignal) => Promise<R>;
+
+interface RemediateWorkerParts {
+  config: WorkerSettings;
+  connections: BullConnections;
+  remediation: RemediationWiring;
+  readerFor: ReaderFactory;
+  ledger: PlanLedger;
+  store: RunStore;
+  storeClient: RedisClient;
+  baselines: BaselineStore;
+  base: Partial<WorkerOptions>;
+  tracked: <R>(queue: string, processor: Processor<R>) => Processor<R>;
+  log: Logger;
+  clock: Clock;
+  metrics?: Metrics;
+}
+
+/** The remediate worker and the watch that tells the approver when BullMQ fails a stalled remediation. */
+function startRemediateWorker(p: RemediateWorkerParts): { worker: Worker; stalled: StalledRemediationWatch } {
+  const { config, remediation, log, clock } = p;
+  const remediateAt = queueAddress(config.queuePrefix, config.cluster, 'remediate', p.connections.hashTagged);
+  const audit = new AuditLog(p.storeClient, auditKey(config.queuePrefix), log);
+  const processor = remediateProcessor({
+    cluster: config.cluster,
+    writerFor: remediation.writerFor,
+    recheck: (plan, namespace) => recheckPlan({ cluster: config.cluster, readerFor: p.readerFor, log, clock }, plan, namespace),
+    proposeAgain: (plan, namespace) => proposeAgain({ cluster: config.cluster, readerFor: p.readerFor, log, clock, baselines: p.baselines }, plan, namespace),
+    ledger: p.ledger,
+    store: p.store,
+    audit,
+    surface: remediation.surface,
+    policy: remediation.policy,
+    verifyTimeoutMs: remediation.verifyTimeoutMs ?? config.verifyTimeoutSeconds * 1000,
+    log,
+    clock,
+    ...(p.metrics ? { metrics: p.metrics } : {}),
+  });
+  // Never retried, never recovered after a stall: a second automatic write could hit a changed cluster.
+  const worker = new Worker(remediateAt.name, p.tracked('remediate', processor), { ...p.base, connection: p.connections.connection('worker'), prefix: remediateAt.prefix, ...REMEDIATE_WORKER_OPTIONS });
+  // BullMQ fails a stalled remediation without running our processor: the approver is told (once).
+  const stalled = watchStalledRemediations(remediateAt, p.connections, { cluster: config.cluster, store: p.store, ledger: p.ledger, audit, surface: remediation.surface, log, clock });
+  return { worker, stalled };
 }

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { RawObject } from '../cluster/snapshot';
+import type { RawObject } from '../domain/kube-types';
 
 /** Server-set fields that change on every write and say nothing about the change itself. */
 const VOLATILE_METADATA = ['resourceVersion', 'generation', 'managedFields', 'creationTimestamp', 'uid', 'selfLink'];
@@ -8,8 +8,7 @@ const VOLATILE_METADATA = ['resourceVersion', 'generation', 'managedFields', 'cr
 export function reviewable(obj: RawObject | undefined): Record<string, unknown> {
   if (!obj) return {};
   const { status: _status, metadata, ...rest } = obj;
-  const meta = { ...(metadata ?? {}) } as Record<string, unknown>;
-  for (const key of VOLATILE_METADATA) delete meta[key];
+  const meta: Record<string, unknown> = Object.fromEntries(Object.entries(metadata ?? {}).filter(([key]) => !VOLATILE_METADATA.includes(key)));
   const annotations = { ...((meta.annotations as Record<string, string> | undefined) ?? {}) };
   delete annotations['deprecated.daemonset.template.generation'];
   meta.annotations = Object.keys(annotations).length > 0 ? annotations : undefined;

@@ -1,8 +1,8 @@
-import type { KubeWriter } from '../cluster/kube-writer';
-import type { RawObject } from '../cluster/snapshot';
-import { ApiError } from '../cluster/kube-api';
+import type { ClusterWriter } from '../domain/cluster-writer';
+import type { RawObject } from '../domain/kube-types';
+import { ApiError } from '../domain/errors';
 import { type ObjectRef, refLabel } from '../domain/object-ref';
-import { type Operation, type Plan, makePlan } from '../domain/plan';
+import { type AppliedChange, type Operation, type Plan, makePlan } from '../domain/plan';
 import { unifiedDiff } from './diff';
 
 /** What the server's dry run says a plan would do. */
@@ -12,13 +12,6 @@ export interface DryRunResult {
   reason?: string;
   /** One unified diff per operation, of the object before vs the server-computed result. */
   diffs: { target: ObjectRef; diff: string }[];
-}
-
-/** One applied operation, with what is needed to audit it and roll it back. */
-export interface AppliedChange {
-  operation: Operation;
-  before?: RawObject;
-  after: RawObject;
 }
 
 export type ApplyOutcome =
@@ -68,29 +61,51 @@ function alreadyDone(op: Operation, current: RawObject | undefined): boolean {
   return writes.length > 0 && writes.every((p) => JSON.stringify(pointerGet(current, p.path)) === JSON.stringify(p.value));
 }
 
-/** The operation with the apiserver itself enforcing "unchanged since the plan" at write time. */
-function guarded(op: Operation): Operation {
-  if (op.action !== 'patch' || !op.resourceVersion) return op;
+const generationOf = (o: RawObject | undefined): number | undefined => (o?.metadata as { generation?: number } | undefined)?.generation;
+const uidOf = (o: RawObject | undefined): string | undefined => (o?.metadata as { uid?: string } | undefined)?.uid;
+
+/** Why the target is no longer what the plan was computed against, if it is not. */
+function changedSincePlan(op: Operation, current: RawObject | undefined): string | undefined {
+  if (op.resourceVersion && rv(current) !== op.resourceVersion) return `resourceVersion ${op.resourceVersion} → ${rv(current)}`;
+  if (op.generation !== undefined && generationOf(current) !== op.generation) return `its spec changed: generation ${op.generation} → ${generationOf(current)}`;
+  if (op.uid && uidOf(current) !== op.uid) return 'it was replaced by another object of the same name';
+  return undefined;
+}
+
+/**
+ * The operation with the apiserver itself enforcing "unchanged since the plan" at write time:
+ * a JSON patch tests the resourceVersion or generation; a merge patch carries the resourceVersion
+ * (of `current`, read after its generation was checked).
+ */
+function guarded(op: Operation, current: RawObject | undefined): Operation {
+  if (op.action !== 'patch') return op; // a delete's preconditions (uid or resourceVersion) go in its DeleteOptions
+  const test =
+    op.generation !== undefined
+      ? { path: '/metadata/generation', value: op.generation, resourceVersion: rv(current) }
+      : op.resourceVersion
+        ? { path: '/metadata/resourceVersion', value: op.resourceVersion, resourceVersion: op.resourceVersion }
+        : undefined;
+  if (!test) return op;
   if (op.patchType === 'json' && Array.isArray(op.patch)) {
-    return { ...op, patch: [{ op: 'test', path: '/metadata/resourceVersion', value: op.resourceVersion }, ...op.patch] };
+    return { ...op, patch: [{ op: 'test', path: test.path, value: test.value }, ...(op.patch as unknown[])] };
   }
   // In a merge or strategic patch, metadata.resourceVersion is an optimistic-concurrency precondition (409 on mismatch).
   const body = (op.patch ?? {}) as Record<string, unknown>;
-  return { ...op, patch: { ...body, metadata: { ...((body.metadata as object) ?? {}), resourceVersion: op.resourceVersion } } };
+  return { ...op, patch: { ...body, metadata: { ...((body.metadata as object | undefined) ?? {}), resourceVersion: test.resourceVersion } } };
 }
 
 /** Whether a dry-run create of a (Cluster)RoleBinding failed only because its role is created earlier in the same plan. */
 function bindsRoleOfPlan(plan: Plan, op: Operation, e: unknown): boolean {
-  if (op.action !== 'create' || !(e instanceof ApiError) || e.status !== 404 || !/^(Cluster)?RoleBinding$/.test(op.target.kind)) return false;
+  if (op.action !== 'create' || !(e instanceof ApiError) || e.code !== 'not_found' || !/^(Cluster)?RoleBinding$/.test(op.target.kind)) return false;
   const roleRef = (op.body as { roleRef?: { kind?: string; name?: string } } | undefined)?.roleRef;
   const index = plan.operations.indexOf(op);
   return plan.operations
     .slice(0, index)
-    .some((o) => o.action === 'create' && o.target.kind === roleRef?.kind && o.target.name === roleRef?.name && (roleRef.kind === 'ClusterRole' || o.target.namespace === op.target.namespace));
+    .some((o) => o.action === 'create' && o.target.kind === roleRef?.kind && o.target.name === roleRef.name && (roleRef.kind === 'ClusterRole' || o.target.namespace === op.target.namespace));
 }
 
 /** Server-side dry run of every operation: validation and admission run, nothing is persisted. */
-export async function dryRunPlan(writer: KubeWriter, plan: Plan): Promise<DryRunResult> {
+export async function dryRunPlan(writer: ClusterWriter, plan: Plan): Promise<DryRunResult> {
   const diffs: DryRunResult['diffs'] = [];
   for (const op of plan.operations) {
     try {
@@ -101,13 +116,13 @@ export async function dryRunPlan(writer: KubeWriter, plan: Plan): Promise<DryRun
         continue;
       }
       if (op.action === 'create' && before) throw new Error('already exists with a different content');
-      const after = await writer.execute(guarded(op), true);
+      const after = await writer.execute(guarded(op, before), true);
       diffs.push({ target: op.target, diff: unifiedDiff(op.action === 'create' ? undefined : before, op.action === 'delete' ? undefined : after, refLabel(op.target)) });
     } catch (e) {
       if (bindsRoleOfPlan(plan, op, e)) {
         // A dry-run create persists nothing, so the apiserver cannot check a binding against the role
         // this plan creates before it (RBAC bind check: 404). The real bind check runs at apply.
-        diffs.push({ target: op.target, diff: unifiedDiff(undefined, op.body as RawObject, refLabel(op.target)) });
+        diffs.push({ target: op.target, diff: unifiedDiff(undefined, op.body, refLabel(op.target)) });
         continue;
       }
       return { applicable: false, reason: `${refLabel(op.target)}: ${reasonOf(e)}`, diffs };
@@ -121,7 +136,7 @@ export async function dryRunPlan(writer: KubeWriter, plan: Plan): Promise<DryRun
  * A target already in the desired state is a no-op; a changed one is a conflict (re-diagnose).
  * Each write carries its own precondition, so a change racing the check is refused by the server.
  */
-export async function applyPlan(writer: KubeWriter, plan: Plan): Promise<ApplyOutcome> {
+export async function applyPlan(writer: ClusterWriter, plan: Plan): Promise<ApplyOutcome> {
   const currents: (RawObject | undefined)[] = [];
   for (const op of plan.operations) currents.push(await writer.read(op.target));
   if (plan.operations.every((op, i) => alreadyDone(op, currents[i]))) {
@@ -131,18 +146,17 @@ export async function applyPlan(writer: KubeWriter, plan: Plan): Promise<ApplyOu
     const current = currents[i];
     if (op.action === 'create' && current && !createdAlready(op, current)) return { status: 'conflict', reason: `${refLabel(op.target)} already exists` };
     if (op.action !== 'create' && !current) return { status: 'conflict', reason: `${refLabel(op.target)} no longer exists` };
-    if (op.resourceVersion && rv(current) !== op.resourceVersion) {
-      return { status: 'conflict', reason: `${refLabel(op.target)} changed since the diagnosis (resourceVersion ${op.resourceVersion} → ${rv(current)})` };
-    }
+    const changed = changedSincePlan(op, current);
+    if (changed) return { status: 'conflict', reason: `${refLabel(op.target)} changed since the diagnosis (${changed})` };
   }
   const changes: AppliedChange[] = [];
   for (const [i, op] of plan.operations.entries()) {
     if (op.action === 'create' && currents[i]) continue; // exists unchanged (checked above): not ours to create, nor to roll back
     try {
-      const after = await writer.execute(guarded(op), false);
+      const after = await writer.execute(guarded(op, currents[i]), false);
       changes.push({ operation: op, before: currents[i], after });
     } catch (e) {
-      if (e instanceof ApiError && (e.status === 409 || e.status === 422) && changes.length === 0) {
+      if (e instanceof ApiError && (e.code === 'conflict' || e.code === 'invalid') && changes.length === 0) {
         return { status: 'conflict', reason: `${refLabel(op.target)} changed while applying: ${e.message}` };
       }
       return { status: 'failed', reason: `${refLabel(op.target)}: ${reasonOf(e)}`, changes };
@@ -155,6 +169,14 @@ export async function applyPlan(writer: KubeWriter, plan: Plan): Promise<ApplyOu
  * The plan that undoes applied changes: the prior spec restored only while the spec is still
  * the one the apply produced; created objects deleted. Same dry-run/apply discipline.
  */
+/** The top-level fields a patch operation changes (`spec` for workloads, `data` for ConfigMaps, `subsets` for Endpoints). */
+function touchedFields(operation: Operation): string[] {
+  const ops = Array.isArray(operation.patch) ? (operation.patch as { op: string; path: string }[]) : undefined;
+  const keys = ops ? ops.filter((o) => o.op !== 'test').map((o) => o.path.split('/')[1] ?? '') : Object.keys((operation.patch ?? {}));
+  const fields = [...new Set(keys.filter((k) => k !== '' && k !== 'metadata' && k !== 'status'))];
+  return fields.length > 0 ? fields : ['spec'];
+}
+
 export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
   const operations: Operation[] = [...changes].reverse().map(({ operation, before, after }) => {
     const target = operation.target;
@@ -164,14 +186,15 @@ export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
       return { action: 'create', target, body: { ...before, metadata, status: undefined } };
     }
     // Guarded by generation, not resourceVersion: controllers rewrite status (and so the
-    // resourceVersion) all the time, but only a spec change moves the generation.
+    // resourceVersion) all the time, but only a spec change moves the generation. Objects without
+    // a generation (ConfigMaps, Endpoints) are guarded by the fields as the plan left them.
     const generation = (after.metadata as { generation?: number } | undefined)?.generation;
-    return {
-      action: 'patch',
-      target,
-      patchType: 'json',
-      patch: [...(generation !== undefined ? [{ op: 'test', path: '/metadata/generation', value: generation }] : []), { op: 'replace', path: '/spec', value: before?.spec }],
-    };
+    const fields = touchedFields(operation);
+    const guard = generation !== undefined ? [{ op: 'test', path: '/metadata/generation', value: generation }] : fields.filter((f) => f in after).map((f) => ({ op: 'test', path: `/${f}`, value: after[f] }));
+    const restore = fields.flatMap((f) =>
+      before && f in before ? [{ op: f in after ? 'replace' : 'add', path: `/${f}`, value: before[f] }] : f in after ? [{ op: 'remove', path: `/${f}` }] : [],
+    );
+    return { action: 'patch', target, patchType: 'json', patch: [...guard, ...restore] };
   });
   return makePlan({
     summary: `Roll back: ${original.summary}`,

@@ -1,12 +1,7 @@
-import type { KubeWriter } from '../cluster/kube-writer';
-import type { RawObject } from '../cluster/snapshot';
+import type { ClusterWriter } from '../domain/cluster-writer';
+import type { RawObject } from '../domain/kube-types';
 import { refLabel } from '../domain/object-ref';
-import type { Plan } from '../domain/plan';
-
-export type Verdict =
-  | { status: 'fixed'; detail: string }
-  | { status: 'not-fixed'; detail: string; stillFailing: string[] }
-  | { status: 'unverified'; detail: string };
+import type { Plan, PlanVerdict } from '../domain/plan';
 
 export interface VerifyOptions {
   timeoutMs: number;
@@ -49,7 +44,7 @@ export function rolloutPending(obj: RawObject | undefined): string | undefined {
  * Waits (bounded) for the plan's effect: the rollout to finish where one is expected, then the
  * originating check to stop firing. A timeout is "unverified", never "fixed".
  */
-export async function verifyPlan(writer: KubeWriter, plan: Plan, options: VerifyOptions): Promise<Verdict> {
+export async function verifyPlan(writer: ClusterWriter, plan: Plan, options: VerifyOptions): Promise<PlanVerdict> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
   const deadline = now() + options.timeoutMs;

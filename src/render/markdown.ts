@@ -1,6 +1,8 @@
+import { changeLine } from '../domain/baseline';
 import type { Finding } from '../domain/finding';
 import { refLabel } from '../domain/object-ref';
 import { type Report, verdictOf } from '../domain/report';
+import { showControls } from './control-chars';
 import { operationCommand, operationLines, planHeadline } from './plan-text';
 
 /** Inline code that survives backticks in the value. */
@@ -22,7 +24,7 @@ function text(s: string): string {
 }
 
 function findingSection(f: Finding, index: number, byId: Map<string, Finding>): string[] {
-  const out = [`## ${index}. ${f.severity.toUpperCase()}: ${text(f.title)}`, '', `Subject: ${code(refLabel(f.subject))}`, '', text(f.summary)];
+  const out = [`## ${index}. ${f.severity.toUpperCase()}: ${text(f.title)}`, '', `Subject: ${code(refLabel(f.subject))} · code ${code(f.code)}`, '', text(f.summary)];
   if (f.evidence.length > 0) {
     out.push('', '### Evidence');
     for (const e of f.evidence) {
@@ -53,11 +55,16 @@ export function renderMarkdown(report: Report): string {
   ];
   if (roots.length === 0) out.push('', 'No networking faults found.');
   roots.forEach((f, i) => out.push('', ...findingSection(f, i + 1, byId)));
+  if (report.changes && report.changes.unexplained.length > 0) {
+    out.push('', `## Other networking changes since the last healthy run (${report.changes.since})`, '');
+    for (const c of report.changes.unexplained) out.push(`- ${code(refLabel(c.ref))}: ${text(changeLine(c, report.changes.since))}`);
+  }
   const failed = report.checks.filter((c) => c.status === 'failed');
   if (failed.length > 0 || report.readErrors.length > 0) {
     out.push('', '## Incomplete', '');
     for (const c of failed) out.push(`- check ${code(c.id)} failed: ${text(c.error ?? '')}`);
     for (const r of report.readErrors) out.push(`- could not read ${r.kind}${r.namespace ? ` in ${code(r.namespace)}` : ''}: ${text(r.message)}`);
   }
-  return out.join('\n') + '\n';
+  // Last, over everything: code spans and fenced blocks are shown raw by viewers, so they need it too.
+  return showControls(out.join('\n')) + '\n';
 }

@@ -17,6 +17,15 @@ export function operationCommand(op: Operation): string {
   }
 }
 
+/**
+ * The operation without its JSON-patch `test` guards: the short form a human types after looking
+ * at the object (the guarded form, applied by netdoctor, is in the reports).
+ */
+export function unguarded(op: Operation): Operation {
+  if (op.action !== 'patch' || op.patchType !== 'json' || !Array.isArray(op.patch)) return op;
+  return { ...op, patch: (op.patch as { op: string }[]).filter((p) => p.op !== 'test') };
+}
+
 /** A readable line per JSON-patch op, or the patch body, for reports. */
 export function operationLines(op: Operation): string[] {
   const head = `${op.action} ${refLabel(op.target)}${op.resourceVersion ? ` (at resourceVersion ${op.resourceVersion})` : ''}`;

@@ -1,6 +1,8 @@
+import { changeLine, clockTime } from '../domain/baseline';
 import type { Finding } from '../domain/finding';
 import { refLabel } from '../domain/object-ref';
 import { type Report, verdictOf } from '../domain/report';
+import { showControls } from './control-chars';
 import { operationCommand, operationLines, planHeadline } from './plan-text';
 
 export interface TextOptions {
@@ -11,13 +13,10 @@ const CODES = { red: 31, yellow: 33, blue: 34, green: 32, dim: 2, bold: 1 } as c
 type Style = keyof typeof CODES;
 
 /** Control characters from the cluster could drive the terminal: show them as escapes instead. */
-function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+const clean = showControls;
 
 const SEVERITY_STYLE: Record<Finding['severity'], Style> = { critical: 'red', warning: 'yellow', info: 'blue' };
-const VERDICT_STYLE = { broken: 'red', degraded: 'yellow', healthy: 'green' } as const;
+const VERDICT_STYLE = { broken: 'red', degraded: 'yellow', incomplete: 'yellow', healthy: 'green' } as const;
 
 function indent(text: string, pad: string): string {
   return text
@@ -41,7 +40,7 @@ export function renderText(report: Report, { color }: TextOptions): string {
   ];
   if (roots.length === 0) out.push('', 'No networking faults found.');
   roots.forEach((f, i) => {
-    out.push('', `${i + 1}. ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase())} ${paint('bold', clean(f.title))}  ${paint('dim', clean(refLabel(f.subject)))}`);
+    out.push('', `${i + 1}. ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase())} ${paint('bold', clean(f.title))}  ${paint('dim', `${clean(refLabel(f.subject))} · ${clean(f.code)}`)}`);
     out.push(indent(clean(f.summary), '   '));
     if (f.evidence.length > 0) out.push('   Evidence:');
     for (const e of f.evidence) {
@@ -65,6 +64,10 @@ export function renderText(report: Report, { color }: TextOptions): string {
       for (const a of f.advice) out.push(indent(clean(a), '     ').replace(/^ {5}/, '   - '));
     }
   });
+  if (report.changes && report.changes.unexplained.length > 0) {
+    out.push('', paint('yellow', `Other networking changes since the last healthy run (${clockTime(report.changes.since)}):`));
+    for (const c of report.changes.unexplained) out.push(`   - ${clean(`${refLabel(c.ref)}: ${changeLine(c, report.changes.since)}`)}`);
+  }
   const failed = report.checks.filter((c) => c.status === 'failed');
   if (failed.length > 0 || report.readErrors.length > 0) {
     out.push('', paint('yellow', 'Incomplete:'));

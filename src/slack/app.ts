@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   App,
   type CustomRoute,
@@ -14,7 +13,7 @@ import {
   type AnyMiddlewareArgs,
   webApi,
 } from '@slack/bolt';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../domain/run-context';
 import { type CommandDeps, registerCommands } from './commands';
 import { type PlanActionDeps, registerPlanActions } from './plan-actions';
@@ -33,6 +32,8 @@ export interface SlackSettings {
   port?: number;
   /** HTTP mode: bind address. @defaultValue all interfaces */
   host?: string;
+  /** HTTP mode: how long a request may take to arrive, headers and body (slow bodies are cut off). @defaultValue 10 s */
+  requestTimeoutMs?: number;
   /** Web API base URL (a local emulator in tests). @defaultValue `https://slack.com/api/` */
   apiUrl?: string;
   /** Retries of one Web API call on 429 (after Retry-After) and 5xx. @defaultValue 3 */
@@ -48,10 +49,11 @@ export interface DeliveryDedupe {
 }
 
 /** Dedupe in Redis with a TTL longer than Slack's 5-minute signature window. */
-export function redisDeliveryDedupe(redis: Redis, prefix = 'netdoctor:slack', ttlSeconds = 600): DeliveryDedupe {
+export function redisDeliveryDedupe(redis: Redis | Cluster, prefix = '{netdoctor}:slack', ttlSeconds = 600): DeliveryDedupe {
   return {
     async firstSeen(ids) {
-      // One round trip for all ids: this runs before the ack, inside Slack's 3 seconds.
+      // One round trip for all ids: this runs before the ack, inside Slack's 3 seconds. Under Redis
+      // Cluster a pipeline must stay in one slot: the prefix is hash-tagged (store/keys.ts sharedKey).
       const pipeline = redis.pipeline();
       for (const id of ids) pipeline.set(`${prefix}:delivery:${createHash('sha256').update(id).digest('hex').slice(0, 32)}`, '1', 'EX', ttlSeconds, 'NX');
       const replies = (await pipeline.exec()) ?? [];
@@ -64,10 +66,24 @@ export function redisDeliveryDedupe(redis: Redis, prefix = 'netdoctor:slack', tt
 /** A delivery seen before: HTTP answers 401 (a replayed signed request), Socket Mode acks and drops it. */
 export class DuplicateDeliveryError extends Error {
   readonly code = 'netdoctor_duplicate_delivery';
-  constructor() {
-    super('duplicate Slack delivery (replayed request or redelivered envelope)');
+  constructor(message = 'duplicate Slack delivery (replayed request or redelivered envelope)') {
+    super(message);
     this.name = 'DuplicateDeliveryError';
   }
+}
+
+/** Slack's signature window, both ways: Bolt refuses older requests, the dedupe middleware newer ones. */
+const SIGNATURE_WINDOW_SECONDS = 5 * 60;
+
+/**
+ * The identity of a signed HTTP delivery: a digest of what the signature covers (timestamp and raw
+ * body), not the header text, which Bolt parses loosely (`v0=<sig>=x` verifies like `v0=<sig>`).
+ */
+function httpDeliveryId(req: { headers: Record<string, string | string[] | undefined>; rawBody?: Buffer }): string {
+  return createHash('sha256')
+    .update(`${String(req.headers['x-slack-request-timestamp'] ?? '')}:`)
+    .update(req.rawBody ?? Buffer.alloc(0))
+    .digest('hex');
 }
 
 /** Bolt's and web-api's logger interface over our pino-style logger (B13). Debug stays off: it logs request bodies. */
@@ -139,6 +155,12 @@ function deliveryIds(prefix: string, id: unknown, body: Record<string, unknown>)
  */
 function dedupeMiddleware(dedupe: DeliveryDedupe, log: Logger): Middleware<AnyMiddlewareArgs> {
   return async ({ context, body, next }) => {
+    const sentAt = context.requestTimestamp as number | undefined;
+    // The signed timestamp may be old (Bolt refuses that) or in the future: a request dated ahead
+    // would stay fresh after its dedupe record expired, so it is refused as well.
+    if (sentAt !== undefined && !(sentAt <= Date.now() / 1000 + SIGNATURE_WINDOW_SECONDS)) {
+      throw new DuplicateDeliveryError('Slack request timestamp more than 5 minutes in the future');
+    }
     const ids = deliveryIds(context.transport as string, context.deliveryId, body as unknown as Record<string, unknown>);
     let first = true;
     try {
@@ -152,8 +174,8 @@ function dedupeMiddleware(dedupe: DeliveryDedupe, log: Logger): Middleware<AnyMi
 }
 
 function isDuplicate(error: unknown): boolean {
-  const e = error as { code?: string; original?: unknown };
-  return e?.code === 'netdoctor_duplicate_delivery' || (e?.original as { code?: string } | undefined)?.code === 'netdoctor_duplicate_delivery';
+  const e = (error ?? {}) as { code?: string; original?: { code?: string } | null };
+  return e.code === 'netdoctor_duplicate_delivery' || e.original?.code === 'netdoctor_duplicate_delivery';
 }
 
 /**
@@ -173,7 +195,11 @@ export function createSlackApp({ settings, commands, dedupe, log, routes = [], p
       port: settings.port ?? 3000,
       logger,
       customRoutes: routes,
-      customPropertiesExtractor: (req) => ({ transport: 'http', deliveryId: String(req.headers['x-slack-signature'] ?? '') }),
+      customPropertiesExtractor: (req) => ({
+        transport: 'http',
+        deliveryId: httpDeliveryId(req),
+        requestTimestamp: Number(req.headers['x-slack-request-timestamp']),
+      }),
       processEventErrorHandler: async ({ error, response, logger: l }: ReceiverProcessEventErrorHandlerArgs) => {
         // Returning true marks the request as answered (it clears Bolt's 3 s no-ack timer); the status is written here.
         if (isDuplicate(error)) {
@@ -198,7 +224,7 @@ export function createSlackApp({ settings, commands, dedupe, log, routes = [], p
       logger,
       customRoutes: routes,
       installerOptions: { clientOptions, ...(settings.port !== undefined ? { port: settings.port } : {}) },
-      customPropertiesExtractor: (args) => ({ transport: 'socket', deliveryId: String((args as { envelope_id?: string }).envelope_id ?? '') }),
+      customPropertiesExtractor: (args) => ({ transport: 'socket', deliveryId: (args as { envelope_id?: string }).envelope_id ?? '' }),
       processEventErrorHandler: async ({ error, logger: l }: SocketModeReceiverProcessEventErrorHandlerArgs) => {
         if (isDuplicate(error)) return true;
         l.error('unhandled error while processing a Socket Mode event', error);
@@ -221,9 +247,14 @@ export function createSlackApp({ settings, commands, dedupe, log, routes = [], p
   return {
     app,
     async start() {
-      const started = (settings.mode === 'http' ? await app.start({ port: settings.port ?? 3000, host: settings.host }) : await app.start()) as unknown;
-      const address = (started as Server | undefined)?.address?.();
-      return { port: address && typeof address === 'object' ? (address as AddressInfo).port : undefined };
+      // A slow body holds a connection and a buffer; Slack sends its small requests at once.
+      const requestTimeout = settings.requestTimeoutMs ?? 10_000;
+      const serverOptions = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) };
+      const started = (settings.mode === 'http' ? await app.start({ port: settings.port ?? 3000, host: settings.host }, serverOptions) : await app.start()) as unknown;
+      // HTTP mode resolves to the http.Server; Socket Mode to something without an address.
+      const server = started as Partial<Server> | undefined;
+      const address = typeof server?.address === 'function' ? server.address() : undefined;
+      return { port: address && typeof address === 'object' ? address.port : undefined };
     },
     async stop() {
       await app.stop();

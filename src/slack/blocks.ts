@@ -1,11 +1,14 @@
 import type { types } from '@slack/bolt';
-import type { Finding } from '../domain/finding';
+import type { Evidence, Finding } from '../domain/finding';
 import { refLabel } from '../domain/object-ref';
-import type { Operation } from '../domain/plan';
-import { type DiagnoseRequest, type Digest, type DigestItem, PLAN_ACTIONS, type PlanProposal, type PlanStateView, type RunStage } from '../domain/ports';
+import { changeLine } from '../domain/baseline';
+import type { Plan, PlanState } from '../domain/plan';
+import type { DiagnoseRequest, Digest, DigestItem, PlanProposal, PlanStateView, RunStage } from '../domain/ports';
 import { type Report, type Verdict, verdictOf } from '../domain/report';
-import { operationCommand, operationLines, planHeadline } from '../render/plan-text';
-import { code, codeBlockBody, mentionUser, text } from './escape';
+import { showControls } from '../render/control-chars';
+import { operationCommand, unguarded } from '../render/plan-text';
+import { code, codeBlockBody, mentionUser, slackDate, text } from './escape';
+import { DIAGNOSE_ACTION, PLAN_ACTIONS } from './ids';
 
 export type Block = types.KnownBlock;
 
@@ -13,6 +16,8 @@ export type Block = types.KnownBlock;
 export interface SlackMessage {
   text: string;
   blocks: Block[];
+  /** The colour of the bar beside the message (a Slack attachment's): the blocks are sent inside one attachment. */
+  color?: string;
   /** Something was cut to fit Slack's limits: attach the full markdown report. */
   truncated?: boolean;
 }
@@ -45,9 +50,8 @@ export function messageChars(message: Pick<SlackMessage, 'blocks' | 'text'>): nu
   return textObjects(message.blocks).reduce((n, t) => n + t.length, 0) + message.text.length;
 }
 
-const section = (mrkdwn: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, TEXT_BUDGET) } });
-const context = (mrkdwn: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn, TEXT_BUDGET) }] });
-const divider: Block = { type: 'divider' };
+const section = (mrkdwn: string, blockId?: string): Block => ({ type: 'section', ...(blockId ? { block_id: blockId } : {}), text: { type: 'mrkdwn', text: clip(mrkdwn, TEXT_BUDGET) } });
+const context = (mrkdwn: string, blockId?: string): Block => ({ type: 'context', ...(blockId ? { block_id: blockId } : {}), elements: [{ type: 'mrkdwn', text: clip(mrkdwn, TEXT_BUDGET) }] });
 
 /** Cuts already-escaped mrkdwn without splitting an entity; the marker says how much was cut. */
 function clip(s: string, max: number): string {
@@ -105,17 +109,36 @@ class Budget {
     return Math.min(TEXT_BUDGET, LIMITS.messageChars - this.reserve - this.chars);
   }
 
-  message(truncated: boolean): SlackMessage {
+  message(truncated: boolean, color?: string): SlackMessage {
     const blocks = [...this.blocks];
     if (this.dropped) blocks.push(context(':scissors: Some details did not fit in one Slack message; the full report is attached to this thread.'));
-    return { text: this.fallback, blocks, truncated: truncated || this.dropped };
+    return { text: this.fallback, blocks, truncated: truncated || this.dropped, ...(color ? { color } : {}) };
   }
 }
 
-const VERDICT_ICON: Record<Verdict, string> = { broken: ':red_circle:', degraded: ':large_yellow_circle:', healthy: ':large_green_circle:' };
+const VERDICT_ICON: Record<Verdict, string> = {
+  broken: ':red_circle:',
+  degraded: ':large_yellow_circle:',
+  incomplete: ':white_circle:',
+  healthy: ':large_green_circle:',
+};
+/** The same icons as characters: notification text (the fallback) shows no emoji codes. */
+const VERDICT_EMOJI: Record<Verdict, string> = { broken: '🔴', degraded: '🟡', incomplete: '⚪', healthy: '🟢' };
+/** The bar beside the digest, red / amber / green as the verdict. */
+const VERDICT_COLOR: Record<Verdict, string> = { broken: '#d72b3f', degraded: '#e8a317', incomplete: '#e8a317', healthy: '#2eb67d' };
 const SEVERITY_ICON: Record<Finding['severity'], string> = { critical: ':red_circle:', warning: ':large_yellow_circle:', info: ':information_source:' };
+const SEVERITY_EMOJI: Record<Finding['severity'], string> = { critical: '🔴', warning: '🟡', info: 'ℹ️' };
 const STAGES: readonly RunStage[] = ['queued', 'reading', 'analysing', 'done'];
 const STAGE_LABEL: Record<RunStage, string> = { queued: 'queued', reading: 'reading cluster', analysing: 'analysing', done: 'done', failed: 'failed' };
+/** How many evidence items a reply shows; the rest are behind the report link. */
+const EVIDENCE_SHOWN = 2;
+/** How many symptoms a reply names; the rest are behind the report link. */
+const SYMPTOMS_SHOWN = 5;
+
+/** `3 symptoms`, `1 symptom`: no "(s)". */
+function plural(n: number, word: string, words = `${word}s`): string {
+  return `${n} ${n === 1 ? word : words}`;
+}
 
 function target(request: Pick<DiagnoseRequest, 'cluster' | 'namespace'>): string {
   const where = request.namespace ? `namespace ${code(request.namespace)}` : 'all namespaces';
@@ -124,6 +147,11 @@ function target(request: Pick<DiagnoseRequest, 'cluster' | 'namespace'>): string
 
 function plainTarget(request: Pick<DiagnoseRequest, 'cluster' | 'namespace'>): string {
   return text(`${request.namespace ? `namespace ${request.namespace}` : 'all namespaces'} on cluster ${request.cluster}`);
+}
+
+/** `triton@prod` (or the cluster alone for a cluster-wide run): what a notification starts with. */
+function place(request: Pick<DiagnoseRequest, 'cluster' | 'namespace'>): string {
+  return request.namespace ? `${request.namespace}@${request.cluster}` : request.cluster;
 }
 
 function duration(ms: number): string {
@@ -153,27 +181,38 @@ export function progressMessage(request: DiagnoseRequest, stage: RunStage, reaso
   };
 }
 
-function rootLine(f: Finding, i: number): string {
-  return `${i + 1}. ${SEVERITY_ICON[f.severity]} *${text(f.title)}* ${code(refLabel(f.subject))}`;
+/** Block ids of the summary's root-cause lines: a decision on a cause's fix re-renders its line. */
+const CAUSE_BLOCK_PREFIX = 'netdoctor-cause';
+const causeBlockId = (index: number): string => `${CAUSE_BLOCK_PREFIX}-${index}`;
+
+/** What the first line and the notification say: the top root cause, or why there is none. */
+function headline(report: Report, verdict: Verdict): string {
+  const top = report.findings.find((f) => f.rootCause);
+  if (top) return `${top.title}${report.findings.length > 1 ? ` (+${report.findings.length - 1} more)` : ''}`;
+  if (verdict === 'incomplete') return 'incomplete: part of the cluster could not be read or checked';
+  return report.findings.length > 0 ? plural(report.findings.length, 'finding') : 'no networking faults found';
 }
 
-/** The parent message once the run is done: verdict, root causes ranked, counts, cost. */
-export function summaryMessage(report: Report, request: DiagnoseRequest): SlackMessage {
+/** The parent message once the run is done: the top cause first, one line per root cause, the report link. */
+export function summaryMessage(report: Report, request: DiagnoseRequest, fullReportUrl?: string): SlackMessage {
   const verdict = verdictOf(report);
   const roots = report.findings.filter((f) => f.rootCause);
-  const symptoms = report.findings.length - roots.length;
+  const byId = new Map(report.findings.map((f) => [f.id, f]));
   const failed = report.checks.filter((c) => c.status === 'failed');
-  const budget = new Budget(`${plainTarget(request)} is ${verdict}: ${roots.length} root cause(s)`);
-  budget.add(section(`${VERDICT_ICON[verdict]} *${verdict.toUpperCase()}*: ${target(request)}`));
-  if (roots.length === 0) budget.add(section('No networking faults found.'));
-  else {
-    const lines = roots.slice(0, LIST_ITEMS).map(rootLine);
-    if (roots.length > LIST_ITEMS) lines.push(`…and ${roots.length - LIST_ITEMS} more in the thread`);
-    budget.add(section(`*Root causes* (details in the thread)\n${lines.join('\n')}`));
-  }
+  const first = headline(report, verdict);
+  const budget = new Budget(`${VERDICT_EMOJI[verdict]} ${text(place(request))}: ${text(first)}`);
+  budget.add(section(`${VERDICT_ICON[verdict]} *${text(place(request))}: ${text(first)}*`));
+  roots.slice(0, LIST_ITEMS).forEach((f, i) => {
+    const symptoms = f.symptoms.filter((id) => byId.has(id)).length;
+    const explains = symptoms > 0 ? ` · explains ${plural(symptoms, 'symptom')}` : '';
+    // With one cause its title is the first line already.
+    const what = roots.length === 1 ? '' : `${i + 1}. ${SEVERITY_ICON[f.severity]} *${text(f.title)}* `;
+    budget.add(section(`${what}${code(refLabel(f.subject))}${explains}`, causeBlockId(i)));
+  });
+  if (roots.length > LIST_ITEMS) budget.add(section(`…and ${roots.length - LIST_ITEMS} more in the thread`));
   if (failed.length > 0 || report.readErrors.length > 0) {
     const lines = [
-      ...failed.slice(0, LIST_ITEMS).map((c) => `• check ${code(c.id)} failed: ${code(c.error ?? 'unknown error')}`),
+      ...failed.slice(0, LIST_ITEMS).map((c) => `• a check could not run (${code(c.id)}): ${code(c.error ?? 'unknown error')}`),
       ...report.readErrors.slice(0, LIST_ITEMS).map((r) => `• could not read ${code(r.kind)}${r.namespace ? ` in ${code(r.namespace)}` : ''}: ${code(r.message)}`),
     ];
     budget.add(section(`:warning: *Incomplete*\n${lines.join('\n')}`));
@@ -181,173 +220,328 @@ export function summaryMessage(report: Report, request: DiagnoseRequest): SlackM
   budget.add(
     context(
       [
-        `${roots.length} root cause(s)`,
-        `${symptoms} symptom(s)`,
-        `${report.checks.length} check(s)${failed.length ? `, ${failed.length} failed` : ''}`,
+        // Our own signed URL (no `|` or `>` in it): every piece of evidence, the graph, the whole diff, the decisions.
+        ...(fullReportUrl ? [`:page_facing_up: <${fullReportUrl}|Full report>`] : []),
+        roots.length > 0 ? 'details in the thread' : '',
         duration(report.stats.durationMs),
-        `${report.stats.apiCalls} API calls`,
-        `workflow ${code(report.workflow)}`,
+        // An offline dump costs no API calls: saying "0 API calls" would only puzzle.
+        report.stats.apiCalls > 0 ? plural(report.stats.apiCalls, 'API call') : '',
         `requested by ${mentionUser(request.requestedBy)}`,
-      ].join(' · '),
+      ]
+        .filter(Boolean)
+        .join(' · '),
     ),
   );
   return budget.message(false);
 }
 
+/** The summary with each decided cause's outcome under its line (`outcomes` by root-cause index). */
+export function summaryWithOutcomes(summary: SlackMessage, outcomes: Readonly<Record<number, PlanStateView>>): SlackMessage {
+  const blocks = summary.blocks.map((b) => {
+    const index = b.block_id?.startsWith(`${CAUSE_BLOCK_PREFIX}-`) ? Number(b.block_id.slice(CAUSE_BLOCK_PREFIX.length + 1)) : NaN;
+    const view = outcomes[index];
+    if (!view || b.type !== 'section' || !b.text) return b;
+    return section(`${b.text.text}\n${outcomeLine(view)}`, b.block_id);
+  });
+  return { ...summary, blocks };
+}
+
+/** What a plan's state means to a reader: an icon and words (who decided is added by outcomeLine). */
+const STATE_WORDS: Record<PlanState, { icon: string; words: string }> = {
+  proposed: { icon: ':hourglass:', words: 'fix proposed' },
+  'not-applicable': { icon: ':no_entry:', words: 'fix not applicable' },
+  approved: { icon: ':hourglass_flowing_sand:', words: 'fix approved, applying' },
+  denied: { icon: ':no_entry_sign:', words: 'fix refused by the cluster, nothing changed' },
+  rejected: { icon: ':heavy_multiplication_x:', words: 'fix rejected, nothing changed' },
+  expired: { icon: ':hourglass:', words: 'fix expired unapplied; run /netdoctor again' },
+  applied: { icon: ':white_check_mark:', words: 'fix applied' },
+  noop: { icon: ':white_check_mark:', words: 'already fixed, nothing to change' },
+  conflict: { icon: ':no_entry_sign:', words: 'fix not applied: the object changed since the diagnosis' },
+  failed: { icon: ':x:', words: 'fix failed' },
+  'rollback-approved': { icon: ':hourglass_flowing_sand:', words: 'rollback approved, restoring' },
+  'rolled-back': { icon: ':leftwards_arrow_with_hook:', words: 'fix rolled back' },
+  'rollback-failed': { icon: ':x:', words: 'rollback failed' },
+};
+const VERDICT_WORDS: Record<NonNullable<PlanStateView['verdict']>, { icon: string; words: string }> = {
+  pending: { icon: ':hourglass_flowing_sand:', words: 'fix applied, verifying' },
+  fixed: { icon: ':white_check_mark:', words: 'fixed' },
+  'not-fixed': { icon: ':warning:', words: 'fix applied, but the fault is still there' },
+  unverified: { icon: ':grey_question:', words: 'fix applied, not verified' },
+};
+
+/** One line: `✅ fixed by @bob, verified · <date>`. */
+function outcomeLine(view: PlanStateView): string {
+  const { icon, words } = view.state === 'applied' && view.verdict ? VERDICT_WORDS[view.verdict] : STATE_WORDS[view.state];
+  const by = view.by ? ` by ${mentionUser(view.by)}` : '';
+  const verified = view.state === 'applied' && view.verdict === 'fixed' ? ', verified' : '';
+  return `${icon} *${words}*${by}${verified} · ${slackDate(view.at)}`;
+}
+
 /**
- * One operation as a diff-like block over operationLines: the old value of a changed path `-`
- * (from its JSON-patch `test` guard), the new value `+`, guards of unchanged paths as context.
+ * The evidence a reply shows, strongest first: the check's own order. A "change since the last
+ * healthy run" item, when a finding has one, belongs first here.
  */
-export function diffLines(op: Operation): string[] {
-  const [head, ...rest] = operationLines(op);
-  const words = (line: string): string[] => line.trim().split(/\s+/);
-  const changed = new Set(rest.map(words).filter(([verb]) => verb !== 'test').map(([, path]) => path));
-  const sign = (line: string): string => {
-    const [verb, path] = words(line);
-    if (op.action === 'delete' || verb === 'remove' || (verb === 'test' && changed.has(path))) return `- ${line.trimStart()}`;
-    if (verb === 'test') return `  ${line.trimStart()}`;
-    return `+ ${line.trimStart()}`;
+export function strongestEvidence(finding: Pick<Finding, 'evidence'>): Evidence[] {
+  return finding.evidence.filter((e) => e.type !== 'change').slice(0, EVIDENCE_SHOWN);
+}
+
+/** The first non-blank line of untrusted text, whitespace collapsed, cut to `max`. */
+function firstLine(raw: string, max = 180): string {
+  const line = (raw.split('\n').find((l) => l.trim()) ?? '').replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** Where "the rest" is: the report link when there is one, else the report attached to the thread. */
+function elsewhere(what: string, reportUrl: string | undefined): string {
+  return reportUrl ? `<${reportUrl}|${what} in the full report>` : `${what} in the attached report`;
+}
+
+/**
+ * Advice as mrkdwn: a kubectl command in it becomes code (up to a ` — `, a closing `)` or the end).
+ * Advice that marks its own code with backticks is left as written.
+ */
+export function adviceMrkdwn(advice: string): string {
+  const m = advice.includes('`') ? null : /\bkubectl\s.*?(?=\s—\s|\)(?:[;,.]?\s|[;,.]?$)|\.?$)/.exec(advice);
+  if (!m) return text(advice);
+  return `${text(advice.slice(0, m.index))}${code(m[0])}${text(advice.slice(m.index + m[0].length))}`;
+}
+
+/** What the Approve and Rollback confirmations name: the cluster and the objects a plan writes. */
+export interface PlanTarget {
+  cluster: string;
+  /** `patch DaemonSet kube-proxy in namespace kube-system`, one per operation. */
+  changes: string[];
+}
+
+export function planTarget(plan: Pick<Plan, 'operations'>, cluster: string): PlanTarget {
+  return {
+    cluster,
+    changes: plan.operations.map((op) => `${op.action} ${op.target.kind} ${op.target.name}${op.target.namespace ? ` in namespace ${op.target.namespace}` : ''}`),
   };
-  return [`@@ ${head ?? op.action} @@`, ...rest.map(sign)];
 }
 
-/** What the remediation flow adds to a reply with a plan (its dry-run diff, Approve/Reject actions). */
+/** What the remediation flow adds to a reply with a plan. */
 export interface RootCauseExtras {
-  /** Shown after the plan instead of the "apply it by hand" note; the caller keeps them within the limits. */
-  planBlocks?: Block[];
+  /** The plan's dry-run result; without it the fix is shown as the command to run by hand. */
+  proposal?: PlanProposal;
+  /** The cluster the plan would write to (named in the Approve confirmation). */
+  cluster?: string;
+  /** The run's report page: the rest of the evidence, the guarded command, the whole diff. */
+  reportUrl?: string;
 }
 
-/** One thread reply per root cause: what is wrong, evidence with kubectl, symptoms explained, the plan. */
+/**
+ * One thread reply per root cause: headline, (after a decision, its outcome), what is wrong, the
+ * strongest evidence with its kubectl, the symptoms it explains, the fix once (the server's dry-run
+ * diff above Approve, or the command to run by hand), then other advice.
+ */
 export function rootCauseMessage(report: Report, finding: Finding, index: number, extras: RootCauseExtras = {}): SlackMessage {
   const byId = new Map(report.findings.map((f) => [f.id, f]));
-  // The plan's buttons must fit whatever the evidence: their room is held back until they are added.
-  const planChars = textObjects(extras.planBlocks ?? []).reduce((n, t) => n + t.length, 0) + 200;
-  const budget = new Budget(`${index + 1}. ${finding.severity}: ${text(finding.title)}`, 300 + (extras.planBlocks?.length ? planChars : 0));
+  const number = report.findings.filter((f) => f.rootCause).length > 1 ? `${index + 1}. ` : '';
+  const cluster = extras.cluster ?? report.target.cluster ?? '';
+  const planBlocks = finding.plan ? fixBlocks(finding.plan, cluster, extras) : [];
+  // The fix and its buttons must fit whatever the evidence: their room is held back until they are added.
+  const planChars = textObjects(planBlocks).reduce((n, t) => n + t.length, 0) + 200;
+  const budget = new Budget(`${SEVERITY_EMOJI[finding.severity]} ${number}${text(finding.title)}`, 300 + planChars);
   let cut = false;
-  budget.add(section(`${SEVERITY_ICON[finding.severity]} *${index + 1}. ${finding.severity.toUpperCase()}: ${text(finding.title)}*\nSubject: ${code(refLabel(finding.subject))} · check ${code(finding.check)}`));
+  budget.add(section(`${SEVERITY_ICON[finding.severity]} *${number}${text(finding.title)}*\n${code(refLabel(finding.subject))}`, HEADLINE_BLOCK));
+  // "What changed" is the first question on call: it goes right under the headline.
+  const change = finding.evidence.find((e) => e.type === 'change');
+  if (change) budget.add(section(`:rewind: *Changed since the last healthy run:* ${text(change.text)}`));
   budget.add(section(text(finding.summary)));
 
-  if (finding.evidence.length > 0) budget.add(section('*Evidence*'));
-  for (const e of finding.evidence) {
-    const command = e.command ? `\n${code(`$ ${e.command}`)}` : '';
-    const excerpt = fencedExcerpt(e.text, Math.max(200, budget.room() - command.length - 40));
-    if (!budget.add(section(`_${e.type}_\n${excerpt.mrkdwn}${command}`))) break;
-    cut ||= excerpt.cut;
+  const shown = strongestEvidence(finding);
+  if (shown.length > 0) {
+    const lines = shown.map((e) => `• ${code(firstLine(e.text))}${e.command ? ` — ${code(e.command)}` : ''}`);
+    const rest = finding.evidence.length - shown.length - (change ? 1 : 0);
+    if (rest > 0) lines.push(elsewhere(`+${plural(rest, 'more item')} of evidence`, extras.reportUrl));
+    budget.add(section(`*Evidence*\n${lines.join('\n')}`));
+    cut ||= rest > 0 && !extras.reportUrl;
   }
 
   const symptoms = finding.symptoms.map((id) => byId.get(id)).filter((s): s is Finding => Boolean(s));
   if (symptoms.length > 0) {
-    const lines = symptoms.slice(0, LIST_ITEMS).map((s) => `• ${code(refLabel(s.subject))}: ${text(s.title)}`);
-    if (symptoms.length > LIST_ITEMS) lines.push(`…and ${symptoms.length - LIST_ITEMS} more (see the attached report)`);
-    budget.add(section(`*Explains ${symptoms.length} symptom(s)*\n${lines.join('\n')}`));
-    cut ||= symptoms.length > LIST_ITEMS;
+    const lines = symptoms.slice(0, SYMPTOMS_SHOWN).map((s) => `• ${code(refLabel(s.subject))}: ${text(s.title)}`);
+    if (symptoms.length > SYMPTOMS_SHOWN) lines.push(`…${elsewhere(`${symptoms.length - SYMPTOMS_SHOWN} more`, extras.reportUrl)}`);
+    budget.add(section(`*Explains ${plural(symptoms.length, 'symptom')}*\n${lines.join('\n')}`));
+    cut ||= symptoms.length > SYMPTOMS_SHOWN && !extras.reportUrl;
   }
 
   if (finding.plan) {
-    const plan = finding.plan;
-    budget.add(divider);
-    budget.add(section(`:wrench: *Proposed fix*: ${text(planHeadline(plan))}\n${text(plan.effect)}`));
-    for (const op of plan.operations) {
-      const diff = fencedExcerpt(diffLines(op).join('\n'), Math.min(1_800, budget.room()));
-      const cmd = fencedExcerpt(operationCommand(op), Math.min(1_000, budget.room() - diff.mrkdwn.length - 20));
-      if (!budget.add(section(`${diff.mrkdwn}\n${cmd.mrkdwn}`))) break;
-      cut ||= diff.cut || cmd.cut;
-    }
-    if (extras.planBlocks?.length) {
-      budget.release(planChars);
-      for (const b of extras.planBlocks) budget.add(b);
-    }
-    // Without the remediation flow the fix is applied by hand: no buttons that do nothing.
-    else budget.add(context('To apply it now, run the command above; one-click approval is not enabled on this install.'));
+    budget.release(planChars);
+    for (const b of planBlocks) budget.add(b);
   }
   if (finding.advice.length > 0) {
-    budget.add(section(`*${finding.plan ? 'Also' : 'What to do'}*\n${finding.advice.map((a) => `• ${text(a)}`).join('\n')}`));
+    budget.add(section(`*${finding.plan ? 'Also' : 'What to do'}*\n${finding.advice.map((a) => `• ${adviceMrkdwn(a)}`).join('\n')}`));
   }
   return budget.message(cut);
 }
 
+/** The reply's first block: a decision's outcome goes right under it. */
+const HEADLINE_BLOCK = 'netdoctor-headline';
 /** Blocks of the remediation flow carry this block_id prefix, so a decision can swap them without re-rendering the reply. */
 export const PLAN_BLOCK_PREFIX = 'netdoctor-plan';
 
-const button = (label: string, actionId: string, planId: string, style?: 'primary' | 'danger'): types.Button => ({
+/** The fix, shown once: its headline, then the dry-run diff with Approve / Reject, or the command to run by hand. */
+function fixBlocks(plan: Plan, cluster: string, extras: RootCauseExtras): Block[] {
+  const title = section(`:wrench: *Fix*: ${text(plan.summary)}\n_${text(plan.effect)}_`);
+  const proposal = extras.proposal;
+  if (proposal && proposal.status !== 'disabled') return [title, ...planProposalBlocks(proposal, planTarget(plan, cluster))];
+  const commands = plan.operations.map((op) => operationCommand(unguarded(op))).join('\n');
+  const why = proposal?.reason ? `one-click approval is off (${text(proposal.reason)})` : 'one-click approval is not enabled on this install';
+  return [
+    title,
+    section(fencedExcerpt(commands, 1_200).mrkdwn),
+    context(`To apply it, run the command above: ${why}. ${extras.reportUrl ? `<${extras.reportUrl}|The full report>` : 'The attached report'} has the form guarded against concurrent changes.`),
+  ];
+}
+
+const plain = (s: string, max: number): types.PlainTextElement => {
+  const t = showControls(s);
+  return { type: 'plain_text', text: t.length > max ? `${t.slice(0, max - 1)}…` : t };
+};
+
+/** Block Kit's confirmation dialog: a click that writes to a cluster names what it writes first. */
+function confirmDialog(title: string, body: string, yes: string, style: 'primary' | 'danger'): types.ConfirmationDialog {
+  return { title: plain(title, 100), text: plain(body, 300), confirm: plain(yes, 30), deny: plain('Cancel', 30), style };
+}
+
+const button = (label: string, actionId: string, planId: string, options: { style?: 'primary' | 'danger'; confirm?: types.ConfirmationDialog } = {}): types.Button => ({
   type: 'button',
   text: { type: 'plain_text', text: label },
   action_id: actionId,
   // Only the opaque plan id: the plan itself is read from the store when the click arrives.
   value: planId,
-  ...(style ? { style } : {}),
+  ...(options.style ? { style: options.style } : {}),
+  ...(options.confirm ? { confirm: options.confirm } : {}),
 });
 
 /** The server-side dry-run diff of a plan and, while it is approvable, Approve / Reject. */
-export function planProposalBlocks(proposal: PlanProposal): Block[] {
+export function planProposalBlocks(proposal: PlanProposal, planTo: PlanTarget): Block[] {
   const id = (part: string): string => `${PLAN_BLOCK_PREFIX}-${part}-${proposal.planId}`;
-  const diff = proposal.diff ? fencedExcerpt(proposal.diff, 2_000).mrkdwn : '';
+  // Not under the plan prefix: the diff stays on the reply after the decision.
+  const diff = proposal.diff ? [section(`*What the apiserver would store* (server-side dry run):\n${fencedExcerpt(proposal.diff, 2_000).mrkdwn}`, `netdoctor-diff-${proposal.planId}`)] : [];
   switch (proposal.status) {
     case 'disabled':
-      return [{ type: 'context', block_id: id('note'), elements: [{ type: 'mrkdwn', text: clip(`One-click approval is off: ${text(proposal.reason ?? '')}. Run the command above to apply it by hand.`, TEXT_BUDGET) }] }];
+      return [context(`One-click approval is off: ${text(proposal.reason ?? '')}.`, id('note'))];
     case 'not-applicable':
-      return [{ type: 'section', block_id: id('note'), text: { type: 'mrkdwn', text: clip(`:no_entry: *Not applicable*: the server's dry run refused it: ${code(proposal.reason ?? 'unknown reason')}`, TEXT_BUDGET) } }];
-    case 'proposed':
+      return [...diff, section(`:no_entry: *Not applicable*: the server's dry run refused it: ${code(proposal.reason ?? 'unknown reason')}`, id('note'))];
+    case 'proposed': {
+      const writes = `${planTo.changes.join('; ')} on cluster ${planTo.cluster}`;
       return [
-        { type: 'section', block_id: id('diff'), text: { type: 'mrkdwn', text: clip(`*Server-side dry run* (what the apiserver would store):\n${diff}`, TEXT_BUDGET) } },
+        ...diff,
         {
           type: 'actions',
           block_id: id('actions'),
-          elements: [button('Approve', PLAN_ACTIONS.approve, proposal.planId, 'primary'), button('Reject', PLAN_ACTIONS.reject, proposal.planId, 'danger')],
+          elements: [
+            button('Approve', PLAN_ACTIONS.approve, proposal.planId, { style: 'primary', confirm: confirmDialog(`Apply this fix to ${planTo.cluster}?`, `This will ${writes}, as in the diff.`, 'Apply', 'primary') }),
+            button('Reject', PLAN_ACTIONS.reject, proposal.planId),
+          ],
         },
-        { type: 'context', block_id: id('note'), elements: [{ type: 'mrkdwn', text: `Approvable until ${text(proposal.expiresAt ?? '?')} by a configured approver other than the requester; applied only if nothing changed since the diagnosis.` }] },
+        context(`Approvable by a configured approver until ${proposal.expiresAt ? slackDate(proposal.expiresAt) : 'it expires'}; applied only if nothing changed since the diagnosis.`, id('note')),
       ];
+    }
   }
 }
 
-const STATE_ICON: Partial<Record<PlanStateView['state'], string>> = {
-  approved: ':hourglass_flowing_sand:',
-  'rollback-approved': ':hourglass_flowing_sand:',
-  applied: ':white_check_mark:',
-  noop: ':white_check_mark:',
-  'rolled-back': ':leftwards_arrow_with_hook:',
-};
-
-/** A plan after a decision: who, when, the outcome; a Rollback button only after an apply. */
-export function planStateBlocks(view: PlanStateView): Block[] {
+/** A plan after a decision: its outcome and details, with Rollback only after an apply. */
+export function planStateBlocks(view: PlanStateView, planTo?: PlanTarget): Block[] {
   const id = (part: string): string => `${PLAN_BLOCK_PREFIX}-${part}-${view.planId}`;
-  const icon = STATE_ICON[view.state] ?? ':no_entry_sign:';
-  const by = view.by ? ` by ${mentionUser(view.by)}` : '';
-  const blocks: Block[] = [
-    { type: 'section', block_id: id('state'), text: { type: 'mrkdwn', text: clip(`${icon} *${text(view.state)}*${by} at ${text(view.at)}${view.detail ? `\n${text(view.detail)}` : ''}`, TEXT_BUDGET) } },
-  ];
-  if (view.rollbackAvailable) blocks.push({ type: 'actions', block_id: id('actions'), elements: [button('Rollback', PLAN_ACTIONS.rollback, view.planId, 'danger')] });
-  return blocks;
+  // A verified fix needs no more words than its outcome line; anything else says what happened.
+  const detail = view.detail && !(view.state === 'applied' && view.verdict === 'fixed') ? `\n${text(view.detail)}` : '';
+  const state = section(`${outcomeLine(view)}${detail}`, id('state'));
+  if (!view.rollbackAvailable || state.type !== 'section') return [state];
+  const undo = planTo ? `This will restore ${planTo.changes.map((c) => c.replace(/^\S+ /, '')).join('; ')} on cluster ${planTo.cluster} to how it was before the fix.` : 'This will restore what the fix changed to how it was before.';
+  return [{ ...state, accessory: button('Rollback', PLAN_ACTIONS.rollback, view.planId, { style: 'danger', confirm: confirmDialog(`Roll back the fix${planTo ? ` on ${planTo.cluster}` : ''}?`, undo, 'Roll back', 'danger') }) }];
 }
 
-/** The reply with its plan blocks replaced by the plan's new state (the rest of the reply is kept as posted). */
-export function withPlanState(message: SlackMessage, view: PlanStateView): SlackMessage {
+/** The reply with the plan's outcome under its headline; the Approve / Reject blocks go, the dry-run diff stays. */
+export function withPlanState(message: SlackMessage, view: PlanStateView, planTo?: PlanTarget): SlackMessage {
   const kept = message.blocks.filter((b) => !(b.block_id ?? '').startsWith(PLAN_BLOCK_PREFIX));
-  return { ...message, blocks: [...kept, ...planStateBlocks(view)] };
+  const at = kept.findIndex((b) => b.block_id === HEADLINE_BLOCK) + 1;
+  return { ...message, blocks: [...kept.slice(0, at), ...planStateBlocks(view, planTo), ...kept.slice(at)] };
 }
 
-function digestList(title: string, items: readonly DigestItem[]): string {
-  if (items.length === 0) return `*${title}*: none`;
-  const lines = items.slice(0, LIST_ITEMS).map((i) => `• ${text(i.severity)} ${text(i.title)} ${code(i.subject)}`);
-  if (items.length > LIST_ITEMS) lines.push(`…and ${items.length - LIST_ITEMS} more`);
-  return `*${title}* (${items.length})\n${lines.join('\n')}`;
+/** Namespaces a digest's findings touch, most findings first: one Diagnose button each. */
+function namespacesOf(findings: readonly Finding[]): string[] {
+  const counts = new Map<string, number>();
+  for (const f of findings) if (f.subject.namespace) counts.set(f.subject.namespace, (counts.get(f.subject.namespace) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([ns]) => ns);
 }
 
-/** The daily digest: verdict, what is new / resolved / persisting, and the trend of root causes. */
-export function digestMessage(digest: Digest): SlackMessage {
-  const verdict = verdictOf(digest.report);
-  const roots = digest.report.findings.filter((f) => f.rootCause);
-  const budget = new Budget(`netdoctor digest ${text(digest.day)} for cluster ${text(digest.cluster)}: ${verdict}`);
-  budget.add(section(`${VERDICT_ICON[verdict]} *Daily network digest* for cluster ${code(digest.cluster)}, ${code(digest.day)}: *${verdict.toUpperCase()}*`));
-  if (roots.length > 0) budget.add(section(`*Root causes*\n${roots.slice(0, LIST_ITEMS).map(rootLine).join('\n')}`));
-  budget.add(section(digestList(':new: New since the last digest', digest.newFindings)));
-  budget.add(section(digestList(':white_check_mark: Resolved', digest.resolved)));
-  budget.add(section(digestList(':hourglass: Persisting', digest.persisting)));
-  if (digest.trend.length > 0) {
-    budget.add(context(`Root causes per day: ${digest.trend.map((t) => `${code(t.day.slice(5))} ${t.rootCauses}`).join(' → ')}`));
+const DIAGNOSE_BUTTONS = 5;
+
+/**
+ * The daily digest: the verdict as the bar's colour, root causes each with their symptom count
+ * (new ones marked), what was resolved, the trend, and a Diagnose button per namespace.
+ */
+export function digestMessage(digest: Digest, pageUrl?: string): SlackMessage {
+  const report = digest.report;
+  const verdict = verdictOf(report);
+  const roots = report.findings.filter((f) => f.rootCause && f.severity !== 'info');
+  const byId = new Map(report.findings.map((f) => [f.id, f]));
+  const fresh = new Set(digest.newFindings.map((i) => i.id));
+  const top = roots[0];
+  const budget = new Budget(
+    `netdoctor digest ${text(digest.day)} for ${text(digest.cluster)}: ${top ? `${text(top.title)}${roots.length > 1 ? ` (+${roots.length - 1} more)` : ''}` : verdict}`,
+  );
+  budget.add(section(`${VERDICT_ICON[verdict]} *Daily network digest: ${text(digest.cluster)}*, ${text(digest.day)} · ${roots.length > 0 ? plural(roots.length, 'root cause') : verdict}`));
+  if (roots.length > 0) {
+    const lines = roots.slice(0, LIST_ITEMS).map((f) => {
+      const symptoms = f.symptoms.map((id) => byId.get(id)).filter((s): s is Finding => Boolean(s) && s!.severity !== 'info');
+      const newSymptoms = symptoms.filter((s) => fresh.has(s.id)).length;
+      const count = symptoms.length > 0 ? ` · ${plural(symptoms.length, 'symptom')}${newSymptoms > 0 && !fresh.has(f.id) ? `, ${newSymptoms} new` : ''}` : '';
+      return `• ${fresh.has(f.id) ? ':new: ' : ''}*${text(f.title)}* ${code(refLabel(f.subject))}${count}`;
+    });
+    if (roots.length > LIST_ITEMS) lines.push(`…and ${roots.length - LIST_ITEMS} more`);
+    budget.add(section(lines.join('\n')));
   }
-  budget.add(context(`${duration(digest.report.stats.durationMs)} · ${digest.report.stats.apiCalls} API calls · workflow ${code(digest.report.workflow)}`));
-  return budget.message(false);
+  const linked = new Set(roots.flatMap((f) => [f.id, ...f.symptoms]));
+  const unexplained = report.findings.filter((f) => f.severity !== 'info' && !linked.has(f.id));
+  if (unexplained.length > 0) budget.add(section(`*Not linked to a root cause* (${unexplained.length})\n${digestList(unexplained.map((f) => ({ title: f.title, subject: refLabel(f.subject) })))}`));
+  const resolvedRoots = digest.resolved.filter((i) => i.rootCause !== false);
+  if (digest.resolved.length > 0) {
+    const others = digest.resolved.length - resolvedRoots.length;
+    budget.add(section(`:white_check_mark: *Resolved since the last digest*${others > 0 ? ` (and ${plural(others, 'symptom')})` : ''}\n${digestList(resolvedRoots)}`));
+  }
+  const changes = report.changes;
+  if (changes?.unexplained.length) {
+    budget.add(section(`:rewind: *Networking changes since the last digest* (${changes.unexplained.length})\n${changes.unexplained.slice(0, LIST_ITEMS).map((c) => `• ${code(refLabel(c.ref))} ${text(changeLine(c, changes.since))}`).join('\n')}`));
+  }
+  if (digest.trend.length > 1) budget.add(context(`Root causes per day: ${digest.trend.map((t) => `${code(t.day.slice(5))} ${t.rootCauses}`).join(' → ')}`));
+  const namespaces = namespacesOf(report.findings).filter((ns) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns));
+  if (namespaces.length > 0) {
+    budget.add({
+      type: 'actions',
+      block_id: 'netdoctor-digest-diagnose',
+      elements: namespaces.slice(0, DIAGNOSE_BUTTONS).map((ns) => ({
+        type: 'button',
+        text: plain(`Diagnose ${ns}`, 75),
+        action_id: `${DIAGNOSE_ACTION}-${ns}`,
+        // Read back as a typed command would be (parseCommand checks both names).
+        value: `${digest.cluster}/${ns}`,
+      })),
+    });
+  }
+  budget.add(
+    context(
+      [
+        // Our own signed URL (no `|` or `>` in it).
+        ...(pageUrl ? [`:bar_chart: <${pageUrl}|Full digest>`] : []),
+        `as of ${slackDate(report.generatedAt)}`,
+        report.stats.apiCalls > 0 ? plural(report.stats.apiCalls, 'API call') : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    ),
+  );
+  return budget.message(false, VERDICT_COLOR[verdict]);
+}
+
+function digestList(items: readonly Pick<DigestItem, 'title' | 'subject'>[]): string {
+  const lines = items.slice(0, LIST_ITEMS).map((i) => `• ${text(i.title)} ${code(i.subject)}`);
+  if (items.length > LIST_ITEMS) lines.push(`…and ${items.length - LIST_ITEMS} more`);
+  return lines.join('\n');
 }
 
 /** What `/netdoctor status` shows, per cluster. */
@@ -368,7 +562,7 @@ export function statusMessage(clusters: readonly ClusterStatus[]): SlackMessage 
   if (clusters.length === 0) return { text: 'No clusters configured.', blocks: [section('No clusters configured.')] };
   const lines = clusters.slice(0, 30).map(
     (c) =>
-      `• ${code(c.cluster)}: ${c.waiting} waiting, ${c.active} running, ${c.failed} failed${c.delayed ? `, ${c.delayed} delayed` : ''} · ${c.workers} worker(s) · last digest ${c.lastDigest ? code(c.lastDigest) : 'never'}${c.nextDigest ? `, next ${code(c.nextDigest.replace('T', ' ').slice(0, 16))} UTC` : ''}`,
+      `• ${code(c.cluster)}: ${c.waiting} waiting, ${c.active} running, ${c.failed} failed${c.delayed ? `, ${c.delayed} delayed` : ''} · ${plural(c.workers, 'worker')} · last digest ${c.lastDigest ? code(c.lastDigest) : 'never'}${c.nextDigest ? `, next ${code(c.nextDigest.replace('T', ' ').slice(0, 16))} UTC` : ''}`,
   );
   return { text: 'netdoctor status', blocks: [section(`*netdoctor status*\n${lines.join('\n')}`)] };
 }
@@ -386,8 +580,8 @@ export function helpMessage(): SlackMessage {
   return { text: 'netdoctor help', blocks: [section(HELP_TEXT)] };
 }
 
-export function checksMessage(checks: readonly { id: string; title: string }[]): SlackMessage {
-  const lines = checks.map((c) => `• ${code(c.id)}: ${text(c.title)}`);
+export function checksMessage(checks: readonly { id: string; title: string; codes: readonly string[] }[]): SlackMessage {
+  const lines = checks.map((c) => `• ${code(c.id)}: ${text(c.title)} (${c.codes.map(code).join(', ')})`);
   const blocks: Block[] = [section(`*${checks.length} checks*`)];
   // One section per ~2,500 chars so a growing catalog stays within the text-object limit.
   let chunk: string[] = [];

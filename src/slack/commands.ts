@@ -1,9 +1,11 @@
-import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn, SlashCommand, webApi } from '@slack/bolt';
 import { NetdoctorError } from '../domain/errors';
+import { DNS_LABEL } from '../domain/object-ref';
 import type { DiagnoseRequest } from '../domain/ports';
 import type { Logger } from '../domain/run-context';
 import { type ClusterStatus, type SlackMessage, checksMessage, helpMessage, noticeMessage, statusMessage } from './blocks';
 import { code } from './escape';
+import { DIAGNOSE_ACTION } from './ids';
 
 export const COMMAND = '/netdoctor';
 
@@ -17,8 +19,6 @@ export type ParsedCommand =
   | { kind: 'invalid'; reason: string };
 
 /** RFC 1123 label: what Kubernetes accepts as a namespace name. */
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const FLAGS: Record<string, readonly ParsedCommand['kind'][]> = { cluster: ['diagnose', 'digest'], workflow: ['diagnose'] };
 
 function invalid(reason: string): ParsedCommand {
@@ -40,7 +40,7 @@ export function parseCommand(raw: string): ParsedCommand {
     if (!(flag in FLAGS)) return invalid(`Unknown option ${code(word)}.`);
     const value = inline ?? words[++i];
     if (!value || value.startsWith('-')) return invalid(`Option ${code(`--${flag}`)} needs a value.`);
-    if (!NAME.test(value)) return invalid(`${code(value)} is not a valid ${flag} name (lower-case letters, digits and ${code('-')}).`);
+    if (!DNS_LABEL.test(value)) return invalid(`${code(value)} is not a valid ${flag} name (lower-case letters, digits and ${code('-')}).`);
     flags[flag] = value;
   }
   const [first, ...rest] = positionals;
@@ -60,7 +60,7 @@ export function parseCommand(raw: string): ParsedCommand {
     const why = only('digest');
     return why ? invalid(why) : { kind: 'digest', ...(flags.cluster ? { cluster: flags.cluster } : {}) };
   }
-  if (!NAMESPACE.test(first)) return invalid(`${code(first)} is not a namespace name (RFC 1123: lower-case letters, digits and ${code('-')}, at most 63).`);
+  if (!DNS_LABEL.test(first)) return invalid(`${code(first)} is not a namespace name (RFC 1123: lower-case letters, digits and ${code('-')}, at most 63).`);
   const why = only('diagnose');
   if (why) return invalid(why);
   return { kind: 'diagnose', namespace: first, ...(flags.cluster ? { cluster: flags.cluster } : {}), ...(flags.workflow ? { workflow: flags.workflow } : {}) };
@@ -86,8 +86,8 @@ export interface CommandDeps {
   status(): Promise<ClusterStatus[]>;
   /** Queues a digest now; resolves to the job id. */
   digestNow?(request: { cluster: string; channel: string; requestedBy: string }): Promise<string>;
-  /** The catalog for `/netdoctor checks` (id and title only: Slack never imports checks). */
-  checks: readonly { id: string; title: string }[];
+  /** The catalog for `/netdoctor checks` (id, title and fault codes only: Slack never imports checks). */
+  checks: readonly { id: string; title: string; codes: readonly string[] }[];
   /** Namespace-scoped workflows a user may name with --workflow; the first is the default. */
   workflows: readonly string[];
   /** Clusters served; the first is the default. */
@@ -127,7 +127,7 @@ export async function handleCommand({ command, ack, respond, client }: CommandAr
     await ack(ephemeral(noticeMessage(':no_entry: Sorry, netdoctor is not enabled in this channel. Ask your Slack admin which channels it serves.')));
     return;
   }
-  const parsed = parseCommand(command.text ?? '');
+  const parsed = parseCommand(command.text);
   switch (parsed.kind) {
     case 'invalid':
       return ack(ephemeral(noticeMessage(parsed.reason)));
@@ -210,14 +210,60 @@ async function permalink(client: Pick<webApi.WebClient, 'chat'>, channel: string
 
 /** Registers `/netdoctor`; the handler stays thin (all decisions are in handleCommand). */
 export function registerCommands(app: App, deps: CommandDeps): void {
+  const links = rememberedPermalinks();
+  registerDiagnoseButtons(app, deps, links);
   app.command(COMMAND, async ({ command, ack, respond, client }) => {
     try {
-      await handleCommand({ command, ack: ack as Ack, respond, client }, deps);
+      await handleCommand({ command, ack: ack, respond, client: links(client) }, deps);
     } catch (e) {
       // The user hears about it; the error still reaches app.error (and the logs) with its stack.
       const why = e instanceof NetdoctorError ? code(e.message) : 'an internal error (the operator\'s logs have the details)';
       await respond(ephemeral(noticeMessage(`:warning: netdoctor could not handle ${code(`${COMMAND} ${command.text}`)}: ${why}`))).catch(() => undefined);
       throw e;
     }
+  });
+}
+
+/**
+ * The digest's "Diagnose <namespace>" buttons: a click is the typed command `/netdoctor <namespace>
+ * --cluster <cluster>` by the clicker, in the digest's channel, with every check the command has.
+ */
+export function registerDiagnoseButtons(app: App, deps: CommandDeps, links = rememberedPermalinks()): void {
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${DIAGNOSE_ACTION}-`), async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const [cluster = '', namespace = ''] = (action.value ?? '').split('/');
+    const command = { text: `${namespace} --cluster ${cluster}`, user_id: body.user.id, channel_id: body.channel?.id ?? '', trigger_id: body.trigger_id };
+    // The command's ack carries its ephemeral answer; a button's ack cannot, so it goes through respond.
+    const answer = async (response?: Parameters<Ack>[0]): Promise<void> => {
+      if (response) await respond({ ...response, replace_original: false });
+    };
+    await handleCommand({ command, ack: answer, respond, client: links(client) }, deps);
+  });
+}
+
+type ChatClient = Pick<webApi.WebClient, 'chat'>;
+
+/**
+ * A client whose chat.getPermalink answers from memory once Slack gave a message's link (a link
+ * never changes): every command that joins a running diagnosis links its thread, and that Web API
+ * call was the largest part of the front end's work after the ack. Bounded; the oldest go first.
+ */
+export function rememberedPermalinks(limit = 1_000): (client: ChatClient) => ChatClient {
+  const known = new Map<string, Awaited<ReturnType<ChatClient['chat']['getPermalink']>>>();
+  return (client) => ({
+    chat: {
+      ...client.chat,
+      getPermalink: async (args) => {
+        const key = `${args.channel}/${args.message_ts}`;
+        const hit = known.get(key);
+        if (hit) return hit;
+        const res = await client.chat.getPermalink(args);
+        if (res.ok && res.permalink) {
+          if (known.size >= limit) known.delete(known.keys().next().value!);
+          known.set(key, res);
+        }
+        return res;
+      },
+    },
   });
 }

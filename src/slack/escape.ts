@@ -7,6 +7,8 @@
  * mrkdwn has no longer fences, so backticks are swapped for a look-alike (U+02CB).
  */
 
+import { showControls } from '../render/control-chars';
+
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 /** Shown in place of a backtick inside code; looks the same, cannot close the span. */
 export const BACKTICK_STAND_IN = '\u02cb';
@@ -17,10 +19,7 @@ export function escapeMrkdwn(s: string): string {
 }
 
 /** Control characters (bar newline and tab) would garble a message; show them as escapes. */
-function visible(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+const visible = showControls;
 
 /** Untrusted text as an inline code span: one line, escaped, backticks neutralised. */
 export function code(s: string): string {
@@ -46,4 +45,15 @@ export function text(s: string): string {
 /** A Slack user mention, only for ids Slack itself gave us (validated, so never a way to inject `<!channel>`). */
 export function mentionUser(userId: string): string {
   return /^[UW][A-Z0-9]{2,20}$/.test(userId) ? `<@${userId}>` : code(userId);
+}
+
+/**
+ * A time in the reader's own time zone: Slack's `<!date^…>` token, with UTC text where a client
+ * cannot format it. Only a parsed instant goes inside the token; anything else is shown as text.
+ */
+export function slackDate(iso: string): string {
+  const at = Date.parse(iso);
+  if (!Number.isFinite(at)) return code(iso);
+  const utc = new Date(at).toISOString().slice(0, 16).replace('T', ' ');
+  return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${utc} UTC>`;
 }

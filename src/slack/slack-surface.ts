@@ -1,24 +1,48 @@
 import type { webApi } from '@slack/bolt';
-import type { Redis } from 'ioredis';
-import type { ChatSurface, DiagnoseRequest, Digest, PlanMessageRef, PlanProposal, PlanStateView, RemediationSurface, RunStage } from '../domain/ports';
+import type { Cluster, Redis } from 'ioredis';
+import type { ChatSurface, DiagnoseRequest, Digest, PlanMessageRef, PlanProposal, PlanStateView, RemediationSurface, RunRef, RunStage } from '../domain/ports';
 import type { Report } from '../domain/report';
+import type { PageRef } from '../domain/page-ref';
 import type { Logger } from '../domain/run-context';
 import { renderMarkdown } from '../render/markdown';
 import { mentionUser, text } from './escape';
-import { type SlackMessage, deliveryFailureMessage, digestMessage, noticeMessage, planProposalBlocks, progressMessage, rootCauseMessage, summaryMessage, withPlanState } from './blocks';
+import {
+  type PlanTarget,
+  type SlackMessage,
+  deliveryFailureMessage,
+  digestMessage,
+  noticeMessage,
+  planTarget,
+  progressMessage,
+  rootCauseMessage,
+  summaryMessage,
+  summaryWithOutcomes,
+  withPlanState,
+} from './blocks';
 
 type WebClient = webApi.WebClient;
 
 export interface SlackSurfaceOptions {
   client: WebClient;
-  redis: Redis;
+  redis: Redis | Cluster;
   log: Logger;
-  /** Key prefix for what the surface records per run. @defaultValue `netdoctor:slack` */
+  /** Key prefix for what the surface records per run. @defaultValue `{netdoctor}:slack` (hash-tagged: one Redis Cluster slot) */
   prefix?: string;
   /** How long parent ts / reply records live. @defaultValue 7 days */
   ttlSeconds?: number;
   /** How long a second caller waits for another one's post of the same message. @defaultValue 20 s */
   waitMs?: number;
+  /** A signed link to a run's or a digest's page; without it messages carry no page links. */
+  pageUrl?: (ref: PageRef) => string;
+  /** Renders the digest's trend picture (PNG) for upload; without it the digest has no picture. */
+  trendPicture?: (digest: Digest) => Promise<Buffer>;
+}
+
+/** What a plan's reply needs after the report is gone: the reply as posted, what the plan writes, and which summary line is its cause's. */
+interface StoredPlanMessage {
+  message: SlackMessage;
+  target: PlanTarget;
+  cause: number;
 }
 
 const STAGE_ORDER: Record<RunStage, number> = { queued: 0, reading: 1, analysing: 2, done: 3, failed: 3 };
@@ -33,19 +57,23 @@ const NO_UNFURL = { unfurl_links: false, unfurl_media: false } as const;
  */
 export class SlackSurface implements ChatSurface, RemediationSurface {
   private readonly client: WebClient;
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly log: Logger;
   private readonly prefix: string;
   private readonly ttl: number;
   private readonly waitMs: number;
+  private readonly pageUrl: ((ref: PageRef) => string) | undefined;
+  private readonly trendPicture: ((digest: Digest) => Promise<Buffer>) | undefined;
 
   constructor(options: SlackSurfaceOptions) {
     this.client = options.client;
     this.redis = options.redis;
     this.log = options.log;
-    this.prefix = options.prefix ?? 'netdoctor:slack';
+    this.prefix = options.prefix ?? '{netdoctor}:slack';
     this.ttl = options.ttlSeconds ?? 7 * 24 * 3600;
     this.waitMs = options.waitMs ?? 20_000;
+    this.pageUrl = options.pageUrl;
+    this.trendPicture = options.trendPicture;
   }
 
   private key(...parts: string[]): string {
@@ -74,7 +102,7 @@ export class SlackSurface implements ChatSurface, RemediationSurface {
     return ts;
   }
 
-  async stage(runId: string, request: DiagnoseRequest, parentTs: string, stage: RunStage): Promise<void> {
+  async stage({ runId, request, parentTs }: RunRef, stage: RunStage): Promise<void> {
     // The final edit is publishReport's or failRun's: skipping these keeps a run to a handful of edits.
     if (stage === 'done' || stage === 'failed') return;
     const stageKey = this.key('run', runId, 'stage');
@@ -85,9 +113,13 @@ export class SlackSurface implements ChatSurface, RemediationSurface {
     await this.redis.set(stageKey, stage, 'EX', this.ttl);
   }
 
-  async publishReport(runId: string, request: DiagnoseRequest, parentTs: string, report: Report, proposals: Record<string, PlanProposal> = {}): Promise<void> {
+  async publishReport({ runId, request, parentTs }: RunRef, report: Report, proposals: Record<string, PlanProposal> = {}): Promise<void> {
     const log = this.log.child({ runId, channel: request.channel });
-    await slackCall('the summary edit', () => this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(summaryMessage(report, request)) }));
+    const reportUrl = this.pageUrl?.({ kind: 'run', cluster: request.cluster, runId });
+    const summary = summaryMessage(report, request, reportUrl);
+    // Kept so a decision on a cause's fix can re-render the parent with its outcome.
+    await this.redis.set(this.key('summary', request.channel, parentTs), JSON.stringify(summary), 'EX', this.ttl);
+    await slackCall('the summary edit', () => this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(summary) }));
     await this.redis.set(this.key('run', runId, 'stage'), 'done', 'EX', this.ttl);
 
     const failures: SlackDeliveryError[] = [];
@@ -95,10 +127,13 @@ export class SlackSurface implements ChatSurface, RemediationSurface {
     const roots = report.findings.filter((f) => f.rootCause);
     for (const [i, finding] of roots.entries()) {
       const proposal = finding.plan ? proposals[finding.plan.id] : undefined;
-      const message = rootCauseMessage(report, finding, i, proposal ? { planBlocks: planProposalBlocks(proposal) } : {});
+      const message = rootCauseMessage(report, finding, i, { ...(proposal ? { proposal } : {}), cluster: request.cluster, ...(reportUrl ? { reportUrl } : {}) });
       truncated ||= Boolean(message.truncated);
       // Kept so a decision can edit the reply (who, when, outcome) without the report at hand.
-      if (proposal) await this.redis.set(this.key('plan-message', proposal.planId), JSON.stringify(message), 'EX', this.ttl);
+      if (proposal && finding.plan) {
+        const stored: StoredPlanMessage = { message, target: planTarget(finding.plan, request.cluster), cause: i };
+        await this.redis.set(this.key('plan-message', proposal.planId), JSON.stringify(stored), 'EX', this.ttl);
+      }
       try {
         await this.once(this.key('run', runId, 'reply', finding.id), async () => {
           const res = await slackCall(`root cause ${i + 1}`, () =>
@@ -137,22 +172,54 @@ export class SlackSurface implements ChatSurface, RemediationSurface {
     }
   }
 
-  async failRun(runId: string, request: DiagnoseRequest, parentTs: string, reason: string): Promise<void> {
+  async failRun({ runId, request, parentTs }: RunRef, reason: string): Promise<void> {
     await slackCall('the failure edit', () => this.client.chat.update({ channel: request.channel, ts: parentTs, ...body(progressMessage(request, 'failed', reason)) }));
     await this.redis.set(this.key('run', runId, 'stage'), 'failed', 'EX', this.ttl);
   }
 
   async publishDigest(channel: string, digest: Digest): Promise<void> {
-    await this.once(this.key('digest', digest.cluster, digest.day, channel), async () => {
-      const res = await slackCall('the digest', () => this.client.chat.postMessage({ channel, ...body(digestMessage(digest)), ...NO_UNFURL }));
+    const pageUrl = this.pageUrl?.({ kind: 'digest', cluster: digest.cluster, day: digest.day });
+    const ts = await this.once(this.key('digest', digest.cluster, digest.day, channel), async () => {
+      const res = await slackCall('the digest', () => this.client.chat.postMessage({ channel, ...body(digestMessage(digest, pageUrl)), ...NO_UNFURL }));
       return res.ts!;
     });
+    if (!this.trendPicture || !ts) return;
+    const render = this.trendPicture;
+    // The picture is an extra: a failure is logged, the digest itself stands.
+    try {
+      await this.once(this.key('digest', digest.cluster, digest.day, channel, 'trend'), async () => {
+        const png = await render(digest);
+        await slackCall('the trend picture upload', () =>
+          this.client.filesUploadV2({
+            channel_id: channel,
+            thread_ts: ts,
+            file: png,
+            filename: `netdoctor-trend-${digest.cluster}-${digest.day}.png`,
+            title: `Root causes per day on ${digest.cluster}, last 30 days`,
+            alt_text: `Bar chart of root causes per day on cluster ${digest.cluster} over the last 30 days, coloured by fault code`,
+          }),
+        );
+        return 'uploaded';
+      });
+    } catch (e) {
+      this.log.error({ err: e, cluster: digest.cluster, day: digest.day }, 'could not upload the digest trend picture');
+    }
   }
 
+  /** Edits the plan's reply (its outcome under the headline) and the parent's line for its cause. */
   async showPlanState(ref: PlanMessageRef, view: PlanStateView): Promise<void> {
-    const stored = await this.redis.get(this.key('plan-message', view.planId));
-    const base: SlackMessage = stored ? (JSON.parse(stored) as SlackMessage) : noticeMessage(`Plan ${view.planId}`);
-    await slackCall('the plan update', () => this.client.chat.update({ channel: ref.channel, ts: ref.messageTs, ...body(withPlanState(base, view)) }));
+    const raw = await this.redis.get(this.key('plan-message', view.planId));
+    const stored = raw ? (JSON.parse(raw) as StoredPlanMessage) : undefined;
+    const base = stored?.message ?? noticeMessage(text(view.summary));
+    await slackCall('the plan update', () => this.client.chat.update({ channel: ref.channel, ts: ref.messageTs, ...body(withPlanState(base, view, stored?.target)) }));
+    if (!stored || !ref.parentTs) return;
+    const parentTs = ref.parentTs;
+    const outcomesKey = this.key('outcomes', ref.channel, parentTs);
+    await this.redis.multi().hset(outcomesKey, String(stored.cause), JSON.stringify(view)).expire(outcomesKey, this.ttl).exec();
+    const [summary, outcomes] = await Promise.all([this.redis.get(this.key('summary', ref.channel, parentTs)), this.redis.hgetall(outcomesKey)]);
+    if (!summary) return;
+    const views = Object.fromEntries(Object.entries(outcomes).map(([cause, v]) => [Number(cause), JSON.parse(v) as PlanStateView]));
+    await slackCall('the summary edit', () => this.client.chat.update({ channel: ref.channel, ts: parentTs, ...body(summaryWithOutcomes(JSON.parse(summary) as SlackMessage, views)) }));
   }
 
   /** Which of the given Slack user groups the user belongs to (group approvers; scope usergroups:read). */
@@ -166,8 +233,7 @@ export class SlackSurface implements ChatSurface, RemediationSurface {
   }
 
   async postToThread(channel: string, parentTs: string, message: string, mention?: string): Promise<void> {
-    const who = mention ? `${mentionUser(mention)}: ` : '';
-    await slackCall('a thread reply', () => this.client.chat.postMessage({ channel, thread_ts: parentTs, ...body(noticeMessage(`${who}${text(message)}`)), ...NO_UNFURL }));
+    await slackCall('a thread reply', () => this.client.chat.postMessage({ channel, thread_ts: parentTs, ...body(noticeMessage(`${mention ? `${mentionUser(mention)}: ` : ''}${text(message)}`)), ...NO_UNFURL }));
   }
 
   /** Tells the thread that part of the report is missing; best effort (Slack may be what is failing). */
@@ -230,6 +296,7 @@ const PERMANENT: Readonly<Record<string, string>> = {
  * final failure; the message is safe to show (method and Slack's error code, no payload).
  */
 export class SlackDeliveryError extends Error {
+  readonly code = 'slack_delivery';
   constructor(
     message: string,
     readonly transient: boolean,
@@ -242,13 +309,13 @@ export class SlackDeliveryError extends Error {
 
 export function deliveryError(err: unknown, what: string): SlackDeliveryError {
   if (err instanceof SlackDeliveryError) return err;
-  const e = err as { code?: string; data?: { error?: string }; statusCode?: number; retryAfter?: number };
-  if (e?.code === 'slack_webapi_platform_error') {
+  const e = (err ?? {}) as { code?: string; data?: { error?: string }; statusCode?: number; retryAfter?: number };
+  if (e.code === 'slack_webapi_platform_error') {
     const code = e.data?.error ?? 'unknown_error';
     return new SlackDeliveryError(`Slack refused ${what} (${code})${PERMANENT[code] ? `: ${PERMANENT[code]}` : ''}`, !PERMANENT[code]);
   }
-  if (e?.code === 'slack_webapi_rate_limited_error') return new SlackDeliveryError(`Slack rate-limited ${what}`, true, e.retryAfter);
-  if (e?.code === 'slack_webapi_http_error') return new SlackDeliveryError(`Slack answered HTTP ${e.statusCode ?? '?'} to ${what}`, true);
+  if (e.code === 'slack_webapi_rate_limited_error') return new SlackDeliveryError(`Slack rate-limited ${what}`, true, e.retryAfter);
+  if (e.code === 'slack_webapi_http_error') return new SlackDeliveryError(`Slack answered HTTP ${e.statusCode ?? '?'} to ${what}`, true);
   return new SlackDeliveryError(`could not reach Slack for ${what}`, true);
 }
 
@@ -260,6 +327,8 @@ async function slackCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-function body(message: SlackMessage): { text: string; blocks: SlackMessage['blocks'] } {
+/** What chat.postMessage / chat.update send: a coloured message puts its blocks in one attachment (the bar). */
+function body(message: SlackMessage): { text: string; blocks: SlackMessage['blocks'] } | { text: string; attachments: { color: string; blocks: SlackMessage['blocks'] }[] } {
+  if (message.color) return { text: message.text, attachments: [{ color: message.color, blocks: message.blocks }] };
   return { text: message.text, blocks: message.blocks };
 }

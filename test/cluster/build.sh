@@ -20,16 +20,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 K8S_MOD="$HERE/go/k8s"
 ETCD_MOD="$HERE/go/etcd"
 
-modver() { # <go.mod> <module path>
-  awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$1"
-}
-K8S_VERSION="$(modver "$K8S_MOD/go.mod" k8s.io/kubernetes)"
-ETCD_VERSION="$(modver "$ETCD_MOD/go.mod" go.etcd.io/etcd/server/v3)"
+# shellcheck source=../../scripts/lib/go-tool-cache.sh
+. "$HERE/../../scripts/lib/go-tool-cache.sh"
+K8S_VERSION="$(go_mod_version "$K8S_MOD/go.mod" k8s.io/kubernetes)"
+ETCD_VERSION="$(go_mod_version "$ETCD_MOD/go.mod" go.etcd.io/etcd/server/v3)"
 [[ -n "$K8S_VERSION" && -n "$ETCD_VERSION" ]] || { echo "build.sh: cannot read versions from go.mod" >&2; exit 1; }
 GO_VERSION="$(GOTOOLCHAIN=local go env GOVERSION)"
 
-# shellcheck source=../../scripts/lib/go-tool-cache.sh
-. "$HERE/../../scripts/lib/go-tool-cache.sh"
 tool_cache_open build.sh "k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}-${GO_VERSION}" etcd kube-apiserver kube-controller-manager kube-scheduler
 
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off
@@ -42,23 +39,14 @@ echo "build.sh: building etcd $ETCD_VERSION ($GO_VERSION, -p $JOBS) ..." >&2
   -ldflags "-s -w" \
   -o "$TMP/etcd" go.etcd.io/etcd/server/v3) >&2
 
-# Version stamping is required: unstamped builds report v0.0.0-master, and
-# clients/tools decide behaviour by the server version.
-MINOR="$(echo "$K8S_VERSION" | cut -d. -f2)"
-MAJOR="$(echo "$K8S_VERSION" | cut -d. -f1 | tr -d v)"
-BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-LDF="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  LDF+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$MAJOR -X $pkg.gitMinor=$MINOR"
-  LDF+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$BUILD_DATE"
-done
-
 echo "build.sh: building Kubernetes $K8S_VERSION ..." >&2
-(cd "$K8S_MOD" && go build "${COMMON[@]}" -ldflags "$LDF" -o "$TMP/" \
+(cd "$K8S_MOD" && go build "${COMMON[@]}" -ldflags "$(k8s_version_ldflags "$K8S_VERSION")" -o "$TMP/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler) >&2
 
+# Capture whole outputs: piping into head under pipefail can kill the writer with SIGPIPE.
 "$TMP/kube-apiserver" --version >&2
-"$TMP/etcd" --version | head -1 >&2
+etcd_version="$("$TMP/etcd" --version)"
+echo "${etcd_version%%$'\n'*}" >&2
 tool_cache_close "built in $((SECONDS - START))s"

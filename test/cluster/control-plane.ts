@@ -53,6 +53,14 @@ export const DEFAULT_CONTROLLERS = [
 
 export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/12';
 
+/**
+ * TaintNodesByCondition would put node.kubernetes.io/not-ready:NoSchedule on every new Node and
+ * only the (disabled) node-lifecycle controller removes it. ServiceAccount admission is off (as in
+ * envtest) so dump pods are stored as dumped (no SA lookup, no injected token volume) and bare
+ * pods need no `default` SA wait.
+ */
+export const DEFAULT_DISABLED_ADMISSION_PLUGINS = ['TaintNodesByCondition', 'ServiceAccount'];
+
 export interface ControlPlaneOptions {
   /** Directory with etcd, kube-apiserver, kube-controller-manager, kube-scheduler. */
   binDir: string;
@@ -64,6 +72,14 @@ export interface ControlPlaneOptions {
   scheduler?: boolean;
   /** Wait until the controller-manager has created ServiceAccount default/default (default true). */
   waitForControllers?: boolean;
+  /** kube-apiserver admission plugins to turn off (default DEFAULT_DISABLED_ADMISSION_PLUGINS). */
+  disableAdmissionPlugins?: string[];
+  /**
+   * A non-loopback address of this machine for the apiserver to advertise (node mode): it then
+   * listens on all addresses, carries the address in its serving cert, and keeps the `kubernetes`
+   * Service's endpoints (pods reach it through 10.96.0.1). Default: 127.0.0.1 only, no endpoints.
+   */
+  advertiseAddress?: string;
   extraApiserverArgs?: string[];
   extraControllerManagerArgs?: string[];
   /** Keep the work dir (PKI, logs, etcd data) after stop(). Also NETDOCTOR_KEEP_CLUSTER_DIR=1. */
@@ -97,12 +113,44 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-interface Proc {
+export interface Proc {
   name: string;
   child: ChildProcess;
   logFile: string;
   exited: boolean;
   exitCode: number | null;
+}
+
+/** Starts `file` in its own process group, stdout/stderr appended to `<workDir>/<name>.log`. */
+export function spawnLogged(workDir: string, name: string, file: string, args: string[]): Proc {
+  const logFile = path.join(workDir, `${name}.log`);
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd], cwd: workDir });
+  fs.closeSync(fd);
+  const p: Proc = { name, child, logFile, exited: false, exitCode: null };
+  child.on('exit', (code, sig) => {
+    p.exited = true;
+    p.exitCode = code ?? (sig ? 128 : null);
+  });
+  child.on('error', () => {
+    p.exited = true;
+  });
+  return p;
+}
+
+/** Stops processes in reverse start order: SIGTERM to the group, SIGKILL after 5 s. */
+export async function stopInReverse(procs: Proc[]): Promise<void> {
+  for (const p of [...procs].reverse()) {
+    if (p.exited) continue;
+    killGroup(p.child.pid, 'SIGTERM');
+    const until = Date.now() + 5000;
+    while (!p.exited && Date.now() < until) await sleep(50);
+    if (!p.exited) {
+      killGroup(p.child.pid, 'SIGKILL');
+      const until2 = Date.now() + 2000;
+      while (!p.exited && Date.now() < until2) await sleep(50);
+    }
+  }
 }
 
 const STALE_PREFIX = 'netdoctor-cp-';
@@ -120,7 +168,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
@@ -128,30 +176,36 @@ function openssl(cwd: string, args: string[]): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Fresh CA + leaf certs (ECDSA P-256, 7 days) with the openssl CLI. */
-export function makePki(dir: string): Pki & { files: Record<string, string> } {
+function genKey(dir: string, name: string): void {
+  openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
+}
+
+/** Writes `<dir>/<name>.{key,crt}`, a leaf cert for `subj` signed by the CA in `<dir>/ca.{crt,key}`; `ext` are openssl x509v3 lines. */
+export function signCert(dir: string, name: string, subj: string, ext: string): void {
+  genKey(dir, name);
+  openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`]);
+  fs.writeFileSync(path.join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${ext}\n`);
+  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '7',
+    '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
+}
+
+/** Fresh CA + leaf certs (ECDSA P-256, 7 days) with the openssl CLI; `extraIps` join the apiserver cert's SANs. */
+export function makePki(dir: string, extraIps: string[] = []): Pki & { files: Record<string, string> } {
   fs.mkdirSync(dir, { recursive: true });
   const p = (f: string) => path.join(dir, f);
-  const key = (name: string) => openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
-  key('ca');
+  genKey(dir, 'ca');
   openssl(dir, ['req', '-x509', '-new', '-key', 'ca.key', '-days', '7', '-subj', '/CN=netdoctor-test-ca', '-out', 'ca.crt',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
-  const sign = (name: string, subj: string, ext: string) => {
-    key(name);
-    openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`]);
-    fs.writeFileSync(p(`${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${ext}\n`);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '7',
-      '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
-  };
+  const sign = (name: string, subj: string, ext: string) => signCert(dir, name, subj, ext);
   sign('apiserver', '/CN=kube-apiserver',
     'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
-    'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1');
+    'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1' + extraIps.map((ip) => `,IP:${ip}`).join(''));
   sign('admin', '/O=system:masters/CN=netdoctor-admin', 'extendedKeyUsage=clientAuth');
   sign('controller-manager', '/CN=system:kube-controller-manager', 'extendedKeyUsage=clientAuth');
   sign('scheduler', '/CN=system:kube-scheduler', 'extendedKeyUsage=clientAuth');
   sign('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'extendedKeyUsage=clientAuth');
   sign('kubelet-serving', '/CN=scripted-kubelet', 'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost');
-  key('sa');
+  genKey(dir, 'sa');
   openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
   return {
     dir,
@@ -190,7 +244,7 @@ export function writeKubeconfig(file: string, server: string, caFile: string, ce
   ].join('\n'), { mode: 0o600 });
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -199,7 +253,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
   try {
     process.kill(-pid, signal);
@@ -227,7 +281,7 @@ export function sweepStaleRuns(tmpRoot = os.tmpdir(), log: (l: string) => void =
     if (pidAlive(owner.ownerPid)) continue;
     for (const pid of owner.pids) {
       // Guard against pid reuse: only kill processes whose command line names this dir.
-      let cmdline = '';
+      let cmdline: string;
       try {
         cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       } catch {
@@ -240,7 +294,7 @@ export function sweepStaleRuns(tmpRoot = os.tmpdir(), log: (l: string) => void =
   }
 }
 
-function httpGet(url: string, opts: https.RequestOptions = {}): Promise<{ status: number; body: string }> {
+export function httpGet(url: string, opts: https.RequestOptions = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
     const req = mod.get(url, { ...opts, timeout: 2000 }, (res) => {
@@ -254,7 +308,7 @@ function httpGet(url: string, opts: https.RequestOptions = {}): Promise<{ status
   });
 }
 
-function tail(file: string, n = 30): string {
+export function tail(file: string, n = 30): string {
   try {
     return fs.readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
   } catch {
@@ -300,17 +354,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     if (stopped) return;
     stopped = true;
     // Reverse start order: scheduler, KCM, apiserver, etcd.
-    for (const p of [...procs].reverse()) {
-      if (p.exited) continue;
-      killGroup(p.child.pid, 'SIGTERM');
-      const until = Date.now() + 5000;
-      while (!p.exited && Date.now() < until) await sleep(50);
-      if (!p.exited) {
-        killGroup(p.child.pid, 'SIGKILL');
-        const until2 = Date.now() + 2000;
-        while (!p.exited && Date.now() < until2) await sleep(50);
-      }
-    }
+    await stopInReverse(procs);
     process.removeListener('exit', onExit);
     for (const sig of signals) process.removeListener(sig, onSignal);
     if (opts.keepWorkDir || process.env.NETDOCTOR_KEEP_CLUSTER_DIR === '1') {
@@ -321,18 +365,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   };
 
   const run = (name: string, file: string, args: string[]): Proc => {
-    const logFile = path.join(workDir, `${name}.log`);
-    const fd = fs.openSync(logFile, 'a');
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd], cwd: workDir });
-    fs.closeSync(fd);
-    const p: Proc = { name, child, logFile, exited: false, exitCode: null };
-    child.on('exit', (code, sig) => {
-      p.exited = true;
-      p.exitCode = code ?? (sig ? 128 : null);
-    });
-    child.on('error', () => {
-      p.exited = true;
-    });
+    const p = spawnLogged(workDir, name, file, args);
     procs.push(p);
     saveOwner();
     return p;
@@ -354,8 +387,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   };
 
   try {
-    const pki = makePki(path.join(workDir, 'pki'));
-    const f = pki.files as Record<string, string>;
+    const advertise = opts.advertiseAddress;
+    const pki = makePki(path.join(workDir, 'pki'), advertise ? [advertise] : []);
+    const f = pki.files;
     const [etcdPort, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
     const tPki = Date.now();
 
@@ -383,8 +417,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const server = `https://127.0.0.1:${apiPort}`;
     const api = run('kube-apiserver', bin('kube-apiserver'), [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${advertise ? '0.0.0.0' : '127.0.0.1'}`,
+      `--advertise-address=${advertise ?? '127.0.0.1'}`,
       `--secure-port=${apiPort}`,
       `--cert-dir=${path.join(workDir, 'apiserver-certs')}`,
       `--tls-cert-file=${f['apiserver.crt']}`,
@@ -396,20 +430,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       `--service-account-signing-key-file=${f['sa.key']}`,
       `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
       '--allow-privileged=true',
-      // The `kubernetes` Service's Endpoints would point at 127.0.0.1, which Endpoints
-      // validation rejects; nothing in tests needs them.
-      '--endpoint-reconciler-type=none',
+      // Without an advertised address the `kubernetes` Service's Endpoints would point at
+      // 127.0.0.1, which Endpoints validation rejects; only pods (node mode) need them.
+      `--endpoint-reconciler-type=${advertise ? 'lease' : 'none'}`,
       // Scripted kubelets are reached on 127.0.0.1: nodes they create carry InternalIP
       // 127.0.0.1; the scenario loader adds an InternalDNS 127.0.0.1 address to dump
       // nodes so their real InternalIP stays as dumped.
       '--kubelet-preferred-address-types=InternalDNS,InternalIP,Hostname,ExternalDNS,ExternalIP',
       `--kubelet-client-certificate=${f['apiserver-kubelet-client.crt']}`,
       `--kubelet-client-key=${f['apiserver-kubelet-client.key']}`,
-      // TaintNodesByCondition would put node.kubernetes.io/not-ready:NoSchedule on every
-      // new Node and only the (disabled) node-lifecycle controller removes it.
-      // ServiceAccount admission is off (as in envtest) so dump pods are stored as dumped
-      // (no SA lookup, no injected token volume) and bare pods need no `default` SA wait.
-      '--disable-admission-plugins=TaintNodesByCondition,ServiceAccount',
+      `--disable-admission-plugins=${(opts.disableAdmissionPlugins ?? DEFAULT_DISABLED_ADMISSION_PLUGINS).join(',')}`,
       '--enable-priority-and-fairness=false',
       '--profiling=false',
       '--event-ttl=24h',

@@ -7,8 +7,8 @@
 //   NETDOCTOR_K8S_BIN_DIR      the binaries' dir
 //   REDIS_URL                  redis://127.0.0.1:<port>
 // Only node built-ins are imported (jest does not transform node_modules ESM in globalSetup).
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import { runBuildScript } from './build-script';
 import { startControlPlane, type ControlPlane } from './control-plane';
 import { startRedis, type TestRedis } from './redis';
 
@@ -20,20 +20,13 @@ export interface TestEnvironmentHandles {
 export const HANDLE_KEY = '__NETDOCTOR_TEST_ENV__';
 
 /** Runs test/cluster/build.sh (reuses cached binaries) and returns the bin dir; NETDOCTOR_K8S_BIN_DIR overrides. */
-export function ensureBinaries(): string {
-  if (process.env.NETDOCTOR_K8S_BIN_DIR) return process.env.NETDOCTOR_K8S_BIN_DIR;
-  const out = execFileSync('bash', [path.join(__dirname, 'build.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const lines = out.trim().split('\n');
-  return lines[lines.length - 1]!.trim();
+export async function ensureBinaries(): Promise<string> {
+  return process.env.NETDOCTOR_K8S_BIN_DIR ?? runBuildScript(path.join(__dirname, 'build.sh'));
 }
 
 export default async function globalSetup(): Promise<void> {
   const t0 = Date.now();
-  const binDir = ensureBinaries();
+  const binDir = await ensureBinaries();
   const tBuild = Date.now();
   const [c, r] = await Promise.allSettled([
     startControlPlane({ binDir, log: (l) => process.stderr.write(`\n${l}\n`) }),

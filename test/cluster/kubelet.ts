@@ -159,7 +159,7 @@ export class ScriptedKubelet {
         },
       },
     };
-    return this.adoptNode(node as Obj) as Promise<k8s.V1Node>;
+    return this.adoptNode(node as Obj);
   }
 
   /**
@@ -364,9 +364,9 @@ export class ScriptedKubelet {
       res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(body);
     };
-    if (req.method !== 'GET') return text(405, 'method not allowed');
-    if (u.pathname === '/healthz') return text(200, 'ok');
-    if (!m) return text(404, '404 page not found');
+    if (req.method !== 'GET') { text(405, 'method not allowed'); return; }
+    if (u.pathname === '/healthz') { text(200, 'ok'); return; }
+    if (!m) { text(404, '404 page not found'); return; }
     const [ns, podName, container] = [m[1]!, m[2]!, m[3]!].map(decodeURIComponent) as [string, string, string];
     const q = u.searchParams;
     const previous = q.get('previous') === 'true';
@@ -375,15 +375,15 @@ export class ScriptedKubelet {
     try {
       pod = await this.rest.get<Pod & Obj>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, namespace: ns } });
     } catch (e) {
-      if (e instanceof RestError && e.status === 404) return text(404, `pod "${podName}" does not exist`);
+      if (e instanceof RestError && e.status === 404) { text(404, `pod "${podName}" does not exist`); return; }
       throw e;
     }
     const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
-    if (!all.some((c) => c.name === container)) return text(404, `container "${container}" not found in pod "${podName}"`);
+    if (!all.some((c) => c.name === container)) { text(404, `container "${container}" not found in pod "${podName}"`); return; }
 
     // Same decision table as the kubelet's validateContainerLogStatus (pkg/kubelet/kubelet_pods.go, v1.36).
     const err = logStatusError(pod, podName, container, previous);
-    if (err) return text(400, err);
+    if (err) { text(400, err); return; }
 
     const entry = this.logs.get(`${ns}/${podName}/${container}`) ?? {};
     let body = (previous ? entry.previous : entry.current ?? entry.previous) ?? '';
@@ -400,7 +400,7 @@ export class ScriptedKubelet {
     if (limitBytes !== null && Number(limitBytes) > 0) {
       body = Buffer.from(body, 'utf8').subarray(0, Number(limitBytes)).toString('utf8');
     }
-    return text(200, body);
+    text(200, body);
   }
 
   // ---------------------------------------------------------------- deletions
@@ -445,7 +445,7 @@ function findStatus(pod: Pod, container: string): ContainerStatus | undefined {
 function startedAt(pod: Pod, container: string, previous: boolean): string | undefined {
   const cs = findStatus(pod, container);
   const t = previous ? cs?.lastState?.terminated?.startedAt : cs?.state?.running?.startedAt ?? cs?.lastState?.terminated?.startedAt;
-  return t ? new Date(t as unknown as string).toISOString().replace(/\.\d+Z$/, 'Z') : undefined;
+  return t ? new Date(t).toISOString().replace(/\.\d+Z$/, 'Z') : undefined;
 }
 
 /** The kubelet's error text for a log request, or undefined when logs can be served. */

@@ -18,6 +18,8 @@
 //    The apiserver-managed Service default/kubernetes is never touched.
 //  - Endpoints and EndpointSlices from the dump are NOT loaded: the real endpoints /
 //    endpointslice controllers derive them from the Services and the pods' written statuses.
+//    Those of a selector-less Service are loaded (hand-written: nothing derives them), except
+//    the mirroring controller's slices, which it writes again from the loaded Endpoints.
 //  - Statuses are written through the status subresource (pods via the scripted kubelet),
 //    because create ignores status for most kinds. ReplicaSet/Deployment/DaemonSet/
 //    StatefulSet/Job/CronJob controllers are disabled in the test control plane
@@ -27,12 +29,14 @@
 //    spec.schedulerName = "netdoctor-test-frozen" (unless freezeUnscheduledPods: false) so
 //    the real scheduler does not bind it and its dumped Unschedulable status stays true.
 //  - Logs under logs/<ns>/<pod>/<container>[.previous].log (or cluster-info-dump
-//    <ns>/<pod>/<container>/logs.txt) are registered with the scripted kubelet.
+//    <ns>/<pod>/logs.txt, or the older <ns>/<pod>/<container>/logs.txt) are registered with the scripted kubelet.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type DumpLog, readDumpFiles } from '../../src/cluster/dump-reader';
+import { readDumpFiles, readDumpLogs } from '../../src/cluster/dump-reader';
+import { DEFAULT_DUMP_LIMITS } from '../../src/cluster/dump-files';
+import type { LogKey } from '../../src/domain/cluster-view';
 import type { ScriptedKubelet } from './kubelet';
 import { RestError, type Obj, type Rest } from './rest';
 
@@ -91,9 +95,9 @@ type Raw = Obj & {
 };
 
 /** Reads a dump directory: its objects (Lists flattened) and its container logs (netdoctor's own reader). */
-export function readDump(dir: string): { objects: Raw[]; logs: DumpLog[] } {
+export function readDump(dir: string): { objects: Raw[]; logs: (LogKey & { text: string })[] } {
   const { objects, logs } = readDumpFiles(dir);
-  return { objects: (objects as Raw[]).filter((o) => o.kind && o.apiVersion && o.metadata?.name), logs };
+  return { objects: (objects as Raw[]).filter((o) => o.kind && o.apiVersion && o.metadata?.name), logs: readDumpLogs(logs, DEFAULT_DUMP_LIMITS, () => true) };
 }
 
 const RANK: Record<string, number> = {
@@ -149,7 +153,18 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
   const createdNamespaces: string[] = [];
   const nodes: string[] = [];
 
-  const sorted = objects.filter((o) => !skip.has(o.kind!)).sort((a, b) => rank(a) - rank(b));
+  // Endpoints written by hand for a selector-less Service are the dump's own data: no controller derives them.
+  const selectorless = new Set(
+    objects.filter((o) => o.kind === 'Service' && Object.keys((o.spec as { selector?: object } | undefined)?.selector ?? {}).length === 0).map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+  );
+  const handWritten = (o: Raw): boolean => {
+    const labels = o.metadata.labels ?? {};
+    if (o.kind === 'Endpoints') return selectorless.has(`${o.metadata.namespace}/${o.metadata.name}`);
+    // The mirroring controller writes its own slices from the loaded Endpoints.
+    if (o.kind === 'EndpointSlice') return selectorless.has(`${o.metadata.namespace}/${labels['kubernetes.io/service-name']}`) && labels['endpointslice.kubernetes.io/managed-by'] !== 'endpointslicemirroring-controller.k8s.io';
+    return false;
+  };
+  const sorted = objects.filter((o) => !skip.has(o.kind!) || handWritten(o)).sort((a, b) => rank(a) - rank(b));
 
   const unloadObjects = async () => {
     // Pods first, force-deleted (no kubelet will confirm graceful deletion).
@@ -207,7 +222,7 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
       if (dumpObj.metadata.uid) uids.set(dumpObj.metadata.uid, uid);
       loaded.push({
         apiVersion: dumpObj.apiVersion!, kind: dumpObj.kind!, name: dumpObj.metadata.name,
-        ...(live.metadata?.namespace ? { namespace: live.metadata.namespace as string } : {}), uid, preexisting,
+        ...(live.metadata?.namespace ? { namespace: live.metadata.namespace } : {}), uid, preexisting,
       });
     };
 
@@ -314,7 +329,7 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
       // Write statuses as soon as the object exists (pods: via the scripted kubelet).
       if (status && Object.keys(status).length > 0) {
         if (kind === 'Pod') {
-          await kubelet.setPodStatus(ns ?? 'default', name, status as never);
+          await kubelet.setPodStatus(ns ?? 'default', name, status);
         } else {
           await writeStatus(rest, o, status);
         }
@@ -324,10 +339,9 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
     const registered = new Map<string, { current?: string; previous?: string }>();
     for (const l of logs) {
       const key = { namespace: l.namespace, pod: l.pod, container: l.container };
-      const text = fs.readFileSync(l.file, 'utf8');
       const existing = registered.get(`${key.namespace}/${key.pod}/${key.container}`) ?? {};
-      if (l.previous) existing.previous = text;
-      else existing.current = text;
+      if (l.previous) existing.previous = l.text;
+      else existing.current = l.text;
       registered.set(`${key.namespace}/${key.pod}/${key.container}`, existing);
     }
     for (const [k, v] of registered) {
@@ -401,7 +415,7 @@ async function acquireLock(file: string, timeoutMs: number): Promise<void> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let holder = 0;
+    let holder: number;
     try {
       holder = Number(fs.readFileSync(file, 'utf8'));
     } catch {

@@ -1,6 +1,7 @@
 // Minimal generic REST client for the test cluster: any kind, any subresource
 // (e.g. PUT .../pods/x/status), resolved through API discovery. Credentials come from a
 // @kubernetes/client-node KubeConfig, so it works with any kubeconfig.
+import type { OutgoingHttpHeaders } from 'node:http';
 import * as https from 'node:https';
 import type * as k8s from '@kubernetes/client-node';
 
@@ -66,7 +67,7 @@ export class Rest {
     await this.kc.applyToHTTPSOptions(opts);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     if (payload !== undefined) {
-      opts.headers = { ...opts.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
+      opts.headers = { ...(opts.headers as OutgoingHttpHeaders | undefined), 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
     }
     return new Promise((resolve, reject) => {
       const req = https.request(opts, (res) => {

@@ -24,7 +24,7 @@ async function eventually<T>(fn: () => Promise<T | undefined>, what: string, tim
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

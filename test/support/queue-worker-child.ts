@@ -7,7 +7,7 @@
 import { DumpReader } from '../../src/cluster/dump-reader';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
-import { RecordingSurface } from '../../src/queue/recording-surface';
+import { RecordingSurface } from '../../src/cli/console-surface';
 import { startWorkers } from '../../src/queue/workers';
 
 async function main(): Promise<void> {
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const workers = await startWorkers({
     config,
     surface,
-    log: createLogger({ level: 'error', destination: process.stderr as never }),
+    log: createLogger({ level: 'error', destination: process.stderr }),
     readerFor: () => {
       const dump = new DumpReader(dir!);
       return {
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((e) => {
+main().catch((e: unknown) => {
   process.stderr.write(`child failed: ${(e as Error).stack}\n`);
   process.exit(1);
 });

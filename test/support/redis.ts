@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,8 @@ export interface PrivateRedisOptions {
   aof?: boolean;
   /** Extra `--name value` arguments, e.g. ['--maxmemory-policy', 'allkeys-lru']. */
   args?: string[];
+  /** Runs a Sentinel (`redis-server <conf> --sentinel`, the same binary) with these config lines. */
+  sentinel?: string[];
 }
 
 /**
@@ -59,8 +61,16 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, '--daemonize', 'no'];
-    args.push(...(this.options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--daemonize', 'no'];
+    if (this.options.sentinel) {
+      // Sentinel rewrites its config file (what it learns about the group), so it gets one of its own.
+      const conf = join(this.dir, 'sentinel.conf');
+      if (this.child === undefined) writeFileSync(conf, `${this.options.sentinel.join('\n')}\n`);
+      args.unshift(conf, '--sentinel');
+    } else {
+      args.push('--save', '');
+      args.push(...(this.options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+    }
     args.push(...(this.options.args ?? []));
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child = child;

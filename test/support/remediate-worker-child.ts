@@ -12,8 +12,9 @@ import { KubeWriter } from '../../src/cluster/kube-writer';
 import { LiveReader } from '../../src/cluster/live-reader';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
-import { RecordingSurface } from '../../src/queue/recording-surface';
-import { policyFromConfig, startWorkers } from '../../src/queue/workers';
+import { RecordingSurface } from '../../src/cli/console-surface';
+import { policyFromConfig } from '../../src/cli/approval-policy';
+import { startWorkers } from '../../src/queue/workers';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   await startWorkers({
     config,
     surface,
-    log: createLogger({ level: 'error', destination: process.stderr as never }),
+    log: createLogger({ level: 'error', destination: process.stderr }),
     readerFor: async () => {
       const api = await KubeApi.fromKubeConfig(await loadKubeConfig({ file: readerFile, env: {} }));
       return Object.assign(new LiveReader(api, { cluster: config.cluster }), { close: () => api.close() });
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   process.stdout.write('READY\n');
 }
 
-main().catch((e) => {
+main().catch((e: unknown) => {
   process.stderr.write(`child failed: ${(e as Error).stack}\n`);
   process.exit(1);
 });

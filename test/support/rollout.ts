@@ -1,5 +1,5 @@
 import type { ScriptedKubelet } from '../cluster/kubelet';
-import type { RawObject } from '../../src/cluster/snapshot';
+import type { RawObject } from '../../src/domain/kube-types';
 
 /**
  * Plays the DaemonSet controller (off in the test cluster, so dump pods stay put) for one

@@ -16,8 +16,10 @@ export interface EmulatedMessage {
   thread_ts?: string;
   text: string;
   blocks: unknown[];
+  /** Legacy attachments (a coloured bar with blocks inside), when the message has them. */
+  attachments?: unknown[];
   /** Every chat.update applied to it, oldest first (the current content is the last one, or the original). */
-  edits: { text: string; blocks: unknown[] }[];
+  edits: { text: string; blocks: unknown[]; attachments?: unknown[] }[];
 }
 
 export interface EmulatedFile {
@@ -28,9 +30,30 @@ export interface EmulatedFile {
   thread_ts?: string;
   /** The raw multipart upload body (contains the file content). */
   upload?: string;
+  /** The file's bytes: the multipart part the SDK posts to the upload URL, or the raw body (binary files such as PNGs do not survive as a string). */
+  content?: Buffer;
+  /** The size declared in files.getUploadURLExternal (Slack requires it). */
+  length?: number;
+  alt_text?: string;
 }
 
 type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 };
+
+/** The file in an upload: the first multipart part with a filename, or the whole body when it is not multipart. */
+function uploadedContent(body: Buffer, contentType: string): Buffer {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!contentType.startsWith('multipart/form-data') || !boundary) return body;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    const headersEnd = body.indexOf('\r\n\r\n', at);
+    const next = body.indexOf(delimiter, at + delimiter.length);
+    if (headersEnd === -1 || next === -1) break;
+    if (/filename=/.test(body.subarray(at, headersEnd).toString('utf8'))) return body.subarray(headersEnd + 4, next - 2);
+    at = next;
+  }
+  return body;
+}
 
 /** One Socket Mode connection: the server side of a minimal RFC 6455 WebSocket (unfragmented frames). */
 class SocketConnection {
@@ -104,7 +127,7 @@ class SocketConnection {
 }
 
 /**
- * A local stand-in for Slack's Web API on 127.0.0.1: the methods netdoctor calls, a response_url
+ * A local stand-in for Slack's Web API (on 127.0.0.1 unless told): the methods netdoctor calls, a response_url
  * endpoint, and the files upload URL. Records every call; answers 429 (with Retry-After) or 5xx
  * on demand. Point WebClient's `slackApiUrl` at `apiUrl`.
  */
@@ -126,13 +149,14 @@ export class SlackEmulator {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<SlackEmulator> {
-    let emulator: SlackEmulator | undefined;
+  /** Listens on `host` (default loopback; a node address when pods must reach it). */
+  static async start(host = '127.0.0.1'): Promise<SlackEmulator> {
+    let emulator: SlackEmulator | undefined; // eslint-disable-line prefer-const -- the handlers read it; it is assigned once the server listens
     const server = createServer((req, res) => void emulator!.handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Socket) => emulator!.upgrade(req, socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const { port } = server.address() as AddressInfo;
-    emulator = new SlackEmulator(server, `http://127.0.0.1:${port}`);
+    emulator = new SlackEmulator(server, `http://${host}:${port}`);
     return emulator;
   }
 
@@ -164,8 +188,8 @@ export class SlackEmulator {
   }
 
   /** A message's current content (after its edits). */
-  static current(m: EmulatedMessage): { text: string; blocks: unknown[] } {
-    return m.edits.at(-1) ?? { text: m.text, blocks: m.blocks };
+  static current(m: EmulatedMessage): { text: string; blocks: unknown[]; attachments?: unknown[] } {
+    return m.edits.at(-1) ?? { text: m.text, blocks: m.blocks, ...(m.attachments ? { attachments: m.attachments } : {}) };
   }
 
   reset(): void {
@@ -221,7 +245,8 @@ export class SlackEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     const path = new URL(req.url ?? '/', this.url).pathname;
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -229,34 +254,35 @@ export class SlackEmulator {
     };
     if (path.startsWith('/response/')) {
       this.responses.push({ id: path.slice('/response/'.length), body: JSON.parse(raw || '{}') as Record<string, unknown> });
-      return send(200, { ok: true });
+      send(200, { ok: true }); return;
     }
     if (path.startsWith('/upload/')) {
       const file = this.files.find((f) => f.id === path.slice('/upload/'.length));
-      if (!file) return send(404, { ok: false });
+      if (!file) { send(404, { ok: false }); return; }
       file.upload = raw;
+      file.content = uploadedContent(bytes, req.headers['content-type'] ?? '');
       res.writeHead(200, { 'content-type': 'text/plain' });
-      return void res.end('OK - ' + raw.length);
+      return void res.end(`OK - ${raw.length}`);
     }
-    if (!path.startsWith('/api/')) return send(404, { ok: false, error: 'unknown_path' });
+    if (!path.startsWith('/api/')) { send(404, { ok: false, error: 'unknown_path' }); return; }
     const method = path.slice('/api/'.length).replace(/\/$/, '');
-    const args = parseArgs(raw, String(req.headers['content-type'] ?? ''));
+    const args = parseArgs(raw, req.headers['content-type'] ?? '');
     const fault = this.faults.get(method)?.shift();
     if (fault) {
       this.calls.push({ method, args, status: fault.status });
-      if (fault.status === 429) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter) });
-      return send(fault.status, { ok: false, error: 'internal_error' });
+      if (fault.status === 429) { send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter) }); return; }
+      send(fault.status, { ok: false, error: 'internal_error' }); return;
     }
-    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) {
+    if (!(req.headers.authorization ?? '').startsWith('Bearer ')) {
       this.calls.push({ method, args, status: 200 });
-      return send(200, { ok: false, error: 'not_authed' });
+      send(200, { ok: false, error: 'not_authed' }); return;
     }
     this.calls.push({ method, args, status: 200 });
     send(200, this.answer(method, args));
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
-    const str = (k: string): string => (typeof args[k] === 'string' ? (args[k] as string) : '');
+    const str = (k: string): string => (typeof args[k] === 'string' ? (args[k]) : '');
     switch (method) {
       case 'auth.test':
         return { ok: true, url: 'https://emulated.slack.test/', team: 'Emulated', user: 'netdoctor', team_id: 'T0EMUL', user_id: 'U0BOT', bot_id: 'B0BOT' };
@@ -267,6 +293,7 @@ export class SlackEmulator {
           ts: this.nextTs(),
           text: str('text'),
           blocks: (args.blocks as unknown[]) ?? [],
+          ...(Array.isArray(args.attachments) ? { attachments: args.attachments as unknown[] } : {}),
           edits: [],
           ...(str('thread_ts') ? { thread_ts: str('thread_ts') } : {}),
         };
@@ -276,7 +303,7 @@ export class SlackEmulator {
       case 'chat.update': {
         const m = this.messages.find((x) => x.channel === str('channel') && x.ts === str('ts'));
         if (!m) return { ok: false, error: 'message_not_found' };
-        m.edits.push({ text: str('text'), blocks: (args.blocks as unknown[]) ?? [] });
+        m.edits.push({ text: str('text'), blocks: (args.blocks as unknown[]) ?? [], ...(Array.isArray(args.attachments) ? { attachments: args.attachments as unknown[] } : {}) });
         return { ok: true, channel: m.channel, ts: m.ts };
       }
       case 'chat.postEphemeral':
@@ -285,8 +312,11 @@ export class SlackEmulator {
       case 'chat.getPermalink':
         return { ok: true, channel: str('channel'), permalink: `https://emulated.slack.test/archives/${str('channel')}/p${str('message_ts').replace('.', '')}` };
       case 'files.getUploadURLExternal': {
+        // Slack requires filename and length (bytes) here; the alt text is optional (the SDK sends alt_text).
+        const length = Number(str('length') || args.length);
+        if (!str('filename') || !Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments' };
         const id = `F${String(this.files.length + 1).padStart(6, '0')}`;
-        this.files.push({ id, filename: str('filename') });
+        this.files.push({ id, filename: str('filename'), length, ...(str('alt_text') ? { alt_text: str('alt_text') } : {}) });
         return { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id };
       }
       case 'files.completeUploadExternal': {
@@ -294,6 +324,8 @@ export class SlackEmulator {
         for (const f of list) {
           const file = this.files.find((x) => x.id === f.id);
           if (!file) return { ok: false, error: 'file_not_found' };
+          // Slack completes only files whose bytes were uploaded to the upload URL.
+          if (!file.content) return { ok: false, error: 'file_not_found' };
           Object.assign(file, { title: f.title, channel: str('channel_id'), thread_ts: str('thread_ts') || undefined });
         }
         return { ok: true, files: list.map((f) => ({ id: f.id, title: f.title })) };

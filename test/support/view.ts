@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
-import { ClusterSnapshot, type RawObject } from '../../src/cluster/snapshot';
+import { ClusterSnapshot } from '../../src/cluster/snapshot';
+import type { RawObject } from '../../src/domain/kube-types';
 
 /**
  * A ClusterView from YAML documents (objects carry their kind) and logs keyed

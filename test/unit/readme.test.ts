@@ -1,16 +1,39 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKS } from '../../src/checks';
 import { configTable } from '../../src/config';
 
-const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+const ROOT = join(__dirname, '..', '..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const deployReadme = readFileSync(join(ROOT, 'deploy', 'README.md'), 'utf8');
+const catalog = readFileSync(join(ROOT, 'src', 'checks', 'README.md'), 'utf8');
 
 describe('README', () => {
-  it.each(configTable().map((row) => [row.env]))('documents %s in the configuration table', (env) => {
-    expect(readme).toMatch(new RegExp(`^\\| \`${env}\` \\|`, 'm'));
+  it('stays short enough to read in five minutes (under 12 KB)', () => {
+    expect(Buffer.byteLength(readme)).toBeLessThan(12 * 1024);
   });
 
-  it.each(CHECKS.map((c) => [c.id]))('lists the check %s', (id) => {
-    expect(readme).toMatch(new RegExp(`^\\| \`${id}\` \\|`, 'm'));
+  it.each(['deploy/README.md', 'bench/README.md', 'test/README.md', 'src/checks/README.md'])('links %s, which exists', (path) => {
+    expect(readme).toContain(`](${path}`);
+    expect(existsSync(join(ROOT, path))).toBe(true);
+  });
+
+  it.each(CHECKS.map((c) => [c.id]))('names the check %s', (id) => {
+    expect(readme).toContain(`\`${id}\``);
+  });
+});
+
+describe('src/checks/README.md', () => {
+  it.each(CHECKS.map((c) => [c.id, c.codes] as const))('lists the check %s with its fault codes', (id, codes) => {
+    const row = catalog.split('\n').find((l) => l.startsWith(`| \`${id}\` |`));
+    expect(row).toBeDefined();
+    const listed = row!.split('|').at(-2)!.trim();
+    expect(listed).toBe(codes.map((c) => `\`${c}\``).join(', '));
+  });
+});
+
+describe('deploy/README.md', () => {
+  it.each(configTable().map((row) => [row.env]))('documents %s in the configuration table', (env) => {
+    expect(deployReadme).toMatch(new RegExp(`^\\| \`${env}\` \\|`, 'm'));
   });
 });

@@ -69,7 +69,7 @@ function createBody(doc: Doc, namespace: string | undefined, from: string): Reco
 
 const isAgentDaemonSet = (doc: Doc, agent: CniAgent): boolean => {
   const ds = doc as DaemonSet;
-  return agent.daemonSetNames.includes(String(ds.metadata?.name ?? '')) || agent.labels.some((l) => selectorMatches(l, ds.spec?.template?.metadata?.labels));
+  return agent.daemonSetNames.includes(ds.metadata?.name ?? '') || agent.labels.some((l) => selectorMatches(l, ds.spec?.template?.metadata?.labels));
 };
 
 /** Turns one manifest ConfigMap into create operations, or says why it cannot. */

@@ -1,7 +1,7 @@
 import type { ClusterView } from '../../domain/cluster-view';
 import type { Deployment, Pod, Service } from '../../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../../domain/object-ref';
-import { owningWorkload } from './pods';
+import { isReady, owningWorkload, podState, restartCount } from './pods';
 import { selectorMatches } from './selectors';
 
 export const DNS_NAMESPACE = 'kube-system';
@@ -106,4 +106,93 @@ export function kubeletResolvConf(view: ClusterView): { value: string; configMap
   const text = cm?.data?.kubelet;
   const value = text ? /^\s*resolvConf:\s*"?([^"\s]+)"?\s*$/m.exec(text)?.[1] : undefined;
   return value && cm ? { value, configMap: cm.metadata?.name ?? 'kubelet-config' } : undefined;
+}
+
+/** A CoreDNS pod that keeps failing: CrashLoopBackOff, or not Ready after restarts. */
+export const coreDnsCrashing = (p: Pod): boolean => podState(p) === 'crashloop' || (!isReady(p) && restartCount(p) > 0);
+
+export interface CoreDnsLogLine {
+  pod: Pod;
+  container: string;
+  previous: boolean;
+  line: string;
+  match: RegExpExecArray;
+}
+
+/** The first log line of each pod matching `pattern`: the crashed (previous) instance first, then the current one. */
+export function coreDnsLogLines(view: ClusterView, pods: readonly Pod[], pattern: RegExp): CoreDnsLogLine[] {
+  const hits: CoreDnsLogLine[] = [];
+  for (const pod of pods) {
+    const hit = podLogLine(view, pod, pattern);
+    if (hit) hits.push(hit);
+  }
+  return hits;
+}
+
+function podLogLine(view: ClusterView, pod: Pod, pattern: RegExp): CoreDnsLogLine | undefined {
+  const namespace = pod.metadata?.namespace ?? DNS_NAMESPACE;
+  const name = pod.metadata?.name ?? '';
+  for (const c of pod.spec?.containers ?? []) {
+    for (const previous of [true, false]) {
+      for (const raw of view.log({ namespace, pod: name, container: c.name, previous })?.split('\n') ?? []) {
+        const match = pattern.exec(raw);
+        if (match) return { pod, container: c.name, previous, line: raw.trim(), match };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** One hit per distinct line (digits aside): every replica usually logs the same failure. */
+export function distinctLines<T extends { line: string }>(hits: readonly T[], max = 2): T[] {
+  const shape = (l: string): string => l.replace(/\d+/g, '#');
+  return hits.filter((h, i) => hits.findIndex((o) => shape(o.line) === shape(h.line)) === i).slice(0, max);
+}
+
+export const COREFILE_REF: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: DNS_NAMESPACE, name: 'coredns' };
+
+/** The CoreDNS container of the Deployment's pod template (named coredns, else the first) and its index. */
+export function coreDnsContainer(deploy: Deployment | undefined): { index: number; container: NonNullable<NonNullable<NonNullable<Deployment['spec']>['template']['spec']>['containers']>[number] } | undefined {
+  const containers = deploy?.spec?.template?.spec?.containers ?? [];
+  const index = Math.max(0, containers.findIndex((c) => c.name === 'coredns'));
+  const container = containers[index];
+  return container ? { index, container } : undefined;
+}
+
+/** `1.9.3` from `registry.k8s.io/coredns/coredns:v1.9.3` (or `coredns/coredns:1.2.6`), as [major, minor, patch]. */
+export function coreDnsVersion(image: string | undefined): [number, number, number] | undefined {
+  const m = /:v?(\d+)\.(\d+)\.(\d+)(?:[-@].*)?$/.exec(image ?? '');
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** What a CoreDNS root cause explains: its own objects, every CoreDNS pod and kube-dns (whose empty endpoints are then a symptom of it). */
+export function coreDnsExplains(view: ClusterView, pods: readonly Pod[], ...own: ObjectRef[]): ObjectRef[] {
+  const svc = clusterDnsService(view);
+  return [...own, ...pods.map((p) => refOf('Pod', p)), ...(svc ? [refOf('Service', svc)] : [])];
+}
+
+/**
+ * Whether a pod still runs what the Deployment's template says for what a bind can depend on (image, securityContext,
+ * hostNetwork): a pod from an older template is being replaced by the rollout, so its crash says nothing of the spec now.
+ */
+export function runsCurrentTemplate(deploy: Deployment | undefined, pod: Pod): boolean {
+  const template = deploy?.spec?.template?.spec;
+  if (!template) return true;
+  if (Boolean(template.hostNetwork) !== Boolean(pod.spec?.hostNetwork)) return false;
+  return template.containers.every((c) => {
+    const running = pod.spec?.containers?.find((x) => x.name === c.name);
+    return !running || (running.image === c.image && canonical(running.securityContext ?? {}) === canonical(c.securityContext ?? {}));
+  });
+}
+
+/** JSON with sorted keys, so objects equal in content compare equal whatever order their fields came in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

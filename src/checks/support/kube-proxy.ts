@@ -1,9 +1,10 @@
 import type { V1Container } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
 import type { ClusterView } from '../../domain/cluster-view';
 import type { Evidence } from '../../domain/finding';
 import type { ConfigMap, DaemonSet, Pod, Wire } from '../../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../../domain/object-ref';
+import type { Operation } from '../../domain/plan';
 import { containerLog, eventEvidence, logEvidence, logExcerpt, objectEvidence, warningEvents } from './evidence';
 import { isReady, podState, podsOf, restartCount, waitingReasons } from './pods';
 import type { PodSpec } from './services';
@@ -132,13 +133,38 @@ export function configPathFault(view: ClusterView, kp: KubeProxyDaemonSet): Conf
   return { kp, flag, mount: mount as ConfigPathFault['mount'], candidates };
 }
 
-export interface KubeconfigFault {
-  kp: KubeProxyDaemonSet;
-  /** The config file (relative) and its key in the ConfigMap. */
+/** The KubeProxyConfiguration file `--config` names, as the mounted ConfigMap provides it. */
+export interface LoadedConfig {
+  /** The config file (relative to the mount) and its key in the ConfigMap. */
   configFile: string;
   configKey: string;
   configText: string;
   configMount: MountedConfigMap & { configMap: ConfigMap };
+  /** The parsed YAML; undefined when it does not parse. */
+  config?: Record<string, unknown>;
+}
+
+/** kube-proxy's config file, when `--config` names a key its mounted ConfigMap does provide. */
+export function loadedConfig(view: ClusterView, kp: KubeProxyDaemonSet): LoadedConfig | undefined {
+  const flag = configFlag(kp.container);
+  if (!flag) return undefined;
+  const configMount = configMapMountFor(view, kp.ds.metadata?.namespace, kp.spec, kp.container, flag.path);
+  if (!configMount?.configMap) return undefined;
+  const configKey = configMount.files.get(configMount.relative);
+  const configText = configKey === undefined ? undefined : configMount.configMap.data?.[configKey];
+  if (configKey === undefined || configText === undefined) return undefined;
+  const loaded: LoadedConfig = { configFile: configMount.relative, configKey, configText, configMount: configMount as LoadedConfig['configMount'] };
+  try {
+    const doc = parse(configText) as unknown;
+    if (doc && typeof doc === 'object' && !Array.isArray(doc)) loaded.config = doc as Record<string, unknown>;
+  } catch {
+    // Not YAML: kube-proxy fails to decode it; none of the value checks can say more.
+  }
+  return loaded;
+}
+
+export interface KubeconfigFault extends LoadedConfig {
+  kp: KubeProxyDaemonSet;
   kubeconfigPath: string;
   kubeconfigMount: MountedConfigMap & { configMap: ConfigMap };
   /** Full paths of kubeconfig files (`kind: Config`) the ConfigMap does project. */
@@ -147,37 +173,44 @@ export interface KubeconfigFault {
 
 /** KP-02: the config file exists, but its `clientConnection.kubeconfig` names a file the mounted ConfigMap lacks. */
 export function kubeconfigFault(view: ClusterView, kp: KubeProxyDaemonSet): KubeconfigFault | undefined {
-  const ns = kp.ds.metadata?.namespace;
-  const flag = configFlag(kp.container);
-  if (!flag) return undefined;
-  const configMount = configMapMountFor(view, ns, kp.spec, kp.container, flag.path);
-  if (!configMount?.configMap) return undefined;
-  const configKey = configMount.files.get(configMount.relative);
-  const configText = configKey === undefined ? undefined : configMount.configMap.data?.[configKey];
-  if (configKey === undefined || configText === undefined) return undefined;
-  let kubeconfigPath: unknown;
-  try {
-    kubeconfigPath = (parse(configText) as { clientConnection?: { kubeconfig?: unknown } } | null)?.clientConnection?.kubeconfig;
-  } catch {
-    return undefined;
-  }
+  const loaded = loadedConfig(view, kp);
+  const kubeconfigPath = (loaded?.config?.clientConnection as { kubeconfig?: unknown } | undefined)?.kubeconfig;
   // Empty: in-cluster config from the service account, which is fine.
-  if (typeof kubeconfigPath !== 'string' || kubeconfigPath === '') return undefined;
-  const kubeconfigMount = configMapMountFor(view, ns, kp.spec, kp.container, kubeconfigPath);
+  if (!loaded || typeof kubeconfigPath !== 'string' || kubeconfigPath === '') return undefined;
+  const kubeconfigMount = configMapMountFor(view, kp.ds.metadata?.namespace, kp.spec, kp.container, kubeconfigPath);
   // Outside any ConfigMap mount (a hostPath, the image): we cannot tell, so we say nothing.
   if (!kubeconfigMount?.configMap || kubeconfigMount.files.has(kubeconfigMount.relative)) return undefined;
   const candidates = [...kubeconfigMount.files.keys()]
     .filter((f) => yamlKind(fileContent(kubeconfigMount, f)) === 'Config')
     .map((f) => `${kubeconfigMount.mountPath}/${f}`);
+  return { ...loaded, kp, kubeconfigPath, kubeconfigMount: kubeconfigMount as KubeconfigFault['kubeconfigMount'], candidates };
+}
+
+/**
+ * The config text with one scalar changed: the `key: old` line edited in place when exactly one such line
+ * exists (comments and layout kept), else the YAML re-serialised with the value set at `path`.
+ */
+export function withConfigValue(text: string, path: string[], oldValue: string, newValue: string): string {
+  const key = path[path.length - 1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = oldValue.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const line = new RegExp(`^(\\s*${key}:[ \\t]*)(["']?)${escaped}\\2([ \\t]*(#.*)?)$`, 'gm');
+  const matches = text.match(line);
+  if (matches?.length === 1) {
+    return text.replace(line, (_m, head: string, quote: string, tail: string) => `${head}${quote || (newValue === '' ? '""' : '')}${newValue}${quote}${tail}`);
+  }
+  const doc = parseDocument(text);
+  doc.setIn(path, newValue);
+  return doc.toString();
+}
+
+/** What `kubectl rollout restart` does, with a value derived from the ConfigMap version so the plan id is stable. */
+export function restartOperation(kp: KubeProxyDaemonSet, cm: ConfigMap): Operation {
   return {
-    kp,
-    configFile: configMount.relative,
-    configKey,
-    configText,
-    configMount: configMount as KubeconfigFault['configMount'],
-    kubeconfigPath,
-    kubeconfigMount: kubeconfigMount as KubeconfigFault['kubeconfigMount'],
-    candidates,
+    action: 'patch',
+    target: kp.ref,
+    patchType: 'merge',
+    patch: { spec: { template: { metadata: { annotations: { 'netdoctor.io/restarted-for': `configmap-${cm.metadata?.name}-${cm.metadata?.resourceVersion ?? 'unknown'}` } } } } },
+    resourceVersion: kp.ds.metadata?.resourceVersion,
   };
 }
 
@@ -237,4 +270,70 @@ export function crashEvidence(view: ClusterView, kp: KubeProxyDaemonSet, pods: P
 export function podListCommand(kp: KubeProxyDaemonSet): string {
   const selector = Object.entries(kp.ds.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
   return kubectl.list('pods', kp.ds.metadata?.namespace, [...(selector ? ['-l', selector] : []), '-o', 'wide']);
+}
+
+/** Where the service-account token and CA are mounted in every pod; kubeadm's kube-proxy kubeconfig reads them. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The kubeconfig kubeadm writes into ConfigMap kube-system/kube-proxy (key kubeconfig.conf), byte for byte:
+ * cmd/kubeadm/app/phases/addons/proxy/manifests.go, KubeProxyConfigMap19 (a `|-` block: no final newline).
+ */
+export function kubeadmProxyKubeconfig(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- cluster:',
+    `    certificate-authority: ${SERVICE_ACCOUNT_DIR}/ca.crt`,
+    `    server: ${server}`,
+    '  name: default',
+    'contexts:',
+    '- context:',
+    '    cluster: default',
+    '    namespace: default',
+    '    user: default',
+    '  name: default',
+    'current-context: default',
+    'users:',
+    '- name: default',
+    '  user:',
+    `    tokenFile: ${SERVICE_ACCOUNT_DIR}/token`,
+  ].join('\n');
+}
+
+/** The API server's real address, and where it was read. */
+export interface ApiServerAddress {
+  url: string;
+  source: string;
+  ref: ObjectRef;
+  command: string;
+}
+
+/**
+ * The API server address kube-proxy must use: the `server` of kube-public/cluster-info's kubeconfig (what kubeadm
+ * publishes for joining nodes), else kubeadm-config's controlPlaneEndpoint (what kubeadm renders into kube-proxy's
+ * kubeconfig). Never the kubernetes Service ClusterIP: kube-proxy is the component that makes that IP work.
+ */
+export function apiServerAddress(view: ClusterView): ApiServerAddress | undefined {
+  const clusterInfo = view.get('ConfigMap', 'kube-public', 'cluster-info');
+  if (clusterInfo?.data?.kubeconfig) {
+    try {
+      const doc = parse(clusterInfo.data.kubeconfig) as { clusters?: { cluster?: { server?: unknown } }[] } | null;
+      const servers = [...new Set((doc?.clusters ?? []).map((c) => c.cluster?.server).filter((s): s is string => typeof s === 'string' && /^https:\/\/\S+$/.test(s)))];
+      if (servers.length === 1) {
+        const ref = refOf('ConfigMap', clusterInfo);
+        return { url: servers[0]!, source: 'ConfigMap kube-public/cluster-info', ref, command: `kubectl -n kube-public get configmap cluster-info -o jsonpath='{.data.kubeconfig}'` };
+      }
+    } catch {
+      // An unparsable cluster-info: fall through to kubeadm-config.
+    }
+  }
+  const kubeadm = view.get('ConfigMap', 'kube-system', 'kubeadm-config');
+  const endpoint = kubeadm?.data?.ClusterConfiguration ? /^controlPlaneEndpoint:\s*"?([^"\s]+)"?\s*$/m.exec(kubeadm.data.ClusterConfiguration)?.[1] : undefined;
+  // host:port as kubeadm requires it there (an IPv6 host in brackets); without a port the bind port is unknown.
+  if (kubeadm && endpoint && /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(endpoint)) {
+    return { url: `https://${endpoint}`, source: 'kubeadm-config controlPlaneEndpoint', ref: refOf('ConfigMap', kubeadm), command: `kubectl -n kube-system get configmap kubeadm-config -o yaml` };
+  }
+  return undefined;
 }

@@ -29,7 +29,8 @@ export function selectsPod(policy: NetworkPolicy, pod: Pod): boolean {
   return policy.metadata?.namespace === pod.metadata?.namespace && labelSelectorMatches(policy.spec?.podSelector ?? {}, pod.metadata?.labels);
 }
 
-function ipv4(ip: string): number | undefined {
+/** A dotted IPv4 address as a number, or undefined. */
+export function ipv4(ip: string): number | undefined {
   const parts = ip.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
   return parts.reduce((n, p) => n * 256 + p, 0);

@@ -1,7 +1,7 @@
 import type { V1PodSpec } from '@kubernetes/client-node';
 import type { CheckContext } from '../../domain/check';
 import type { ClusterView } from '../../domain/cluster-view';
-import type { Pod, Service, Wire } from '../../domain/kube-types';
+import type { EndpointSlice, Pod, Service, Wire } from '../../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../../domain/object-ref';
 import { selectorMatches } from './selectors';
 
@@ -28,12 +28,82 @@ export function isLive(pod: Pod): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp;
 }
 
+/**
+ * Per view, the live pods of a namespace by `key=value` label and the EndpointSlices by Service name.
+ * Several checks ask for every Service's pods and slices; without these a namespace of a thousand
+ * Services and three thousand pods costs millions of selector comparisons per run.
+ */
+interface ViewIndex {
+  livePodsByLabel: Map<string, Map<string, Pod[]>>;
+  slicesByService: Map<string, Map<string, EndpointSlice[]>>;
+}
+const viewIndexes = new WeakMap<ClusterView, ViewIndex>();
+
+function indexOf(view: ClusterView): ViewIndex {
+  let index = viewIndexes.get(view);
+  if (!index) {
+    index = { livePodsByLabel: new Map(), slicesByService: new Map() };
+    viewIndexes.set(view, index);
+  }
+  return index;
+}
+
+const nsKey = (namespace: string | undefined): string => namespace ?? '';
+
+/** Groups a namespace's objects under the keys each one gives, in the view's order. */
+function groupBy<T>(items: readonly T[], keysOf: (item: T) => string[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    for (const key of keysOf(item)) {
+      const group = groups.get(key);
+      if (group) group.push(item);
+      else groups.set(key, [item]);
+    }
+  }
+  return groups;
+}
+
+/** The live pods of a namespace that an equality selector picks, in the view's order. */
+export function livePodsSelected(view: ClusterView, namespace: string | undefined, selector: Record<string, string> | undefined): Pod[] {
+  const entries = Object.entries(selector ?? {});
+  if (entries.length === 0) return [];
+  const byNamespace = indexOf(view).livePodsByLabel;
+  let byLabel = byNamespace.get(nsKey(namespace));
+  if (!byLabel) {
+    byLabel = groupBy(
+      view.list('Pod', namespace).filter(isLive),
+      (p) => Object.entries(p.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`),
+    );
+    byNamespace.set(nsKey(namespace), byLabel);
+  }
+  // The pods carrying the rarest of the selector's labels, then the whole selector on those.
+  let narrowest: Pod[] | undefined;
+  for (const [k, v] of entries) {
+    const carrying = byLabel.get(`${k}=${v}`);
+    if (!carrying) return [];
+    if (!narrowest || carrying.length < narrowest.length) narrowest = carrying;
+  }
+  return narrowest!.filter((p) => selectorMatches(selector, p.metadata?.labels));
+}
+
 /** The live pods a Service's selector picks in its own namespace. */
 export function selectedPods(view: ClusterView, svc: Service): Pod[] {
   if (!hasSelector(svc)) return [];
-  return view
-    .list('Pod', svc.metadata?.namespace)
-    .filter((p) => isLive(p) && selectorMatches(svc.spec?.selector, p.metadata?.labels));
+  return livePodsSelected(view, svc.metadata?.namespace, svc.spec?.selector);
+}
+
+/** A namespace's EndpointSlices labelled `kubernetes.io/service-name=<name>`. */
+function slicesOf(view: ClusterView, namespace: string | undefined, name: string): EndpointSlice[] {
+  const byNamespace = indexOf(view).slicesByService;
+  let byService = byNamespace.get(nsKey(namespace));
+  if (!byService) {
+    byService = groupBy(view.list('EndpointSlice', namespace), (s) => {
+      const service = s.metadata?.labels?.['kubernetes.io/service-name'];
+      return service === undefined ? [] : [service];
+    });
+    byNamespace.set(nsKey(namespace), byService);
+  }
+  return byService.get(name) ?? [];
 }
 
 export interface ServiceEndpoint {
@@ -56,7 +126,7 @@ export interface ServiceEndpoints {
 export function serviceEndpoints(view: ClusterView, svc: Service): ServiceEndpoints {
   const ns = svc.metadata?.namespace;
   const name = svc.metadata?.name ?? '';
-  const slices = view.list('EndpointSlice', ns).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === name);
+  const slices = slicesOf(view, ns, name);
   if (slices.length > 0) {
     const endpoints = slices.flatMap((s) =>
       (s.endpoints ?? []).flatMap((e) =>

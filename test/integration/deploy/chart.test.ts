@@ -20,6 +20,7 @@ import { LiveReader } from '../../../src/cluster/live-reader';
 import { silentLogger } from '../../../src/domain/run-context';
 import { diagnose } from '../../../src/engine/diagnose';
 import { loadWorkflows } from '../../../src/engine/workflow';
+import { runBuildScript } from '../../cluster/build-script';
 import { Rest, type Obj } from '../../cluster/rest';
 
 jest.setTimeout(180_000);
@@ -166,8 +167,14 @@ const CNI_INSTALLER_RULES = ruleSet(readYaml(CNI_INSTALLER_FILE).find((o) => o.k
 
 /** What every rendering must satisfy, whatever the values. */
 function checkInvariants(objs: K8sObj[], opts: { remediation: boolean; cniInstall?: boolean }): void {
-  // No Secret is ever rendered: credentials are references only.
-  expect(objs.filter((o) => o.kind === 'Secret').map(key)).toEqual([]);
+  // No Secret carries a value from values: the only ones rendered are the two the chart generates
+  // (the bundled Redis's password, the plan key), one random key each, kept on uninstall.
+  for (const secret of objs.filter((o) => o.kind === 'Secret') as (K8sObj & { data?: Record<string, string> })[]) {
+    expect(secret.metadata.name).toMatch(/-(redis-auth|plan-key)$/);
+    expect(Object.keys(secret.data ?? {})).toEqual([secret.metadata.name.endsWith('-plan-key') ? 'NETDOCTOR_PLAN_KEY' : 'REDIS_PASSWORD']);
+    expect(Buffer.from(Object.values(secret.data!)[0]!, 'base64').toString()).toMatch(/^[A-Za-z0-9]{40,}$/);
+    expect((secret.metadata as { annotations?: Record<string, string> }).annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+  }
   // RBAC: the reader is deploy/rbac's reader; the remediator exists only when enabled.
   const roles = objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role');
   const reader = roles.find((r) => r.metadata.name.endsWith('-reader'));
@@ -194,7 +201,9 @@ function checkInvariants(objs: K8sObj[], opts: { remediation: boolean; cniInstal
     expect({ where, ...container.securityContext }).toMatchObject({ where, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect({ where, limits: container.resources?.limits?.memory !== undefined, requests: container.resources?.requests !== undefined }).toEqual({ where, limits: true, requests: true });
     for (const env of container.env ?? []) {
-      if (env.name === 'REDIS_URL' && env.value !== undefined) expect(env.value).not.toContain('@');
+      // Credentials in REDIS_URL only by reference to the REDIS_PASSWORD env entry (expanded by Kubernetes).
+      if (env.name === 'REDIS_URL' && env.value !== undefined) expect(env.value.replace(':$(REDIS_PASSWORD)@', '')).not.toContain('@');
+      if (env.name === 'NETDOCTOR_PLAN_KEY' || /REDIS_PASSWORD|REDISCLI_AUTH/.test(env.name)) expect({ where, name: env.name, ref: !!env.valueFrom?.secretKeyRef }).toEqual({ where, name: env.name, ref: true });
       if (/^SLACK_(BOT_TOKEN|APP_TOKEN|SIGNING_SECRET)$/.test(env.name)) expect({ where, name: env.name, value: env.value, ref: !!env.valueFrom?.secretKeyRef }).toEqual({ where, name: env.name, value: undefined, ref: true });
     }
     if (['serve', 'worker'].includes(container.name)) {
@@ -204,11 +213,20 @@ function checkInvariants(objs: K8sObj[], opts: { remediation: boolean; cniInstal
       expect(container.volumeMounts).toEqual(expect.arrayContaining([{ name: 'tmp', mountPath: '/tmp' }]));
     }
   }
-  // Bundled Redis, when present: AOF and noeviction.
+  // Bundled Redis, when present: AOF, noeviction, a password from a Secret, protected mode.
   for (const { container } of containersOf(objs).filter((c) => c.container.name === 'redis')) {
     const args = (container.args as string[]).join(' ');
     expect(args).toContain('--appendonly yes');
     expect(args).toContain('--maxmemory-policy noeviction');
+    expect(args).toContain('--requirepass $(REDIS_PASSWORD)');
+    expect(args).toContain('--protected-mode yes');
+    const env = container.env as { name: string; valueFrom?: { secretKeyRef?: unknown } }[];
+    expect(env.map((e) => [e.name, !!e.valueFrom?.secretKeyRef])).toEqual([['REDIS_PASSWORD', true], ['REDISCLI_AUTH', true]]);
+  }
+  // With remediation, every netdoctor container gets the plan key, from a Secret.
+  for (const { container } of containersOf(objs).filter((c) => ['serve', 'worker'].includes(c.container.name))) {
+    const env = (container.env ?? []) as { name: string; valueFrom?: { secretKeyRef?: unknown } }[];
+    expect(env.some((e) => e.name === 'NETDOCTOR_PLAN_KEY' && !!e.valueFrom?.secretKeyRef)).toBe(opts.remediation);
   }
   // The bot's own NetworkPolicy: ingress and egress both restricted.
   const np = objs.find((o) => o.kind === 'NetworkPolicy' && o.spec?.podSelector?.matchExpressions);
@@ -274,8 +292,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     kc.loadFromFile(kubeconfig);
     rest = new Rest(kc);
     // Builds helm + kustomize from the Go module proxy once; later runs reuse the cached binaries.
-    const out = execFileSync('bash', [path.join(ROOT, 'deploy', 'tools', 'build-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const bin = out.trim().split('\n').pop()!.trim();
+    const bin = await runBuildScript(path.join(ROOT, 'deploy', 'tools', 'build-helm.sh'));
     helm = path.join(bin, 'helm');
     kustomize = path.join(bin, 'kustomize');
     kubeVersion = (await rest.request<{ gitVersion: string }>('GET', '/version')).gitVersion;
@@ -287,7 +304,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
   });
 
   it('helm lint --strict passes for every values file', () => {
-    for (const values of [[], ['ci/multi-values.yaml'], ['ci/external-redis-values.yaml']]) {
+    for (const values of [[], ['ci/multi-values.yaml'], ['ci/external-redis-values.yaml'], ['ci/ha-values.yaml']]) {
       execFileSync(helm, ['lint', '--strict', CHART, '--kube-version', kubeVersion, ...values.flatMap((f) => ['-f', path.join(CHART, f)])], { encoding: 'utf8' });
     }
   });
@@ -302,7 +319,9 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
         'Deployment/netdoctor-serve',
         'NetworkPolicy/netdoctor',
         'NetworkPolicy/netdoctor-redis',
+        'Secret/netdoctor-redis-auth',
         'Service/netdoctor-redis',
+        'Service/netdoctor-redis-headless',
         'ServiceAccount/netdoctor',
         'StatefulSet/netdoctor-redis',
       ].sort(),
@@ -317,7 +336,8 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       expect.arrayContaining([
         { name: 'NETDOCTOR_CLUSTER', value: 'default' },
         { name: 'SLACK_MODE', value: 'socket' },
-        { name: 'REDIS_URL', value: 'redis://netdoctor-redis:6379/0' },
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'netdoctor-redis-auth', key: 'REDIS_PASSWORD' } } },
+        { name: 'REDIS_URL', value: 'redis://:$(REDIS_PASSWORD)@netdoctor-redis:6379/0' },
         { name: 'SLACK_APP_TOKEN', valueFrom: { secretKeyRef: { name: 'netdoctor-slack', key: 'SLACK_APP_TOKEN' } } },
       ]),
     );
@@ -333,6 +353,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     const ns = await namespace(`nd-helm-multi-${suffix}`);
     const objs = helmTemplate('nd', ns, ['ci/multi-values.yaml']);
     checkInvariants(objs, { remediation: true, cniInstall: true });
+    expect(objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name).sort()).toEqual(['nd-netdoctor-plan-key', 'nd-netdoctor-redis-auth']);
     const workers = objs.filter((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'worker');
     expect(workers.map((w) => w.metadata.labels!['netdoctor.io/cluster'])).toEqual(['mgmt', 'prod-eu', 'prod-us']);
     const byCluster = Object.fromEntries(workers.map((w) => [w.metadata.labels!['netdoctor.io/cluster'], w.spec!]));
@@ -345,7 +366,9 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       expect(spec.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'kubeconfig', secret: expect.objectContaining({ secretName: `netdoctor-kubeconfig-${remote}` }) })]));
       expect(spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NETDOCTOR_CLUSTER', value: remote }, expect.objectContaining({ name: 'KUBECONFIG' })]));
     }
-    const serve = objs.find((o) => o.metadata.name === 'nd-netdoctor-serve')!.spec!.template.spec;
+    // Two serve replicas and two prod-eu workers: each has a PodDisruptionBudget of its own.
+    expect(objs.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name).sort()).toEqual(['nd-netdoctor-serve', 'nd-netdoctor-worker-prod-eu']);
+    const serve = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'nd-netdoctor-serve')!.spec!.template.spec;
     expect(serve.automountServiceAccountToken).toBe(false);
     expect(serve.containers[0].args).toEqual(['serve', '--front-end-only']);
     expect(serve.containers[0].env).toEqual(
@@ -379,6 +402,28 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     const r = await applyAll(objs);
     expect(r.failures).toEqual([]);
     expect(r.podFailures).toEqual([]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('Redis Sentinel and two serve replicas: Sentinel settings, a PodDisruptionBudget, spread over nodes, no bundled Redis — applies cleanly', async () => {
+    const ns = await namespace(`nd-helm-ha-${suffix}`);
+    const objs = helmTemplate('netdoctor', ns, ['ci/ha-values.yaml']);
+    checkInvariants(objs, { remediation: false });
+    expect(objs.some((o) => o.metadata.name.includes('redis'))).toBe(false);
+    const serve = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'netdoctor-serve')!;
+    expect(serve.spec!.template.spec.containers[0].env).toEqual(
+      expect.arrayContaining([
+        { name: 'REDIS_SENTINELS', value: 'redis-sentinel-0.redis:26379,redis-sentinel-1.redis:26379,redis-sentinel-2.redis:26379' },
+        { name: 'REDIS_SENTINEL_NAME', value: 'mymaster' },
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'netdoctor-redis', key: 'password' } } },
+        { name: 'REDIS_SENTINEL_PASSWORD', valueFrom: { secretKeyRef: { name: 'netdoctor-redis', key: 'sentinel-password' } } },
+      ]),
+    );
+    expect(JSON.stringify(serve.spec!.template.spec)).toContain('"podAntiAffinity"');
+    const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget')!;
+    expect(pdb.spec).toMatchObject({ minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/component': 'serve' } } });
+    const r = await applyAll(objs);
+    expect(r.failures).toEqual([]);
     expect(r.warnings).toEqual([]);
   });
 
@@ -424,8 +469,17 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
     expect(readYaml(path.join(KUSTOMIZE, 'components', 'remediation', 'remediator.yaml'))).toEqual(readYaml(path.join(RBAC, 'remediation', 'remediator.yaml')));
     expect(readYaml(path.join(KUSTOMIZE, 'components', 'cni-install', 'cni-installer.yaml'))).toEqual(readYaml(CNI_INSTALLER_FILE));
     checkInvariants(objs, { remediation: false });
-    // Same objects as the chart's default rendering (plus the Namespace and the generated ConfigMap).
-    const chart = helmTemplate('netdoctor', 'netdoctor').map((o) => `${o.kind}/${o.metadata.name}`);
+    // Same objects as the chart's default rendering (plus the Namespace and the generated ConfigMap),
+    // but for the Secret the chart generates: with kustomize you create it (it is referenced by the same name).
+    const rendered = helmTemplate('netdoctor', 'netdoctor');
+    const chart = rendered.filter((o) => o.kind !== 'Secret').map((o) => `${o.kind}/${o.metadata.name}`);
+    const refs = (objs: K8sObj[]): string[] =>
+      containersOf(objs)
+        .flatMap(({ container }) => (container.env ?? []) as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[])
+        .flatMap((e) => (e.valueFrom?.secretKeyRef ? [`${e.name}=${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`] : []))
+        .sort();
+    expect(refs(objs)).toEqual(refs(rendered));
+    expect(rendered.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['netdoctor-redis-auth']);
     const base = objs.filter((o) => o.kind !== 'Namespace' && o.kind !== 'ConfigMap').map((o) => `${o.kind}/${o.metadata.name}`);
     expect(base.sort()).toEqual(chart.sort());
   });
@@ -539,15 +593,18 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       ...['daemonsets', 'deployments', 'replicasets', 'statefulsets'].map((r): [string, string, string] => ['list', r, 'apps']),
       ['list', 'networkpolicies', 'networking.k8s.io'],
       ['get', 'pods', '', 'log'],
+      // Read authorization of requesters (NETDOCTOR_READ_ACCESS=checked) asks the apiserver.
+      ['create', 'subjectaccessreviews', 'authorization.k8s.io'],
     ];
     const REMEDIATION: [string, string, string?, string?][] = [
       ...['daemonsets', 'deployments', 'statefulsets', 'replicasets'].map((r): [string, string, string] => ['patch', r, 'apps']),
       ['patch', 'services'],
       ['patch', 'configmaps'],
+      ['patch', 'endpoints'],
+      ['patch', 'endpointslices', 'discovery.k8s.io'],
       ['delete', 'pods'],
       ['create', 'networkpolicies', 'networking.k8s.io'],
       ['delete', 'networkpolicies', 'networking.k8s.io'],
-      ['create', 'subjectaccessreviews', 'authorization.k8s.io'],
     ];
     const NEVER: [string, string, string?, string?][] = [
       ['get', 'secrets'],

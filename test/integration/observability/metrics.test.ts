@@ -47,6 +47,8 @@ describe('admin server on real dependencies', () => {
       namespace: 'kube-system',
     });
     expect(report.stats.apiCalls).toBeGreaterThan(0);
+    // At least the namespace object's JSON came back for every call.
+    expect(report.stats.readBytes).toBeGreaterThan(report.stats.apiCalls * 100);
     metrics.recordDiagnosis(report);
 
     const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);

@@ -7,7 +7,7 @@ import { type Config, loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
 import { queueAddress } from '../../../src/queue/jobs';
 import { Producer, producerOptions } from '../../../src/queue/queues';
-import { RecordingSurface, type SurfaceCall } from '../../../src/queue/recording-surface';
+import { RecordingSurface, type SurfaceCall } from '../../../src/cli/console-surface';
 import { workerConnection } from '../../../src/queue/redis';
 import { type RunningWorkers, startWorkers } from '../../../src/queue/workers';
 import { sharedRedisUrl } from '../../support/redis';

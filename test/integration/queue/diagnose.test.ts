@@ -1,15 +1,15 @@
 import { Writable } from 'node:stream';
 import { QueueEvents } from 'bullmq';
-import { ApiError } from '../../../src/cluster/kube-api';
+import { ApiError } from '../../../src/domain/errors';
 import { DumpReader } from '../../../src/cluster/dump-reader';
 import { type Config, loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/observability/logger';
 import { queueAddress } from '../../../src/queue/jobs';
 import { Producer, REMEDIATE_WORKER_OPTIONS, producerOptions } from '../../../src/queue/queues';
-import { RecordingSurface } from '../../../src/queue/recording-surface';
+import { RecordingSurface } from '../../../src/cli/console-surface';
 import { workerConnection } from '../../../src/queue/redis';
 import { type RunningWorkers, startWorkers } from '../../../src/queue/workers';
-import type { LeasedReader } from '../../../src/queue/diagnose-worker';
+import type { LeasedReader } from '../../../src/domain/cluster-view';
 import { listScenarios, scenarioMismatch } from '../../support/scenarios';
 import { sharedRedisUrl } from '../../support/redis';
 
@@ -70,7 +70,10 @@ beforeAll(async () => {
     NETDOCTOR_REPORT_TTL_SECONDS: '600',
     NETDOCTOR_WORKER_CONCURRENCY: '2',
   });
-  const log = createLogger({ level: 'debug', destination: new Writable({ write: (c, _e, cb) => (logLines.push(String(c)), cb()) }) });
+  const log = createLogger({ level: 'debug', destination: new Writable({ write: (c, _e, cb) => {
+    logLines.push(String(c));
+    cb();
+  } }) });
   workers = await startWorkers({ config, surface, readerFor, log, tuning: { backoffMs: 50 } });
   producer = await Producer.connect(producerOptions(config));
   const at = queueAddress(config.queuePrefix, CLUSTER, 'diagnose');

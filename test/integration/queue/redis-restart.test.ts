@@ -2,7 +2,7 @@ import { DumpReader } from '../../../src/cluster/dump-reader';
 import { type Config, loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
 import { Producer, producerOptions } from '../../../src/queue/queues';
-import { RecordingSurface } from '../../../src/queue/recording-surface';
+import { RecordingSurface } from '../../../src/cli/console-surface';
 import { type RunningWorkers, startWorkers } from '../../../src/queue/workers';
 import { PrivateRedis } from '../../support/redis';
 import { listScenarios } from '../../support/scenarios';

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { main, type CliIo } from '../../../src/cli/main';
+import type { CliIo } from '../../../src/cli/io';
+import { main } from '../../../src/cli/main';
 import { workerCommand } from '../../../src/cli/worker-command';
 import { loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
-import { RecordingSurface } from '../../../src/queue/recording-surface';
+import { RecordingSurface } from '../../../src/cli/console-surface';
 import { RedisSetupError, checkRedis } from '../../../src/queue/redis';
 import { startWorkers } from '../../../src/queue/workers';
 import { PrivateRedis, freePort, sharedRedisUrl } from '../../support/redis';
@@ -32,12 +33,12 @@ describe('worker startup checks', () => {
     const config = loadConfig({ REDIS_URL: lru.url, NETDOCTOR_CLUSTER: 'lab' });
     const start = startWorkers({ config, surface: new RecordingSurface(), log: silentLogger, readerFor: () => { throw new Error('unused'); } });
     await expect(start).rejects.toThrow(RedisSetupError);
-    await expect(start).rejects.toThrow(`Redis at ${lru.url} has maxmemory-policy "allkeys-lru"; netdoctor needs "noeviction"`);
+    await expect(start).rejects.toThrow(`Redis at ${lru.url} (REDIS_URL) has maxmemory-policy "allkeys-lru"; netdoctor needs "noeviction"`);
   });
 
   it('refuses an unreachable Redis with the variable to fix, and hides the password', async () => {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
-    const error = await checkRedis(url, 2000).catch((e: Error) => e);
+    const error = await checkRedis(url, 2000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisSetupError);
     expect((error as Error).message).toMatch(/^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(REDIS_URL\): /);
     expect((error as Error).message).not.toContain('hunter2');

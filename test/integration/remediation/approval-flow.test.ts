@@ -6,27 +6,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../../src/queue/redis';
 import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../../cluster/kubelet';
 import { type LoadedScenario, loadScenario } from '../../cluster/load-scenario';
-import { AuditLog } from '../../../src/audit/audit-log';
-import { KubeApi } from '../../../src/cluster/kube-api';
-import { loadKubeConfig } from '../../../src/cluster/kubeconfig';
-import { KubeWriter } from '../../../src/cluster/kube-writer';
-import { LiveReader } from '../../../src/cluster/live-reader';
-import type { RawObject } from '../../../src/cluster/snapshot';
+import { AuditLog } from '../../../src/store/audit-log';
+import type { RawObject } from '../../../src/domain/kube-types';
 import { type Config, loadConfig } from '../../../src/config';
 import type { PlanProposal } from '../../../src/domain/ports';
-import { silentLogger } from '../../../src/domain/run-context';
-import { type Decision, type DecisionDeps, decidePlan } from '../../../src/queue/plan-decisions';
-import { PlanLedger } from '../../../src/queue/plan-ledger';
-import { Producer, producerOptions } from '../../../src/queue/queues';
-import { RecordingSurface, type SurfaceCall } from '../../../src/queue/recording-surface';
-import { type RunningWorkers, auditKey, policyFromConfig, startWorkers } from '../../../src/queue/workers';
+import { type Decision, type DecisionDeps, decidePlan } from '../../../src/remediation/decide-plan';
+import { Producer } from '../../../src/queue/queues';
+import { RecordingSurface, type SurfaceCall } from '../../../src/cli/console-surface';
+import { type RemediationHarness, startRemediationHarness } from '../../support/remediation-harness';
 import { createMetrics } from '../../../src/observability/metrics';
 import { startCountingProxy } from '../../support/counting-proxy';
 import { rollOutDaemonSet } from '../../support/rollout';
 import { SCENARIO_DIR } from '../../support/scenarios';
+import { clusterDataKey } from '../../../src/store/keys';
 
 jest.setTimeout(180_000);
 
@@ -40,12 +35,12 @@ describe('approve-before-apply on the real cluster', () => {
   let config: Config;
   let surface: RecordingSurface;
   let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
-  let workers: RunningWorkers;
+  let harness: RemediationHarness | undefined;
   let producer: Producer;
-  let redis: Redis;
+  let redis: RedisClient;
   let kubelet: ScriptedKubelet;
   let scenario: LoadedScenario;
-  let deps: DecisionDeps;
+  let deps: DecisionDeps & { audit: AuditLog };
   const metrics = createMetrics({ defaultMetrics: false });
   const dir = mkdtempSync(join(tmpdir(), 'nd-approval-'));
   let runs = 0;
@@ -75,6 +70,7 @@ describe('approve-before-apply on the real cluster', () => {
       NETDOCTOR_CLUSTER: CLUSTER,
       NETDOCTOR_QUEUE_PREFIX: `t${process.pid}approval`,
       NETDOCTOR_APPROVERS: [REQUESTER, BOB, CAROL, MALLORY].join(','),
+      NETDOCTOR_PLAN_KEY: 'integration-test-plan-key-0123456789abcdef',
       NETDOCTOR_IDENTITY_MAP: `${REQUESTER}=alice,${BOB}=alice,${CAROL}=alice,${MALLORY}=mallory`,
     });
     surface = new RecordingSurface();
@@ -87,46 +83,12 @@ describe('approve-before-apply on the real cluster', () => {
     await kubelet.rest.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'nd-approval-ds' }, rules: [{ apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'patch'] }] }).catch(() => undefined);
     await kubelet.rest.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'nd-approval-ds' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'nd-approval-ds' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }] }).catch(() => undefined);
 
-    const policy = policyFromConfig(config);
-    workers = await startWorkers({
-      config,
-      surface,
-      log: silentLogger,
-      metrics,
-      readerFor: async () => {
-        const api = await KubeApi.fromKubeConfig(await loadKubeConfig({ file: admin, env: {} }));
-        return Object.assign(new LiveReader(api, { cluster: CLUSTER }), { close: () => api.close() });
-      },
-      remediation: {
-        surface,
-        policy,
-        verifyTimeoutMs: 60_000,
-        writerFor: async () => {
-          const api = await KubeApi.fromKubeConfig(await loadKubeConfig({ file: proxyKubeconfig, env: {} }));
-          return Object.assign(new KubeWriter(api), { close: () => api.close() });
-        },
-      },
-    });
-    producer = await Producer.connect(producerOptions(config));
-    redis = new Redis(config.redisUrl);
-    deps = {
-      ledger: new PlanLedger(redis, config.queuePrefix, config.reportTtlSeconds),
-      loadPlan: (cluster, id) => producer.loadPlan(cluster, id),
-      enqueue: (job, approvalId) => producer.enqueueRemediate(job, approvalId),
-      surface,
-      audit: new AuditLog(redis, auditKey(config), silentLogger),
-      policy,
-      clock: () => new Date(),
-      log: silentLogger,
-    };
+    harness = await startRemediationHarness({ config, surface, metrics, cluster: CLUSTER, readKubeconfig: admin, writeKubeconfig: proxyKubeconfig });
+    ({ producer, redis, deps } = harness);
   });
 
   afterAll(async () => {
-    await workers?.close();
-    await producer?.close();
-    const keys = await redis.keys(`${config.queuePrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis?.quit();
+    await harness?.close();
     await scenario?.unload();
     await kubelet?.stop();
     await proxy?.close();
@@ -151,12 +113,8 @@ describe('approve-before-apply on the real cluster', () => {
     const later = () => new Date(Date.now() + 16 * 60_000);
     expect(await click(BOB, 'approve', planId, parentTs, later)).toMatchObject({ accepted: false, message: expect.stringMatching(/expired/) });
     await planState(planId, 'expired');
-    expect(surface.of('postToThread').filter((c) => c.parentTs === parentTs).map((c) => c.text)).toEqual([
-      expect.stringMatching(/cannot approve its fix/),
-      expect.stringMatching(/not a configured approver/),
-      expect.stringMatching(/unknown or expired/),
-      expect.stringMatching(/expired/),
-    ]);
+    // Each refusal is the clicker's alone (the front end shows the returned message ephemerally): nothing in the thread.
+    expect(surface.of('postToThread').filter((c) => c.parentTs === parentTs)).toEqual([]);
     expect((await readDs()).metadata).toEqual(before.metadata);
     expect(proxy.mutations()).toEqual([]);
   });
@@ -171,12 +129,27 @@ describe('approve-before-apply on the real cluster', () => {
     expect(proxy.mutations()).toEqual([]);
   });
 
-  it('refuses to apply when the DaemonSet changed between diagnosis and approval', async () => {
+  it('refuses a plan altered in Redis after it was proposed: nothing is written (the seal is checked before any write)', async () => {
     const { planId, parentTs } = await diagnoseAndPropose();
-    await kubelet.rest.mergePatch({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'kube-proxy', namespace: 'kube-system' } }, { metadata: { annotations: { 'touched-by': 'a-human' } } });
+    const key = clusterDataKey(config.queuePrefix, CLUSTER, 'plan', planId);
+    const stored = JSON.parse((await redis.get(key))!) as { plan: { operations: { patch: unknown }[] } };
+    // Someone with write access to Redis points the approved fix at another command line.
+    stored.plan.operations[0]!.patch = JSON.parse(JSON.stringify(stored.plan.operations[0]!.patch).replace('/var/lib/kube-proxy/config.conf', '/tmp/evil.conf')) as unknown;
+    await redis.set(key, JSON.stringify(stored), 'KEEPTTL');
+    expect(await click(BOB, 'approve', planId, parentTs)).toMatchObject({ accepted: true });
+    const denied = await surface.waitFor((c) => c.method === 'showPlanState' && c.view.planId === planId && c.view.state === 'denied' && /altered in Redis/.test(c.view.detail ?? ''));
+    expect(denied).toMatchObject({ view: { detail: expect.stringMatching(/^refused: the stored plan does not match what netdoctor proposed \(it was altered in Redis\); nothing was changed$/) } });
+    expect((await deps.audit.recent(1))[0]).toMatchObject({ event: 'denied', planId, kubeIdentity: 'alice' });
+    expect(command(await readDs())).toContain('--config=/var/lib/kube-proxy/configuration.conf');
+    expect(proxy.mutations()).toEqual([]);
+  });
+
+  it("refuses to apply when the DaemonSet's spec changed between diagnosis and approval", async () => {
+    const { planId, parentTs } = await diagnoseAndPropose();
+    await kubelet.rest.mergePatch({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'kube-proxy', namespace: 'kube-system' } }, { spec: { template: { metadata: { annotations: { 'touched-by': 'a-human' } } } } });
     expect(await click(BOB, 'approve', planId, parentTs)).toMatchObject({ accepted: true });
     const conflict = await planState(planId, 'conflict');
-    expect(conflict.view.detail).toMatch(/changed since the diagnosis/);
+    expect(conflict.view.detail).toMatch(/the cluster changed since the plan/);
     expect(command(await readDs())).toContain('--config=/var/lib/kube-proxy/configuration.conf');
     expect(proxy.mutations()).toEqual([]);
   });
@@ -209,8 +182,9 @@ describe('approve-before-apply on the real cluster', () => {
     expect(patches()).toBe(2);
 
     const series = await metrics.registry.metrics();
-    for (const outcome of ['unauthorized', 'stale', 'applied', 'rolled_back']) {
-      expect(series).toMatch(new RegExp(`^netdoctor_remediations_total\\{[^}]*outcome="${outcome}"[^}]*\\} 1$`, 'm'));
+    // unauthorized: mallory's approval and the plan altered in Redis.
+    for (const [outcome, count] of [['unauthorized', 2], ['stale', 1], ['applied', 1], ['rolled_back', 1]] as const) {
+      expect(series).toMatch(new RegExp(`^netdoctor_remediations_total\\{[^}]*outcome="${outcome}"[^}]*\\} ${count}$`, 'm'));
     }
   });
 });

@@ -12,22 +12,23 @@ import { type Job, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../../cluster/kubelet';
 import { type LoadedScenario, loadScenario } from '../../cluster/load-scenario';
-import { AuditLog } from '../../../src/audit/audit-log';
+import { AuditLog, auditKey, refusedClicksKey } from '../../../src/store/audit-log';
 import { KubeApi } from '../../../src/cluster/kube-api';
 import { loadKubeConfig } from '../../../src/cluster/kubeconfig';
 import { KubeWriter } from '../../../src/cluster/kube-writer';
 import { LiveReader } from '../../../src/cluster/live-reader';
-import type { RawObject } from '../../../src/cluster/snapshot';
+import type { RawObject } from '../../../src/domain/kube-types';
 import { type Config, loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
 import { STALLED_REASON } from '../../../src/queue/diagnose-worker';
 import { queueAddress } from '../../../src/queue/jobs';
-import { type DecisionDeps, decidePlan } from '../../../src/queue/plan-decisions';
-import { PlanLedger } from '../../../src/queue/plan-ledger';
+import { type DecisionDeps, decidePlan } from '../../../src/remediation/decide-plan';
+import { PlanLedger } from '../../../src/store/plan-ledger';
 import { Producer, producerOptions } from '../../../src/queue/queues';
-import { RecordingSurface, type SurfaceCall } from '../../../src/queue/recording-surface';
+import { RecordingSurface, type SurfaceCall } from '../../../src/cli/console-surface';
 import { workerConnection } from '../../../src/queue/redis';
-import { type RunningWorkers, auditKey, policyFromConfig, startWorkers } from '../../../src/queue/workers';
+import { policyFromConfig } from '../../../src/cli/approval-policy';
+import { type RunningWorkers, startWorkers } from '../../../src/queue/workers';
 import { type ProxiedRequest, startCountingProxy } from '../../support/counting-proxy';
 import { SCENARIO_DIR } from '../../support/scenarios';
 
@@ -112,7 +113,7 @@ describe('a remediate worker SIGKILLed right after its PATCH (real cluster, work
   let producer: Producer;
   let redis: Redis;
   let events: QueueEvents;
-  let deps: DecisionDeps;
+  let deps: DecisionDeps & { audit: AuditLog };
   let decisionSurface: RecordingSurface;
   let rescueSurface: RecordingSurface;
   let rescuer: RunningWorkers | undefined;
@@ -140,6 +141,7 @@ describe('a remediate worker SIGKILLed right after its PATCH (real cluster, work
       NETDOCTOR_CLUSTER: CLUSTER,
       NETDOCTOR_QUEUE_PREFIX: `t${process.pid}crashpatch`,
       NETDOCTOR_APPROVERS: [REQUESTER, BOB].join(','),
+      NETDOCTOR_PLAN_KEY: 'integration-test-plan-key-0123456789abcdef',
       NETDOCTOR_IDENTITY_MAP: `${REQUESTER}=alice,${BOB}=alice`,
       NETDOCTOR_SHUTDOWN_TIMEOUT_SECONDS: '1',
     };
@@ -170,7 +172,8 @@ describe('a remediate worker SIGKILLed right after its PATCH (real cluster, work
         return added;
       },
       surface: decisionSurface,
-      audit: new AuditLog(redis, auditKey(config), silentLogger),
+      audit: new AuditLog(redis, auditKey(config.queuePrefix), silentLogger),
+      refusals: new AuditLog(redis, refusedClicksKey(config.queuePrefix), silentLogger),
       policy: policyFromConfig(config),
       clock: () => new Date(),
       log: silentLogger,
@@ -185,7 +188,7 @@ describe('a remediate worker SIGKILLed right after its PATCH (real cluster, work
     await events?.close();
     await producer?.close();
     if (redis && config) {
-      const keys = await redis.keys(`${config.queuePrefix}*`);
+      const keys = await redis.keys(`*${config.queuePrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
     }

@@ -38,7 +38,8 @@ describe.each(withPlans.map((s) => [s.name, s] as const))('the plan of %s on the
   beforeAll(async () => {
     api = await adminApi();
     kubelet = await ScriptedKubelet.start({ kubeconfigPath: process.env.NETDOCTOR_TEST_KUBECONFIG, tls: kubeletTlsFromPkiDir() });
-    unload = (await loadScenario(scenario.dir, { kubelet })).unload;
+    const loaded = await loadScenario(scenario.dir, { kubelet });
+    unload = () => loaded.unload();
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../../cluster/kubelet';
 import { type LoadedScenario, loadScenario } from '../../cluster/load-scenario';
 import type { KubeApi } from '../../../src/cluster/kube-api';
 import { KubeWriter } from '../../../src/cluster/kube-writer';
-import type { RawObject } from '../../../src/cluster/snapshot';
+import type { RawObject } from '../../../src/domain/kube-types';
 import type { Plan } from '../../../src/domain/plan';
 import { accessProblem } from '../../../src/remediation/approval';
 import { applyPlan, dryRunPlan, rollbackPlan } from '../../../src/remediation/execute-plan';
@@ -18,6 +18,8 @@ import { adminApi, diagnoseLive } from '../../support/live';
 jest.setTimeout(120_000);
 
 const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' };
+/** The same DaemonSet as the test client addresses objects. */
+const DS_OBJECT = { apiVersion: DS.apiVersion, kind: DS.kind, metadata: { name: DS.name, namespace: DS.namespace } };
 const command = (ds: RawObject | undefined): string[] =>
   ((ds?.spec as { template: { spec: { containers: { command: string[] }[] } } } | undefined)?.template.spec.containers[0]?.command ?? []);
 
@@ -65,12 +67,27 @@ describe('remediation on the real apiserver (kube-proxy lab)', () => {
     expect(await accessProblem(writer, { user: 'mallory', groups: [] }, plan)).toMatch(/Kubernetes user mallory may not patch daemonset\/kube-proxy -n kube-system/);
   });
 
-  it('refuses to apply when the target changed since the plan, and changes nothing', async () => {
+  it("refuses to apply when the target's spec changed since the plan, and changes nothing", async () => {
     const plan = await freshPlan();
-    await kubelet.rest.mergePatch({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'kube-proxy', namespace: 'kube-system' } }, { metadata: { annotations: { touched: 'by-a-human' } } });
+    expect(plan.operations[0]).toMatchObject({ generation: expect.any(Number) });
+    await kubelet.rest.mergePatch(DS_OBJECT, { spec: { template: { metadata: { annotations: { touched: 'by-a-human' } } } } });
     const outcome = await applyPlan(writer, plan);
-    expect(outcome).toMatchObject({ status: 'conflict', reason: expect.stringMatching(/changed since the diagnosis/) });
+    expect(outcome).toMatchObject({ status: 'conflict', reason: expect.stringMatching(/changed since the diagnosis \(its spec changed: generation \d+ → \d+\)/) });
     expect(command(await writer.read(DS))).toContain('--config=/var/lib/kube-proxy/configuration.conf');
+  });
+
+  it("still applies when only the status changed since the plan (a crash-looping DaemonSet's counts move at every restart)", async () => {
+    const plan = await freshPlan();
+    const before = await writer.read(DS);
+    const status = (before?.status ?? {}) as { numberUnavailable?: number };
+    await kubelet.rest.mergePatch(DS_OBJECT, { status: { numberUnavailable: (status.numberUnavailable ?? 0) + 1 } }, 'status');
+    const churned = await writer.read(DS);
+    expect(churned?.metadata?.resourceVersion).not.toBe(before?.metadata?.resourceVersion);
+    expect((await dryRunPlan(writer, plan)).applicable).toBe(true);
+    expect((await applyPlan(writer, plan)).status).toBe('applied');
+    expect(command(await writer.read(DS))).toContain('--config=/var/lib/kube-proxy/config.conf');
+    // Put the lab back for the next test: the broken command again.
+    await kubelet.rest.request('PATCH', await kubelet.rest.objectPath(DS_OBJECT), [{ op: 'replace', path: '/spec/template/spec/containers/0/command', value: command(before) }], 'application/json-patch+json');
   });
 
   it('applies the fresh plan, verifies it after the rollout, is a no-op the second time, and rolls back', async () => {

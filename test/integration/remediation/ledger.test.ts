@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { AuditLog } from '../../../src/audit/audit-log';
+import { AuditLog } from '../../../src/store/audit-log';
 import { silentLogger } from '../../../src/domain/run-context';
-import { PlanLedger } from '../../../src/queue/plan-ledger';
+import { PlanLedger } from '../../../src/store/plan-ledger';
 
 const prefix = `t${process.pid}ledger`;
 const now = new Date('2026-11-25T10:00:00Z');

@@ -2,7 +2,8 @@
 // command served end to end, and a graceful stop on SIGTERM (exit code 0).
 import { createHmac, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { main, type CliIo } from '../../../src/cli/main';
+import type { CliIo } from '../../../src/cli/io';
+import { main } from '../../../src/cli/main';
 import { serveCommand } from '../../../src/cli/serve-command';
 import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
@@ -82,9 +83,14 @@ describe('netdoctor serve', () => {
     expect(res.status).toBe(200);
     await eventually(() => {
       const [p] = emulator.parents('C0OPS0001');
-      if (!p || !SlackEmulator.current(p).text.includes(' is broken')) throw new Error('summary not posted yet');
+      if (!p || !SlackEmulator.current(p).text.startsWith('🔴 ')) throw new Error('summary not posted yet');
       expect(emulator.replies(p.ts).length).toBeGreaterThan(0);
     });
+    // The diagnosis ran in the workers' thread: its series reach the admin port's /metrics,
+    // merged with the main thread's (each process series once).
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/^netdoctor_diagnoses_total\{[^}]*cluster="prod"[^}]*outcome="broken"[^}]*\} 1$/m);
+    expect(metrics.match(/^process_cpu_user_seconds_total\{/gm)).toHaveLength(1);
 
     signals.emit('SIGTERM');
     expect(await exit).toBe(0);

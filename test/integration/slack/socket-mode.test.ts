@@ -60,7 +60,7 @@ describe('/netdoctor over Socket Mode', () => {
 
     const parent = await eventually(() => {
       const [p] = emulator.parents(CHANNEL);
-      if (!p || !SlackEmulator.current(p).text.includes(' is ')) throw new Error('summary not posted yet');
+      if (!p || SlackEmulator.current(p).text.startsWith('Diagnosing')) throw new Error('summary not posted yet');
       return p;
     });
     const queue = await serve.producer.queue('prod', 'diagnose');

@@ -98,7 +98,7 @@ describe('cni-not-running: install plan from the operators\' manifest ConfigMap'
   });
 
   it('defaults namespaced objects without a namespace to kube-system, accepts the family as label, and skips an existing Namespace', () => {
-    const manifest = `apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n---\n${WEAVE_MANIFEST.replace(/\n  namespace: kube-system/g, '')}`;
+    const manifest = `apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n---\n${WEAVE_MANIFEST.replace(/\n {2}namespace: kube-system/g, '')}`;
     const [f] = runCheck(cniNotRunning, weaveMissing([manifestConfigMap(manifest, { label: 'weave' })]), 'triton');
     expect(targets(f!)).toEqual([
       'create ServiceAccount kube-system/weave-net',

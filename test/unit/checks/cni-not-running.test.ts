@@ -16,6 +16,7 @@ import {
   scenario,
   textOf,
 } from './network-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const coreDnsLabels = { 'k8s-app': 'kube-dns' };
 const kubeDnsService = {
@@ -115,6 +116,47 @@ describe('cni-not-running', () => {
     expect(f.evidence.some((e) => e.text.includes('pod/weave-net-k7x2p -n kube-system: CrashLoopBackOff, 12 restarts'))).toBe(true);
     expect(f.evidence.some((e) => e.type === 'event' && e.text.includes('BackOff (x30)'))).toBe(true);
     expect(f.explains!.some((r) => r.kind === 'Deployment' && r.name === 'coredns')).toBe(true);
+  });
+
+  describe('the agent down on one node of several (CNI-03, partial)', () => {
+    const flannel = { app: 'flannel' };
+    const agentPod = (n: string, shape: 'running' | 'crashloop') =>
+      pod('kube-flannel', `kube-flannel-ds-${n}xxxx`, { owner: { kind: 'DaemonSet', name: 'kube-flannel-ds' }, labels: flannel, node: n, hostNetwork: true, shape, containers: ['kube-flannel'] });
+    const threeNodes = (brokenAgent: boolean) =>
+      cluster([
+        node('node1'),
+        node('node2'),
+        node('node3'),
+        daemonSet('kube-flannel', 'kube-flannel-ds', { labels: flannel, desired: 3, ready: brokenAgent ? 2 : 3 }),
+        agentPod('node1', 'running'),
+        agentPod('node2', brokenAgent ? 'crashloop' : 'running'),
+        agentPod('node3', 'running'),
+        ...deployment('triton', 'web', { app: 'web' }, { replicas: 3 }),
+        pod('triton', 'web-5d4f8c7b9-aaaaa', { owner: rsOf('web'), labels: { app: 'web' }, node: 'node1' }),
+        pod('triton', 'web-5d4f8c7b9-bbbbb', { owner: rsOf('web'), labels: { app: 'web' }, node: 'node2', shape: 'creating' }),
+        // kubelet on node2: the flannel CNI plugin finds no subnet.env while flanneld is down there.
+        event('Pod', 'triton', 'web-5d4f8c7b9-bbbbb', 'FailedCreatePodSandBox', FLANNEL_SANDBOX, { count: 14 }),
+        pod('triton', 'web-5d4f8c7b9-ccccc', { owner: rsOf('web'), labels: { app: 'web' }, node: 'node3' }),
+      ]);
+
+    it('names the node, scopes the harm to its pods, and says the pod network works elsewhere', () => {
+      const findings = runCheck(cniNotRunning, threeNodes(true), 'triton');
+      expect(findings).toHaveLength(1);
+      const f = findings[0]!;
+      expect(f).toMatchObject({ code: 'CNI-AGENT-DOWN-ON-NODE', severity: 'critical', rootCause: true, subject: { kind: 'DaemonSet', namespace: 'kube-flannel', name: 'kube-flannel-ds' } });
+      expect(f.title).toBe('CNI agent kube-flannel-ds is down on node2');
+      expect(f.summary).toContain('Only pods on node2 are affected');
+      expect(f.summary).toContain('node1, node3');
+      expect(f.summary).not.toMatch(/No pod network|not installed|missing/i);
+      expect(f.explains).toEqual(expect.arrayContaining([{ apiVersion: 'v1', kind: 'Node', name: 'node2' }, expect.objectContaining({ kind: 'Pod', name: 'web-5d4f8c7b9-bbbbb' })]));
+      expect(f.explains!.some((r) => r.kind === 'Pod' && r.name === 'web-5d4f8c7b9-aaaaa')).toBe(false);
+      expect(f.explains!.some((r) => r.kind === 'Node' && r.name !== 'node2')).toBe(false);
+    });
+
+    it('look-alike: the same sandbox error from before the agent recovered on every node is not a partial failure', () => {
+      const findings = runCheck(cniNotRunning, threeNodes(false), 'triton');
+      expect(findings.some((f) => f.code === 'CNI-AGENT-DOWN-ON-NODE')).toBe(false);
+    });
   });
 
   it('quotes the failing agent container log (the previous instance)', () => {
@@ -282,7 +324,7 @@ describe('cni-not-running', () => {
     expect(runCheck(cniNotRunning, view, undefined)).toHaveLength(0);
   });
 
-  describe('on the shared scenarios', () => {
+  describeShared('on the shared scenarios', () => {
     it('healthy: no finding', () => {
       expect(runCheck(cniNotRunning, scenario('healthy'), 'triton', new Date())).toHaveLength(0);
     });

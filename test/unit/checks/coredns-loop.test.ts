@@ -1,5 +1,6 @@
 import { corednsLoop } from '../../../src/checks/coredns-loop';
 import { cluster, deployment, node, pod, rsOf, runCheck, scenario, scenarioNames, textOf } from './network-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const labels = { 'k8s-app': 'kube-dns' };
 const LOOP =
@@ -97,7 +98,9 @@ describe('coredns-loop', () => {
     expect(f!.advice![0]).toContain('already sets resolvConf');
   });
 
-  it.each(scenarioNames())('scenario %s: no loop', (name) => {
-    expect(runCheck(corednsLoop, scenario(name), 'triton', new Date())).toHaveLength(0);
+  describeShared('on the shared scenarios', () => {
+    it.each(scenarioNames())('scenario %s: no loop', (name) => {
+      expect(runCheck(corednsLoop, scenario(name), 'triton', new Date())).toHaveLength(0);
+    });
   });
 });

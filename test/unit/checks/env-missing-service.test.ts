@@ -1,8 +1,12 @@
+import { parseAllDocuments } from 'yaml';
+import { ClusterSnapshot } from '../../../src/cluster/snapshot';
+import type { RawObject } from '../../../src/domain/kube-types';
 import { envMissingService } from '../../../src/checks/env-missing-service';
 import { hostIn, serviceNameOf } from '../../../src/checks/support/hostnames';
 import { viewOf } from '../../support/view';
 import { loud, runOn, scenarioNames } from './scenario-view';
 import { TWO_TIER, deployment, pod, service } from './service-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const run = (yaml: string, namespace: string | null = 'triton') => envMissingService.run({ view: viewOf(yaml), namespace: namespace ?? undefined, now: new Date() });
 const MYSQL = pod('mysql', { labels: { name: 'mysql' }, ports: [{ containerPort: 3306 }] }) + service('mysql', { selector: { name: 'mysql' }, ports: [{ port: 3306, targetPort: 3306 }] });
@@ -58,6 +62,39 @@ describe('env-missing-service', () => {
     expect(f!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'db.data' });
   });
 
+  describe('a name into another namespace where the Service is not, while the pod\'s own namespace has it', () => {
+    const DATA_NS = `---\napiVersion: v1\nkind: Namespace\nmetadata: {name: data}\n` + service('postgres', { ns: 'data', selector: { app: 'postgres' }, ports: [{ port: 5432 }] });
+
+    it('FQDN: keeps the form, swaps the namespace; says the name lives in the pod\'s namespace', () => {
+      const [f, ...rest] = run(MYSQL + DATA_NS + webapp({ DB_Host: 'mysql.data.svc.cluster.local' }));
+      expect(rest).toEqual([]);
+      expect(f).toMatchObject({ code: 'WL-ENV-UNKNOWN-SERVICE', severity: 'critical', subject: { kind: 'Deployment', name: 'webapp-mysql' } });
+      expect(f!.summary).toContain("no Service mysql in namespace data (Service mysql exists in the pod's own namespace triton)");
+      expect(f!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'mysql.triton.svc.cluster.local' });
+    });
+
+    it('name.namespace and URLs; a namespace that does not exist resolves nothing either', () => {
+      expect(run(MYSQL + DATA_NS + webapp({ DB_Host: 'mysql.data' }))[0]!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'mysql.triton' });
+      const [gone] = run(MYSQL + DATA_NS + webapp({ DATABASE_URL: 'mysql://root@mysql.dta.svc.cluster.local:3306/app' }));
+      expect(gone!.summary).toContain('namespace dta does not exist');
+      expect(gone!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'mysql://root@mysql.triton.svc.cluster.local:3306/app' });
+    });
+
+    it('look-alikes that must not fire: the Service exists in the named namespace; no such name anywhere near', () => {
+      const dataMysql = service('mysql', { ns: 'data', selector: { app: 'mysql' }, ports: [{ port: 3306 }] });
+      expect(run(MYSQL + DATA_NS + dataMysql + webapp({ DB_Host: 'mysql.data.svc.cluster.local' }))).toEqual([]);
+      expect(run(MYSQL + DATA_NS + webapp({ CACHE_HOST: 'redis.data.svc.cluster.local' }))).toEqual([]);
+    });
+
+    it('when the cluster-wide Service read was refused, other namespaces are not judged', () => {
+      const objects = parseAllDocuments(MYSQL + DATA_NS + webapp({ DB_Host: 'mysql.data.svc.cluster.local' })).map((d) => d.toJS() as RawObject);
+      const refused = new ClusterSnapshot([{ kind: 'Service', message: 'the bot may not list services' }]).addObjects(objects);
+      const allowed = new ClusterSnapshot().addObjects(objects);
+      expect(envMissingService.run({ view: allowed, namespace: 'triton', now: new Date() })).toHaveLength(1);
+      expect(envMissingService.run({ view: refused, namespace: 'triton', now: new Date() })).toEqual([]);
+    });
+  });
+
   it('hostIn / serviceNameOf', () => {
     expect(hostIn('DB_Host', 'mysql')).toMatchObject({ host: 'mysql', start: 0, end: 5 });
     expect(hostIn('X', 'redis://:pw@cache:6379/0')).toMatchObject({ host: 'cache', port: 6379 });
@@ -67,8 +104,10 @@ describe('env-missing-service', () => {
     expect(serviceNameOf('api.example', 'triton', new Set(['data']))).toBeUndefined();
   });
 
-  it.each(scenarioNames())('scenario %s: silent', (name) => {
-    expect(loud(runOn(envMissingService, name))).toEqual([]);
-    expect(loud(runOn(envMissingService, name, 'cluster'))).toEqual([]);
+  describeShared('on the shared scenarios', () => {
+    it.each(scenarioNames())('scenario %s: silent', (name) => {
+      expect(loud(runOn(envMissingService, name))).toEqual([]);
+      expect(loud(runOn(envMissingService, name, 'cluster'))).toEqual([]);
+    });
   });
 });

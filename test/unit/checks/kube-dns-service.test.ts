@@ -1,5 +1,6 @@
 import { kubeDnsService } from '../../../src/checks/kube-dns-service';
 import { WEAVE_SANDBOX, cluster, daemonSet, deployment, event, loud, node, pod, rsOf, runCheck, scenario, scenarioNames } from './network-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const labels = { 'k8s-app': 'kube-dns' };
 const containerPorts = [
@@ -78,6 +79,26 @@ describe('kube-dns-service', () => {
       verify: { check: 'kube-dns-service', subject: { kind: 'Service', name: 'kube-dns' }, waitFor: 'endpoints' },
     });
     expect(f!.plan!.id).toMatch(/^plan-[0-9a-f]{16}$/);
+  });
+
+  it('plans scaling CoreDNS back to two replicas when its Deployment is scaled to zero', () => {
+    const objects = [node('node1'), ...deployment('kube-system', 'coredns', labels, { replicas: 0, ports: containerPorts }), service(labels), slice(null)];
+    const [f, ...rest] = runCheck(kubeDnsService, cluster(objects), 'triton');
+    expect(rest).toHaveLength(0);
+    expect(f).toMatchObject({ code: 'DNS-SCALED-TO-ZERO', rootCause: true, subject: { kind: 'Deployment', namespace: 'kube-system', name: 'coredns' } });
+    expect(f!.plan?.operations).toEqual([
+      {
+        action: 'patch',
+        target: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'kube-system', name: 'coredns' },
+        patchType: 'json',
+        patch: [
+          { op: 'test', path: '/spec/replicas', value: 0 },
+          { op: 'replace', path: '/spec/replicas', value: 2 },
+        ],
+        resourceVersion: '42',
+      },
+    ]);
+    expect(f!.plan?.verify).toEqual({ check: 'kube-dns-service', subject: f!.subject, waitFor: 'rollout' });
   });
 
   it('reports a missing key in the selector', () => {
@@ -163,7 +184,7 @@ describe('kube-dns-service', () => {
     expect(f).toMatchObject({ severity: 'critical', title: 'kube-dns Service is missing' });
   });
 
-  describe('on the shared scenarios', () => {
+  describeShared('on the shared scenarios', () => {
     it('healthy and kube-proxy: nothing loud', () => {
       expect(loud(runCheck(kubeDnsService, scenario('healthy'), 'triton', new Date()))).toHaveLength(0);
       expect(loud(runCheck(kubeDnsService, scenario('triton-kube-proxy-config'), 'triton', new Date()))).toHaveLength(0);

@@ -2,6 +2,7 @@ import { kubeProxyConfigPath } from '../../../src/checks/kube-proxy-config-path'
 import { viewOf } from '../../support/view';
 import { CONFIG_LOG, KUBECONFIG, PROXY_CONFIG, kubeProxyYaml } from './kube-proxy-fixtures';
 import { loud, runOn } from './scenario-view';
+import { describeShared } from '../../support/scenarios';
 
 const run = (yaml: string, logs: Record<string, string> = {}, namespace = 'triton') =>
   kubeProxyConfigPath.run({ view: viewOf(yaml, logs), namespace, now: new Date() });
@@ -57,7 +58,7 @@ describe('kube-proxy-config-path', () => {
 
   it('reads args too, whatever the container is called', () => {
     const yaml = kubeProxyYaml().replace('- name: kube-proxy\n        image', '- name: proxy\n        image').replace(
-      /        command:\n(        - .*\n)+/,
+      / {8}command:\n( {8}- .*\n)+/,
       '        command: [/usr/local/bin/kube-proxy]\n        args: ["--config=/var/lib/kube-proxy/configuration.conf", "--v=2"]\n',
     );
     const [f] = run(yaml);
@@ -80,17 +81,19 @@ describe('kube-proxy-config-path', () => {
     expect(f!.plan!.operations.map((o) => `${o.action} ${o.target.kind}/${o.target.name}`)).toEqual(['patch DaemonSet/kube-proxy', 'delete Pod/kube-proxy-abcde']);
   });
 
-  it('scenario triton-kube-proxy-config: first root cause with the exact fix', () => {
-    const findings = runOn(kubeProxyConfigPath, 'triton-kube-proxy-config');
-    expect(findings).toHaveLength(1);
-    const f = findings[0]!;
-    expect(f.subject).toMatchObject({ kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' });
-    expect(JSON.stringify(f.plan)).toContain('--config=/var/lib/kube-proxy/config.conf');
-    expect(f.evidence.map((e) => e.text).join('\n')).toContain('open /var/lib/kube-proxy/configuration.conf: no such file or directory');
-    expect(f.evidence.map((e) => e.command)).toContain('kubectl logs -n kube-system kube-proxy-k58g8 -c kube-proxy --previous');
-  });
+  describeShared('on the shared scenarios', () => {
+    it('scenario triton-kube-proxy-config: first root cause with the exact fix', () => {
+      const findings = runOn(kubeProxyConfigPath, 'triton-kube-proxy-config');
+      expect(findings).toHaveLength(1);
+      const f = findings[0]!;
+      expect(f.subject).toMatchObject({ kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' });
+      expect(JSON.stringify(f.plan)).toContain('--config=/var/lib/kube-proxy/config.conf');
+      expect(f.evidence.map((e) => e.text).join('\n')).toContain('open /var/lib/kube-proxy/configuration.conf: no such file or directory');
+      expect(f.evidence.map((e) => e.command)).toContain('kubectl logs -n kube-system kube-proxy-k58g8 -c kube-proxy --previous');
+    });
 
-  it.each(['healthy', 'triton-cni-missing'])('scenario %s: silent', (name) => {
-    expect(loud(runOn(kubeProxyConfigPath, name))).toEqual([]);
+    it.each(['healthy', 'triton-cni-missing'])('scenario %s: silent', (name) => {
+      expect(loud(runOn(kubeProxyConfigPath, name))).toEqual([]);
+    });
   });
 });

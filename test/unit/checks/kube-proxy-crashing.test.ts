@@ -2,6 +2,7 @@ import { kubeProxyCrashing } from '../../../src/checks/kube-proxy-crashing';
 import { viewOf } from '../../support/view';
 import { CONFIG_LOG, kubeProxyYaml } from './kube-proxy-fixtures';
 import { loud, runOn } from './scenario-view';
+import { describeShared } from '../../support/scenarios';
 
 const run = (yaml: string, logs: Record<string, string> = {}) => kubeProxyCrashing.run({ view: viewOf(yaml, logs), namespace: undefined, now: new Date() });
 const IPVS = 'I0301 1 server.go] starting\nE0301 07:22:40.1       1 run.go:74] "command failed" err="can\'t use the IPVS proxier: error getting ipset version"\n';
@@ -24,12 +25,20 @@ describe('kube-proxy-crashing', () => {
   it('does not double-report what kube-proxy-config-path explains', () => {
     const yaml = kubeProxyYaml({ crashing: true, command: ['kube-proxy', '--config=/var/lib/kube-proxy/configuration.conf'] });
     expect(run(yaml, { 'kube-system/kube-proxy-abcde/kube-proxy#previous': CONFIG_LOG })).toEqual([]);
-    expect(runOn(kubeProxyCrashing, 'triton-kube-proxy-config')).toEqual([]);
   });
 
   it('is silent for running kube-proxy', () => {
     expect(run(kubeProxyYaml())).toEqual([]);
-    expect(loud(runOn(kubeProxyCrashing, 'healthy'))).toEqual([]);
-    expect(loud(runOn(kubeProxyCrashing, 'triton-cni-missing'))).toEqual([]);
+  });
+
+  describeShared('on the shared scenarios', () => {
+    it('leaves the kube-proxy lab to kube-proxy-config-path', () => {
+      expect(runOn(kubeProxyCrashing, 'triton-kube-proxy-config')).toEqual([]);
+    });
+
+    it('is silent on the healthy and CNI scenarios', () => {
+      expect(loud(runOn(kubeProxyCrashing, 'healthy'))).toEqual([]);
+      expect(loud(runOn(kubeProxyCrashing, 'triton-cni-missing'))).toEqual([]);
+    });
   });
 });

@@ -11,6 +11,21 @@ export const PROXY_CONFIG = (kubeconfig = '/var/lib/kube-proxy/kubeconfig.conf')
   `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclientConnection:\n  kubeconfig: ${kubeconfig}\nclusterCIDR: 10.244.0.0/16\nmode: ""\n`;
 export const KUBECONFIG = 'apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://controlplane:6443\n  name: default\n';
 
+/** ConfigMap kube-system/kubeadm-config as kubeadm writes it (ClusterConfiguration), with the fields the checks read. */
+export const kubeadmConfigYaml = (o: { controlPlaneEndpoint?: string } = {}): string => `
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kubeadm-config, namespace: kube-system}
+data:
+  ClusterConfiguration: |
+    apiVersion: kubeadm.k8s.io/v1beta3
+    kind: ClusterConfiguration${o.controlPlaneEndpoint ? `\n    controlPlaneEndpoint: ${o.controlPlaneEndpoint}` : ''}
+    networking:
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/12
+`;
+
 const indent = (text: string, n: number): string => text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
 
 export function kubeProxyYaml(f: KubeProxyFixture = {}): string {

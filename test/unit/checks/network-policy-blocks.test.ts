@@ -1,7 +1,8 @@
 import { networkPolicyBlocks } from '../../../src/checks/network-policy-blocks';
 import { viewOf } from '../../support/view';
 import { loud, runOn, scenarioNames } from './scenario-view';
-import { TWO_TIER, networkPolicy, pod, service } from './service-fixtures';
+import { FLANNEL, TWO_TIER, cniAgent, networkPolicy, pod, service } from './service-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const runAll = (yaml: string, namespace: string | null = 'triton') => networkPolicyBlocks.run({ view: viewOf(yaml), namespace: namespace ?? undefined, now: new Date() });
 /** Without the info notes (deny-all also isolates web-service, whose clients are outside the cluster). */
@@ -77,8 +78,26 @@ describe('network-policy-blocks', () => {
     expect(f).toMatchObject({ severity: 'info', plan: null, subject: { kind: 'NetworkPolicy', name: 'default-deny' } });
   });
 
-  it.each(scenarioNames())('scenario %s: silent', (name) => {
-    expect(loud(runOn(networkPolicyBlocks, name))).toEqual([]);
-    expect(loud(runOn(networkPolicyBlocks, name, 'cluster'))).toEqual([]);
+  describeShared('on the shared scenarios', () => {
+    it.each(scenarioNames())('scenario %s: silent', (name) => {
+      expect(loud(runOn(networkPolicyBlocks, name))).toEqual([]);
+      expect(loud(runOn(networkPolicyBlocks, name, 'cluster'))).toEqual([]);
+    });
+  });
+});
+
+describe('network-policy-blocks on a pod network that enforces no NetworkPolicy (NP-05)', () => {
+  it('flannel alone: the deny policy is reported as not enforced (a warning, no plan, explains nothing), because on the real node traffic kept flowing', () => {
+    const [f, ...rest] = run(TWO_TIER + DENY_INGRESS + FLANNEL);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ code: 'NP-NOT-ENFORCED', severity: 'warning', rootCause: true, plan: null, explains: [], subject: { kind: 'NetworkPolicy', name: 'default-deny' } });
+    expect(f!.summary).toContain('the pod network is flannel (DaemonSet kube-flannel/kube-flannel-ds)');
+    expect(f!.summary).toContain('traffic is not blocked');
+  });
+
+  it('flannel with a policy engine beside it (Canal, kube-router) enforces: NP-BLOCKS-CLIENTS as before', () => {
+    for (const engine of [cniAgent('kube-system', 'canal', { 'k8s-app': 'canal' }), cniAgent('kube-system', 'kube-router', { 'k8s-app': 'kube-router' })]) {
+      expect(run(TWO_TIER + DENY_INGRESS + FLANNEL + engine).map((f) => f.code)).toEqual(['NP-BLOCKS-CLIENTS']);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { kubeDnsService } from '../../../src/checks/kube-dns-service';
 import { podNotRunning } from '../../../src/checks/pod-not-running';
 import { linkFindings } from '../../../src/engine/link-findings';
 import { NOW, WEAVE_SANDBOX, cluster, daemonSet, deployment, event, node, pod, rsOf, runCheck, scenario } from './network-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const web = { app: 'webapp' };
 const dnsLabels = { 'k8s-app': 'kube-dns' };
@@ -63,6 +64,62 @@ describe('pod-not-running', () => {
     expect(f!.summary).toContain('Scheduler: 0/1 nodes are available: 1 Insufficient cpu.');
   });
 
+  describe('names a cause that is not the network in the title, with its code', () => {
+    // kube-scheduler FitError.Error (pkg/scheduler/framework/types.go) with noderesources/fit.go "Insufficient %v"
+    // and the DefaultPreemption PostFilter message, as `kubectl describe pod` shows it.
+    const INSUFFICIENT_CPU = '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..';
+    // plugins/tainttoleration/taint_toleration.go: "node(s) had untolerated taint {%s: %s}".
+    const NETWORK_TAINT = '0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/network-unavailable: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..';
+    const pending = (message: string) => {
+      const p = pod('triton', 'webapp-5d4f8c7b9-aaaaa', { owner: rsOf('webapp'), labels: web, shape: 'pending', ageMin: 20 }) as { spec: { containers: Record<string, unknown>[] } };
+      p.spec.containers[0]!.resources = { requests: { cpu: '4' } };
+      return [...deployment('triton', 'webapp', web), p, event('Pod', 'triton', 'webapp-5d4f8c7b9-aaaaa', 'FailedScheduling', message, { count: 9 })];
+    };
+
+    it('Insufficient cpu: a capacity problem, said so, with the requests', () => {
+      const [f] = runCheck(podNotRunning, cluster(pending(INSUFFICIENT_CPU)), 'triton');
+      expect(f).toMatchObject({ code: 'POD-INSUFFICIENT-RESOURCES', title: '1/1 pods Pending, not scheduled (Insufficient cpu)', rootCause: false });
+      expect(f!.summary).toContain('A capacity problem, not a network fault: no node has enough allocatable cpu left for the pod\'s requests (cpu 4).');
+      expect(f!.advice![0]).toContain('Lower the requests of deployment/webapp');
+      expect(f!.dependsOn).toBeUndefined();
+    });
+
+    it('an untolerated taint: depends on the Node that carries it', () => {
+      const tainted = { ...node('node1', { networkUnavailable: { reason: 'NoRouteCreated' } }), spec: { taints: [{ key: 'node.kubernetes.io/network-unavailable', effect: 'NoSchedule' }] } };
+      const [f] = runCheck(podNotRunning, cluster([...pending(NETWORK_TAINT), tainted, node('node2')]), 'triton');
+      expect(f).toMatchObject({ code: 'POD-UNTOLERATED-TAINT', title: '1/1 pods Pending, not scheduled (untolerated taint node.kubernetes.io/network-unavailable)' });
+      expect(f!.dependsOn).toEqual([{ apiVersion: 'v1', kind: 'Node', name: 'node1' }]);
+      expect(f!.summary).toContain('The taint is on node node1');
+    });
+
+    it('look-alike: the taint the scheduler named is gone from every node (or is only PreferNoSchedule)', () => {
+      const soft = { ...node('node1'), spec: { taints: [{ key: 'node.kubernetes.io/network-unavailable', effect: 'PreferNoSchedule' }] } };
+      const [f] = runCheck(podNotRunning, cluster([...pending(NETWORK_TAINT), soft]), 'triton');
+      expect(f!.code).toBe('POD-UNTOLERATED-TAINT');
+      expect(f!.dependsOn).toBeUndefined();
+    });
+
+    it('look-alike: a scheduler reason that is neither (node affinity) stays POD-PENDING with the message', () => {
+      const [f] = runCheck(podNotRunning, cluster(pending("0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling..")), 'triton');
+      expect(f).toMatchObject({ code: 'POD-PENDING', title: '1/1 pods Pending, not scheduled' });
+      expect(f!.summary).toContain("didn't match Pod's node affinity/selector");
+    });
+
+    it('OOMKilled: exit 137 at the memory limit, in the title', () => {
+      const p = pod('triton', 'mysql', { shape: 'crashloop', restarts: 8 }) as { spec: { containers: Record<string, unknown>[] }; status: { containerStatuses: Record<string, unknown>[] } };
+      p.spec.containers[0]!.resources = { limits: { memory: '64Mi' } };
+      p.status.containerStatuses[0]!.lastState = { terminated: { exitCode: 137, reason: 'OOMKilled' } };
+      const [f] = runCheck(podNotRunning, cluster([p]), 'triton');
+      expect(f).toMatchObject({ code: 'POD-OOMKILLED', title: 'Pod crash-looping (OOMKilled)' });
+      expect(f!.summary).toContain('Container mysql was OOMKilled (exit 137) at its memory limit 64Mi: a memory problem, not a network fault.');
+    });
+
+    it('look-alike: a crash loop that exits with Error keeps POD-CRASHLOOP and a plain title', () => {
+      const [f] = runCheck(podNotRunning, cluster([pod('triton', 'mysql', { shape: 'crashloop' })]), 'triton');
+      expect(f).toMatchObject({ code: 'POD-CRASHLOOP', title: 'Pod crash-looping' });
+    });
+  });
+
   it('warns when some replicas are still Ready', () => {
     const view = cluster([
       ...deployment('triton', 'webapp', web),
@@ -73,6 +130,11 @@ describe('pod-not-running', () => {
     const [f] = runCheck(podNotRunning, view, 'triton');
     expect(f).toMatchObject({ severity: 'warning' });
     expect(f!.summary).toContain('1 of 2 pods is Running but not Ready, 1 still Ready. Unhealthy: Readiness probe failed');
+    // The cause the Service's missing endpoints hang under: it says what to look at.
+    expect(f!.advice).toEqual([
+      'Read why the containers are not Ready: kubectl describe pod webapp-5d4f8c7b9-bbbbb -n triton',
+      "Read the application's log: kubectl logs -n triton webapp-5d4f8c7b9-bbbbb",
+    ]);
   });
 
   it('looks at CoreDNS and kube-proxy in kube-system, not at other kube-system pods, in a namespace run', () => {
@@ -115,7 +177,7 @@ describe('pod-not-running', () => {
     expect(runCheck(podNotRunning, cluster([done, pod('triton', 'mysql')]), 'triton')).toHaveLength(0);
   });
 
-  describe('on the shared scenarios', () => {
+  describeShared('on the shared scenarios', () => {
     it('healthy: nothing', () => {
       expect(runCheck(podNotRunning, scenario('healthy'), 'triton', new Date())).toHaveLength(0);
     });

@@ -2,12 +2,13 @@ import { serviceEndpointsNotReady } from '../../../src/checks/service-endpoints-
 import { viewOf } from '../../support/view';
 import { loud, runOn, scenarioNames } from './scenario-view';
 import { TWO_TIER, event, pod, service, slice } from './service-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const run = (yaml: string) => serviceEndpointsNotReady.run({ view: viewOf(yaml), namespace: 'triton', now: new Date() });
 const WEB = (o: Parameters<typeof pod>[1] = {}) => pod('web-1', { labels: { app: 'web' }, ports: [{ containerPort: 8080 }], readinessProbe: true, ip: '10.32.0.7', ...o });
 
 describe('service-endpoints-not-ready', () => {
-  it('root cause: pods run but fail readiness, with the Unhealthy event as evidence', () => {
+  it('symptom of the pods when they run but fail readiness, with the Unhealthy event as evidence', () => {
     const yaml =
       WEB({ ready: false }) +
       service('web') +
@@ -15,7 +16,8 @@ describe('service-endpoints-not-ready', () => {
       event('web-1', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', { count: 40 });
     const [f, ...rest] = run(yaml);
     expect(rest).toEqual([]);
-    expect(f).toMatchObject({ severity: 'critical', rootCause: true, subject: { kind: 'Service', name: 'web' } });
+    expect(f).toMatchObject({ severity: 'critical', rootCause: false, subject: { kind: 'Service', name: 'web' } });
+    expect(f!.dependsOn).toEqual([{ apiVersion: 'v1', kind: 'Pod', namespace: 'triton', name: 'web-1' }]);
     expect(f!.evidence).toContainEqual({
       type: 'event',
       text: 'Warning Unhealthy (x40): Readiness probe failed: HTTP probe failed with statuscode: 503',
@@ -53,20 +55,22 @@ subsets: [{notReadyAddresses: [{ip: 10.32.0.7, targetRef: {kind: Pod, name: web-
     expect(run(WEB() + service('web', { ports: [{ port: 80, targetPort: 'http' }] }) + slice('web', []))).toEqual([]);
   });
 
-  it('healthy scenario: silent', () => {
-    expect(runOn(serviceEndpointsNotReady, 'healthy')).toEqual([]);
-  });
+  describeShared('on the shared scenarios', () => {
+    it('healthy scenario: silent', () => {
+      expect(runOn(serviceEndpointsNotReady, 'healthy')).toEqual([]);
+    });
 
-  it('triton-cni-missing: only symptoms that name the stuck pods', () => {
-    const findings = runOn(serviceEndpointsNotReady, 'triton-cni-missing');
-    expect(findings.length).toBeGreaterThan(0);
-    for (const f of findings) {
-      expect(f.rootCause).toBe(false);
-      expect(f.explains!.some((r) => r.kind === 'Pod')).toBe(true);
-    }
-  });
+    it('triton-cni-missing: only symptoms that name the stuck pods', () => {
+      const findings = runOn(serviceEndpointsNotReady, 'triton-cni-missing');
+      expect(findings.length).toBeGreaterThan(0);
+      for (const f of findings) {
+        expect(f.rootCause).toBe(false);
+        expect(f.explains!.some((r) => r.kind === 'Pod')).toBe(true);
+      }
+    });
 
-  it.each(scenarioNames().filter((n) => n !== 'triton-cni-missing'))('scenario %s: no root cause', (name) => {
-    expect(loud(runOn(serviceEndpointsNotReady, name)).filter((f) => f.rootCause)).toEqual([]);
+    it.each(scenarioNames().filter((n) => n !== 'triton-cni-missing'))('scenario %s: no root cause', (name) => {
+      expect(loud(runOn(serviceEndpointsNotReady, name)).filter((f) => f.rootCause)).toEqual([]);
+    });
   });
 });

@@ -138,3 +138,14 @@ export const TWO_TIER = [
   service('mysql', { selector: { name: 'mysql' }, ports: [{ port: 3306, targetPort: 3306, protocol: 'TCP' }] }),
   service('web-service', { selector: { name: 'webapp-mysql' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP' }] }),
 ].join('');
+
+/** A DaemonSet of the pod network (flannel's name and labels as in kube-flannel.yml; Canal's for the enforcing case). */
+export const cniAgent = (ns: string, name: string, labels: Record<string, string>): string => `---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  selector: {matchLabels: ${JSON.stringify(labels)}}
+  template: {metadata: {labels: ${JSON.stringify(labels)}}, spec: {containers: [{name: agent, image: x}]}}
+`;
+export const FLANNEL = cniAgent('kube-flannel', 'kube-flannel-ds', { app: 'flannel' });

@@ -2,6 +2,7 @@ import { nearMissSelector, serviceNoEndpoints } from '../../../src/checks/servic
 import { viewOf } from '../../support/view';
 import { loud, runOn, scenarioNames } from './scenario-view';
 import { TWO_TIER, deployment, pod, service } from './service-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const run = (yaml: string, namespace: string | null = 'triton') => serviceNoEndpoints.run({ view: viewOf(yaml), namespace: namespace ?? undefined, now: new Date() });
 
@@ -77,8 +78,10 @@ describe('service-no-endpoints', () => {
     expect(nearMissSelector({ app: 'web', tier: 'fe' }, { app: 'web', tier: 'fe' })).toBeUndefined();
   });
 
-  it.each(scenarioNames())('scenario %s: silent', (name) => {
-    expect(loud(runOn(serviceNoEndpoints, name))).toEqual([]);
-    expect(loud(runOn(serviceNoEndpoints, name, 'cluster'))).toEqual([]);
+  describeShared('on the shared scenarios', () => {
+    it.each(scenarioNames())('scenario %s: silent', (name) => {
+      expect(loud(runOn(serviceNoEndpoints, name))).toEqual([]);
+      expect(loud(runOn(serviceNoEndpoints, name, 'cluster'))).toEqual([]);
+    });
   });
 });

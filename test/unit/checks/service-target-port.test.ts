@@ -2,6 +2,7 @@ import { serviceTargetPort } from '../../../src/checks/service-target-port';
 import { viewOf } from '../../support/view';
 import { loud, runOn, scenarioNames } from './scenario-view';
 import { TWO_TIER, deployment, pod, service } from './service-fixtures';
+import { describeShared } from '../../support/scenarios';
 
 const run = (yaml: string) => serviceTargetPort.run({ view: viewOf(yaml), namespace: 'triton', now: new Date() });
 const MYSQL = pod('mysql', { labels: { name: 'mysql' }, ports: [{ containerPort: 3306 }] });
@@ -56,8 +57,10 @@ describe('service-target-port', () => {
     expect(run(deployment('dns', { ports: [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 53, protocol: 'TCP' }] }) + service('dns', { ports: [{ port: 53, targetPort: 53, protocol: 'UDP' }, { port: 53, targetPort: 53, protocol: 'TCP' }] }))).toEqual([]);
   });
 
-  it.each(scenarioNames())('scenario %s: silent', (name) => {
-    expect(loud(runOn(serviceTargetPort, name))).toEqual([]);
-    expect(loud(runOn(serviceTargetPort, name, 'cluster'))).toEqual([]);
+  describeShared('on the shared scenarios', () => {
+    it.each(scenarioNames())('scenario %s: silent', (name) => {
+      expect(loud(runOn(serviceTargetPort, name))).toEqual([]);
+      expect(loud(runOn(serviceTargetPort, name, 'cluster'))).toEqual([]);
+    });
   });
 });

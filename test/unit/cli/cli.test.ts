@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { CHECKS } from '../../../src/checks';
-import { type CliIo, main } from '../../../src/cli/main';
+import type { CliIo } from '../../../src/cli/io';
+import { main } from '../../../src/cli/main';
 import { REPORT_API_VERSION, type Report } from '../../../src/domain/report';
-import { SCENARIO_DIR } from '../../support/scenarios';
+import { EXAMPLES_DIR, REPO_SCENARIO_DIR } from '../../support/scenarios';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -12,7 +13,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const lab = join(SCENARIO_DIR, 'triton-kube-proxy-config');
+const lab = join(EXAMPLES_DIR, 'kube-proxy-lab');
 
 describe('netdoctor CLI', () => {
   it('prints the JSON report contract', async () => {
@@ -54,11 +55,27 @@ describe('netdoctor CLI', () => {
     expect(err).not.toMatch(/\n\s+at /);
   });
 
+  it('diagnoses a dump at the time --now gives, and refuses --now without a dump or in another format', async () => {
+    const dir = join(REPO_SCENARIO_DIR, 'pending-insufficient-cpu');
+    const ok = await run('diagnose', 'triton', '--from', dir, '--now', '2026-03-01T07:29:00Z', '--output', 'json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ observedAt: '2026-03-01T07:29:00.000Z' });
+    expect(JSON.parse(ok.out).findings[0].summary).toContain('for 60m');
+    const bad = await run('diagnose', 'triton', '--from', dir, '--now', '1 March');
+    expect({ code: bad.code, out: bad.out }).toEqual({ code: 2, out: '' });
+    expect(bad.err.split('\n')[0]).toBe('netdoctor: --now must be an RFC 3339 time with a zone, e.g. 2026-03-01T06:40:00Z (got "1 March")');
+    const live = await run('diagnose', 'triton', '--now', '2026-03-01T07:29:00Z');
+    expect(live.err.split('\n')[0]).toBe("netdoctor: --now applies to a dump (--from); a live read takes the apiserver's clock");
+  });
+
   it('lists the check catalog', async () => {
     const { code, out } = await run('checks');
     expect(code).toBe(0);
     expect(CHECKS.length).toBeGreaterThan(0);
     expect(out.trim().split('\n')).toHaveLength(CHECKS.length);
-    for (const check of CHECKS) expect(out).toContain(`${check.id} `);
+    for (const check of CHECKS) {
+      const line = out.split('\n').find((l) => l.startsWith(`${check.id} `));
+      expect(line).toContain(`[codes: ${check.codes.join(', ')}]`);
+    }
   });
 });

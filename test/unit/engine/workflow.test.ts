@@ -6,15 +6,15 @@ import { loadWorkflows, parseWorkflow } from '../../../src/engine/workflow';
 import { CHECKS } from '../../../src/checks';
 
 const catalog: Check[] = [
-  { id: 'a', title: 'A', needs: ['Pod'], run: () => [] },
-  { id: 'b', title: 'B', needs: ['Service'], run: () => [] },
+  { id: 'a', title: 'A', codes: [], needs: ['Pod'], run: () => [] },
+  { id: 'b', title: 'B', codes: [], needs: ['Service'], run: () => [] },
 ];
 
 describe('workflows', () => {
   it('ships namespace-triage and cluster-health, valid against the real catalog', () => {
     const workflows = loadWorkflows(CHECKS);
     expect(workflows.get('namespace-triage')).toMatchObject({ scope: 'namespace' });
-    expect(workflows.get('cluster-health')).toMatchObject({ scope: 'cluster', schedule: { cron: '0 9 * * *', timezone: 'UTC' } });
+    expect(workflows.get('cluster-health')).toMatchObject({ name: 'cluster-health', scope: 'cluster' });
   });
 
   it('resolves `all` and explicit lists against the catalog', () => {
@@ -27,7 +27,7 @@ describe('workflows', () => {
     [{ name: 'W W', scope: 'namespace', checks: 'all' }, /`name` must be kebab-case/],
     [{ name: 'w', scope: 'galaxy', checks: 'all' }, /`scope` must be namespace or cluster/],
     [{ name: 'w', scope: 'cluster', checks: [] }, /`checks` must be/],
-    [{ name: 'w', scope: 'cluster', checks: 'all', schedule: { cron: 'daily' } }, /`schedule.cron`/],
+    [{ name: 'w', scope: 'cluster', checks: 'all', schedule: { cron: '0 9 * * *' } }, /w\.yaml: unknown field `schedule` \(a workflow has name, scope and checks\)/],
     ['just a string', /expected a mapping/],
   ])('rejects %j with a message naming the file and field', (doc, message) => {
     expect(() => parseWorkflow('w.yaml', doc, catalog)).toThrow(message);

@@ -3,7 +3,10 @@ import { createLogger, jobLogger } from '../../../src/observability/logger';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
-  const stream = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) });
+  const stream = new Writable({ write: (c, _e, cb) => {
+    chunks.push(String(c));
+    cb();
+  } });
   return { stream, lines: () => chunks.map((c) => JSON.parse(c) as Record<string, unknown>) };
 }
 

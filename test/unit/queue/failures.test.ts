@@ -1,6 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { ApiError } from '../../../src/cluster/kube-api';
-import { NetdoctorError } from '../../../src/domain/errors';
+import { ApiError, NetdoctorError } from '../../../src/domain/errors';
 import { backoffStrategy, classify } from '../../../src/queue/failures';
 
 describe('classify', () => {

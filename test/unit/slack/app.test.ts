@@ -4,6 +4,7 @@ import { LogLevel } from '@slack/bolt';
 import type { Logger } from '../../../src/domain/run-context';
 import { type DeliveryDedupe, type SlackFrontEnd, boltLogger, createSlackApp } from '../../../src/slack/app';
 import type { CommandDeps } from '../../../src/slack/commands';
+import { eventually } from '../../support/eventually';
 import { SlackEmulator } from '../../support/slack-emulator';
 
 const SECRET = 'unit-secret';
@@ -33,7 +34,7 @@ const deps = (log: Logger): CommandDeps => ({
 
 async function withApp(
   dedupe: DeliveryDedupe,
-  run: (url: string) => Promise<void>,
+  run: (url: string, lines: { level: string; obj: object; msg?: string }[]) => Promise<void>,
   overrides: Partial<CommandDeps> = {},
 ): Promise<{ level: string; obj: object; msg?: string }[]> {
   const lines: { level: string; obj: object; msg?: string }[] = [];
@@ -46,7 +47,7 @@ async function withApp(
   });
   const { port } = await front.start();
   try {
-    await run(`http://127.0.0.1:${port}/slack/events`);
+    await run(`http://127.0.0.1:${port}/slack/events`, lines);
   } finally {
     await front.stop();
   }
@@ -74,12 +75,12 @@ describe('createSlackApp (HTTP)', () => {
     });
   });
 
-  it('keys deliveries by signature and trigger id', async () => {
+  it('keys deliveries by a digest of the signed timestamp and body, and by trigger id', async () => {
     const seen: string[][] = [];
     await withApp({ firstSeen: async (ids) => (seen.push([...ids]), true) }, async (url) => {
       expect((await signedHelp(url)).status).toBe(200);
     });
-    expect(seen).toEqual([[expect.stringMatching(/^http:v0=[0-9a-f]{64}$/), 'trigger:t.1']]);
+    expect(seen).toEqual([[expect.stringMatching(/^http:[0-9a-f]{64}$/), 'trigger:t.1']]);
   });
 
   it('fails open (logged) when the dedupe store is down', async () => {
@@ -104,15 +105,20 @@ describe('createSlackApp errors', () => {
     emulator.reset();
     const lines = await withApp(
       { firstSeen: async () => true },
-      async (url) => {
+      async (url, lines) => {
         expect((await signedHelp(url, 'triton')).status).toBe(200);
         const r = await new Promise<{ body: Record<string, unknown> }>((resolve) => {
-          const poll = (): void => void (emulator.responses[0] ? resolve(emulator.responses[0]) : setTimeout(poll, 20));
+          const poll = (): void => {
+            if (emulator.responses[0]) resolve(emulator.responses[0]);
+            else setTimeout(poll, 20);
+          };
           poll();
         });
         expect(r.body).toMatchObject({ response_type: 'ephemeral' });
         expect(String(r.body.text)).toContain('could not handle');
         expect(String(r.body.text)).not.toContain('ECONNREFUSED');
+        // Bolt calls the error handler after the listener has told the user: wait for it before stopping.
+        await eventually(() => expect(lines.some((l) => l.msg === 'slack listener failed')).toBe(true), 5_000);
       },
       {
         enqueue: async () => {

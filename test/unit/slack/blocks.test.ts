@@ -9,8 +9,8 @@ import { loadWorkflows } from '../../../src/engine/workflow';
 import {
   LIMITS,
   type SlackMessage,
+  adviceMrkdwn,
   checksMessage,
-  diffLines,
   digestMessage,
   helpMessage,
   messageChars,
@@ -18,14 +18,17 @@ import {
   rootCauseMessage,
   statusMessage,
   summaryMessage,
+  summaryWithOutcomes,
   textObjects,
 } from '../../../src/slack/blocks';
-import { code, codeBlock } from '../../../src/slack/escape';
-import { listScenarios } from '../../support/scenarios';
+import { code, codeBlock, text } from '../../../src/slack/escape';
+import { listAllScenarios } from '../../support/scenarios';
 
 const workflow = loadWorkflows(CHECKS).get('namespace-triage')!;
 const HOSTILE = ['<!channel>', '<@U123>', '<http://evil|click>', '`rm -rf`', 'a & b', '```', '<!here|here>'];
 const RAW_HOSTILE = /<!channel>|<@U123>|<http:\/\/evil\|click>|<!here/;
+/** The one `<…>` token netdoctor writes itself besides mentions: a time in the reader's zone, from a parsed instant. */
+const DATE_TOKEN = /<!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>/g;
 
 async function reportFor(dir: string, namespace: string): Promise<Report> {
   return diagnose({ runId: 't', log: silentLogger, clock: () => new Date('2026-01-01T00:00:00Z') }, new DumpReader(dir), workflow, { cluster: 'prod', namespace });
@@ -45,7 +48,7 @@ function expectWithinLimits(m: SlackMessage): void {
 /** No untrusted `<…>` survives, and untrusted backticks cannot unbalance the code spans. */
 function expectInert(m: SlackMessage, allowedMention?: string): void {
   for (const t of [m.text, ...textObjects(m.blocks)]) {
-    const stripped = allowedMention ? t.split(`<@${allowedMention}>`).join('') : t;
+    const stripped = (allowedMention ? t.split(`<@${allowedMention}>`).join('') : t).replace(DATE_TOKEN, '');
     expect(stripped).not.toMatch(RAW_HOSTILE);
     expect(stripped).not.toContain('<');
     expect(stripped).not.toMatch(/&(?!amp;|lt;|gt;)/);
@@ -72,12 +75,24 @@ function poison(report: Report): Report {
   return clone;
 }
 
-const scenarios = listScenarios();
+const scenarios = listAllScenarios();
 
 describe.each(scenarios.map((s) => [s.name, s] as const))('Block Kit for scenario %s', (_name, scenario) => {
   let report: Report;
   beforeAll(async () => {
     report = await reportFor(scenario.dir, scenario.expect.namespace);
+  });
+
+  it('names the top root cause in the notification text and the first line', () => {
+    const summary = summaryMessage(report, requestFor(scenario.expect.namespace));
+    const top = report.findings.find((f) => f.rootCause);
+    if (!top) return;
+    const more = report.findings.length > 1 ? ` (+${report.findings.length - 1} more)` : '';
+    // The first root cause ranks highest: a critical one makes the run broken (red), a warning degraded.
+    const icon = top.severity === 'critical' ? '🔴' : '🟡';
+    expect(summary.text).toBe(`${icon} ${scenario.expect.namespace}@prod: ${text(top.title)}${more}`);
+    expect(textObjects(summary.blocks)[0]).toContain(top.title.slice(0, 20).replace(/[&<>"]/g, ''));
+    expect(textObjects(summary.blocks).join('\n')).not.toMatch(/\(s\)|0 API calls/);
   });
 
   it('renders the parent, summary and one reply per root cause within the limits', () => {
@@ -92,7 +107,11 @@ describe.each(scenarios.map((s) => [s.name, s] as const))('Block Kit for scenari
       const reply = rootCauseMessage(report, f, i);
       expectWithinLimits(reply);
       expect(JSON.stringify(reply.blocks)).toContain(f.title.slice(0, 20).replace(/[&<>"]/g, ''));
-      if (f.plan) expect(JSON.stringify(reply.blocks)).toContain(f.plan.id);
+      // Ids are for machines: no plan id, check id or raw severity word in what a human reads.
+      const words = textObjects(reply.blocks).join('\n');
+      if (f.plan) expect(words).not.toContain(f.plan.id);
+      expect(words).not.toContain(`check \`${f.check}\``);
+      expect(words).not.toMatch(/\bCRITICAL\b/);
       expect(JSON.stringify(reply.blocks)).not.toContain('"button"');
     });
   });
@@ -113,12 +132,13 @@ describe.each(scenarios.map((s) => [s.name, s] as const))('Block Kit for scenari
     });
   });
 
-  it('cuts oversized evidence with a visible marker and flags the message for the attached report', () => {
+  it('shows two pieces of evidence as one line each, the rest in the attached report (flagged for upload)', () => {
     const big = structuredClone(report);
     const root: Finding = big.findings.find((f) => f.rootCause) ?? {
       ...({} as Finding),
       id: 'x',
       check: 'x',
+      code: 'POD-CRASHLOOP',
       severity: 'critical',
       title: 'synthetic',
       summary: 'synthetic',
@@ -136,7 +156,8 @@ describe.each(scenarios.map((s) => [s.name, s] as const))('Block Kit for scenari
     expectWithinLimits(reply);
     expectInert(reply);
     expect(reply.truncated).toBe(true);
-    expect(JSON.stringify(reply.blocks)).toMatch(/cut: \d+ characters/);
+    const evidence = textObjects(reply.blocks).find((t) => t.startsWith('*Evidence*'))!;
+    expect(evidence.split('\n')).toEqual(['*Evidence*', expect.stringMatching(/^• `0 &lt;!channel&gt; [^\n]*…` — `kubectl logs x`$/), expect.stringMatching(/^• `1 /), '+28 more items of evidence in the attached report']);
   });
 });
 
@@ -173,7 +194,7 @@ describe('other messages', () => {
       statusMessage([{ cluster: 'prod', waiting: 1, active: 0, failed: 2, workers: 1, lastDigest: '2026-01-02', nextDigest: '2026-01-03T09:00:00.000Z' }]),
       statusMessage([]),
       helpMessage(),
-      checksMessage([...CHECKS.map((c) => ({ id: c.id, title: c.title })), { id: 'evil', title: HOSTILE.join(' ') }]),
+      checksMessage([...CHECKS.map((c) => ({ id: c.id, title: c.title, codes: c.codes })), { id: 'evil', title: HOSTILE.join(' '), codes: HOSTILE }]),
     ]) {
       expectWithinLimits(m);
       expectInert(m);
@@ -181,22 +202,23 @@ describe('other messages', () => {
   });
 });
 
-describe('diffLines', () => {
-  it('shows the guarded old value as removed, the new one as added, other guards as context', () => {
-    const lines = diffLines({
-      action: 'patch',
-      target: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' },
-      patchType: 'json',
-      resourceVersion: '7',
-      patch: [
-        { op: 'test', path: '/spec/containers/0/name', value: 'kube-proxy' },
-        { op: 'test', path: '/spec/containers/0/command/1', value: '--config=old' },
-        { op: 'replace', path: '/spec/containers/0/command/1', value: '--config=new' },
-      ],
-    });
-    expect(lines[0]).toMatch(/^@@ patch daemonset\/kube-proxy -n kube-system/);
-    expect(lines.slice(1).map((l) => l.slice(0, 2))).toEqual(['  ', '- ', '+ ']);
-    expect(lines[2]).toContain('--config=old');
-    expect(lines[3]).toContain('--config=new');
+describe('advice and outcomes', () => {
+  it('formats the kubectl in advice as code, up to a dash, a closing parenthesis or the end', () => {
+    expect(adviceMrkdwn('Watch the rollout: kubectl -n kube-system rollout status daemonset/kube-proxy')).toBe('Watch the rollout: `kubectl -n kube-system rollout status daemonset/kube-proxy`');
+    expect(adviceMrkdwn('Then: kubectl rollout status ds/x — the pods restart')).toBe('Then: `kubectl rollout status ds/x` — the pods restart');
+    expect(adviceMrkdwn('Fix the taint (kubectl describe node n1); add a toleration')).toBe('Fix the taint (`kubectl describe node n1`); add a toleration');
+    expect(adviceMrkdwn('No command & <!channel>')).toBe('No command &amp; &lt;!channel&gt;');
+  });
+
+  it('puts a decided cause\'s outcome under its line on the parent', async () => {
+    const scenario = scenarios.find((s) => s.expect.rootCause) ?? scenarios[0]!;
+    const report = await reportFor(scenario.dir, scenario.expect.namespace);
+    const summary = summaryMessage(report, requestFor(scenario.expect.namespace));
+    const view = { planId: 'plan-0123456789abcdef', summary: 's', state: 'applied' as const, verdict: 'fixed' as const, by: 'U0BOB0001', at: '2026-11-25T10:05:00Z', diff: '', rollbackAvailable: true };
+    const after = summaryWithOutcomes(summary, { 0: view });
+    const at = `<!date^${Date.parse(view.at) / 1000}^{date_short_pretty} {time}|2026-11-25 10:05 UTC>`;
+    expect(textObjects(after.blocks).join('\n')).toContain(`:white_check_mark: *fixed* by <@U0BOB0001>, verified · ${at}`);
+    expect(after.text).toBe(summary.text);
+    expect(after.blocks).toHaveLength(summary.blocks.length);
   });
 });

@@ -61,7 +61,7 @@ function harness(overrides: Partial<CommandDeps> = {}): { deps: CommandDeps; rec
     },
     status: async () => [{ cluster: 'prod', waiting: 2, active: 1, failed: 0, workers: 1 }],
     digestNow: async () => 'digest-1',
-    checks: [{ id: 'kube-proxy-config-path', title: 'kube-proxy config path' }],
+    checks: [{ id: 'kube-proxy-config-path', title: 'kube-proxy config path', codes: ['KP-CONFIG-PATH'] }],
     workflows: ['namespace-triage', 'quick'],
     clusters: ['prod', 'staging'],
     allowedChannels: [],

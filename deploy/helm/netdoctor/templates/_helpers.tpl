@@ -55,11 +55,30 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* True (non-empty) when the chart runs its own Redis. */}}
 {{- define "netdoctor.redis.bundled" -}}
-{{- if and (not .Values.redis.url) (not .Values.redis.urlSecret.name) }}true{{ end }}
+{{- if and (eq (default "bundled" .Values.redis.mode) "bundled") (not .Values.redis.url) (not .Values.redis.urlSecret.name) }}true{{ end }}
 {{- end }}
 
 {{- define "netdoctor.redis.fullname" -}}
 {{- printf "%s-redis" (include "netdoctor.fullname" .) }}
+{{- end }}
+
+{{/* The Secret holding the bundled Redis's password: the user's, or the one the chart generates. */}}
+{{- define "netdoctor.redis.authSecret" -}}
+{{- default (printf "%s-auth" (include "netdoctor.redis.fullname" .)) .Values.redis.bundled.auth.existingSecret }}
+{{- end }}
+
+{{/* An env entry `name` holding the bundled Redis's password (dict: ctx, name). */}}
+{{- define "netdoctor.redis.passwordEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "netdoctor.redis.authSecret" .ctx }}
+      key: {{ .ctx.Values.redis.bundled.auth.key }}
+{{- end }}
+
+{{/* The Secret holding NETDOCTOR_PLAN_KEY: the user's, or the one the chart generates. */}}
+{{- define "netdoctor.planKey.secret" -}}
+{{- default (printf "%s-plan-key" (include "netdoctor.fullname" .)) .Values.remediation.planKey.existingSecret }}
 {{- end }}
 
 {{/*
@@ -98,6 +117,11 @@ single: one in-cluster entry named .Values.cluster.name. multi: .Values.clusters
   value: {{ .Values.config.queuePrefix | quote }}
 - name: NETDOCTOR_ADMIN_PORT
   value: {{ .Values.admin.port | quote }}
+# The admin port has no auth: it listens on the pod IP (kubelet probes, Prometheus), not on every interface.
+- name: NETDOCTOR_ADMIN_HOST
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
 - name: NETDOCTOR_SHUTDOWN_TIMEOUT_SECONDS
   value: {{ .Values.config.shutdownTimeoutSeconds | quote }}
 - name: NETDOCTOR_REMEDIATION_ENABLED
@@ -110,7 +134,37 @@ single: one in-cluster entry named .Values.cluster.name. multi: .Values.clusters
 - name: NETDOCTOR_DIGEST_TIMEZONE
   value: {{ .Values.config.digest.timezone | quote }}
 {{- end }}
-{{- if .Values.redis.urlSecret.name }}
+{{- $mode := default "bundled" .Values.redis.mode }}
+{{- if eq $mode "sentinel" }}
+{{- $s := .Values.redis.sentinel }}
+{{- if or (not $s.nodes) (not $s.name) }}{{ fail "redis.mode=sentinel needs redis.sentinel.nodes (host:port,...) and redis.sentinel.name (the master group)" }}{{ end }}
+- name: REDIS_SENTINELS
+  value: {{ $s.nodes | quote }}
+- name: REDIS_SENTINEL_NAME
+  value: {{ $s.name | quote }}
+{{- with $s.passwordSecret }}{{ if .name }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ .name }}, key: {{ .key }} }
+{{- end }}{{ end }}
+{{- with $s.sentinelPasswordSecret }}{{ if .name }}
+- name: REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ .name }}, key: {{ .key }} }
+{{- end }}{{ end }}
+{{- else if eq $mode "cluster" }}
+{{- $c := .Values.redis.cluster }}
+{{- if not $c.nodes }}{{ fail "redis.mode=cluster needs redis.cluster.nodes (host:port,...)" }}{{ end }}
+- name: REDIS_CLUSTER_NODES
+  value: {{ $c.nodes | quote }}
+{{- with $c.passwordSecret }}{{ if .name }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ .name }}, key: {{ .key }} }
+{{- end }}{{ end }}
+{{- else if and (eq $mode "external") (not .Values.redis.url) (not .Values.redis.urlSecret.name) }}
+{{- fail "redis.mode=external needs redis.url or redis.urlSecret" }}
+{{- else if .Values.redis.urlSecret.name }}
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
@@ -120,8 +174,17 @@ single: one in-cluster entry named .Values.cluster.name. multi: .Values.clusters
 - name: REDIS_URL
   value: {{ .Values.redis.url | quote }}
 {{- else }}
+{{ include "netdoctor.redis.passwordEnv" (dict "ctx" . "name" "REDIS_PASSWORD") }}
+# Kubernetes expands $(REDIS_PASSWORD) from the entry above: the password is never in the manifest.
 - name: REDIS_URL
-  value: {{ printf "redis://%s:6379/0" (include "netdoctor.redis.fullname" .) | quote }}
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "netdoctor.redis.fullname" .) | quote }}
+{{- end }}
+{{- if .Values.remediation.enabled }}
+- name: NETDOCTOR_PLAN_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "netdoctor.planKey.secret" . }}
+      key: {{ .Values.remediation.planKey.key }}
 {{- end }}
 {{- with .Values.config.extraEnv }}
 {{ toYaml . }}
@@ -201,5 +264,23 @@ tolerations:
 {{- with .Values.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Spreads a Deployment's replicas over nodes (preferred pod anti-affinity on the hostname) when it
+has more than one and no `affinity` value is set. Args: root, replicas, labels (the pods' own).
+*/}}
+{{- define "netdoctor.spread" -}}
+{{- if and (not .root.Values.affinity) (gt (int .replicas) 1) }}
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels:
+              {{- toYaml .labels | nindent 14 }}
 {{- end }}
 {{- end }}

@@ -1,0 +1,91 @@
+// Benchmark 7 — offline dump reading (issue 20, item 4): a synthetic dump of 200,000 objects
+// (bench/dump-synth.ts) read by DumpReader in fresh processes (bench/dump-child.ts): parse, index,
+// every pod's events; wall and CPU time, peak RSS. Then one 200 MB file, which the reader must
+// refuse with a clear error before reading it (per-file limit 64 MiB), within a small memory bound.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_DUMP_LIMITS } from '../src/cluster/dump-files';
+import type { DumpReadResult, DumpRefusal } from './dump-child';
+import { writeLargeFile, writeSyntheticDump } from './dump-synth';
+import { figure, nowMs, round, run, type Figure } from './stats';
+
+export interface DumpReadBench {
+  objects: number;
+  files: number;
+  bytes: number;
+  generateMs: number;
+  wallMs: Figure;
+  cpuMs: Figure;
+  parseMs: Figure;
+  indexMs: Figure;
+  eventsMs: Figure;
+  peakRssBytes: Figure;
+  /** Peak RSS of the process before the reader ran (Node, the TypeScript loader, the modules). */
+  baseRssBytes: number;
+  /** What the read adds to peak RSS, per byte of object files: with the 256 MiB total limit, the reader's memory bound. */
+  rssPerDumpByte: number;
+  largeFile: { bytes: number; refused: string | undefined; wallMs: number; addedRssBytes: number };
+  targetMs: number;
+  /** The most a refused file may add to peak RSS: it is refused from its size, before any byte is read. */
+  largeFileRssTargetBytes: number;
+}
+
+const CHILD = path.join(__dirname, 'dump-child.ts');
+const REGISTER = path.join(__dirname, 'register.js');
+
+async function child(dir: string): Promise<DumpReadResult | DumpRefusal> {
+  const r = await run(process.execPath, ['-r', REGISTER, CHILD, dir], { timeoutMs: 600_000 });
+  if (r.code !== 0) throw new Error(`dump-child failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as DumpReadResult | DumpRefusal;
+}
+
+export async function benchDumpRead(objects: number, runs: number, log: (line: string) => void): Promise<DumpReadBench> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netdoctor-dump-'));
+  try {
+    const dir = path.join(tmp, 'dump');
+    const t0 = nowMs();
+    const made = writeSyntheticDump(dir, objects);
+    const generateMs = nowMs() - t0;
+    log(`7/7 dump: ${made.objects} objects in ${made.files} files, ${(made.bytes / 2 ** 20).toFixed(0)} MiB of YAML (written in ${(generateMs / 1000).toFixed(0)} s)`);
+    const reads: DumpReadResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await child(dir);
+      if ('refused' in r) throw new Error(`the synthetic dump was refused: ${r.refused}`);
+      reads.push(r);
+      log(`7/7 dump: read ${i + 1}/${runs} in ${r.totalMs.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+    const large = path.join(tmp, 'large', 'objects.yaml');
+    const largeBytes = writeLargeFile(dir, large, 200 * 10 ** 6);
+    const refusal = await child(path.dirname(large));
+    const peak = figure(reads.map((r) => r.peakRssBytes));
+    const base = Math.min(...reads.map((r) => r.baseRssBytes));
+    return {
+      objects: made.objects,
+      files: made.files,
+      bytes: made.bytes,
+      generateMs: round(generateMs, 0),
+      wallMs: figure(reads.map((r) => r.totalMs)),
+      cpuMs: figure(reads.map((r) => r.cpuMs)),
+      parseMs: figure(reads.map((r) => r.parseMs)),
+      indexMs: figure(reads.map((r) => r.indexMs)),
+      eventsMs: figure(reads.map((r) => r.eventsMs)),
+      peakRssBytes: peak,
+      baseRssBytes: base,
+      rssPerDumpByte: round((peak.median - base) / made.bytes, 2),
+      largeFile: {
+        bytes: largeBytes,
+        refused: 'refused' in refusal ? refusal.refused : undefined,
+        wallMs: round(refusal.totalMs, 1),
+        addedRssBytes: refusal.peakRssBytes - refusal.baseRssBytes,
+      },
+      targetMs: 10_000,
+      largeFileRssTargetBytes: 16 * 2 ** 20,
+    };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** What a dump within the total limit may cost in memory, from the measured RSS per byte. */
+export const dumpMemoryBoundBytes = (b: DumpReadBench): number => b.baseRssBytes + b.rssPerDumpByte * DEFAULT_DUMP_LIMITS.maxTotalBytes;

@@ -1,0 +1,38 @@
+import { makePlan } from '../../../src/domain/plan';
+import { rollbackPlan } from '../../../src/remediation/execute-plan';
+
+const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kube-proxy' };
+const dsRef = { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' };
+
+describe('rollbackPlan', () => {
+  it("restores a ConfigMap's data (it has no spec), guarded by the data the plan wrote", () => {
+    const patch = [
+      { op: 'test', path: '/data/config.conf', value: 'mode: iptable\n' },
+      { op: 'replace', path: '/data/config.conf', value: 'mode: iptables\n' },
+    ];
+    const plan = makePlan({ summary: 's', risk: 'medium', effect: 'e', operations: [{ action: 'patch', target: cmRef, patchType: 'json', patch }], verify: { check: 'c', subject: dsRef, waitFor: 'none' } });
+    const before = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', resourceVersion: '1' }, data: { 'config.conf': 'mode: iptable\n' } };
+    const after = { ...before, metadata: { name: 'kube-proxy', resourceVersion: '2' }, data: { 'config.conf': 'mode: iptables\n' } };
+    const [op] = rollbackPlan(plan, [{ operation: plan.operations[0]!, before, after }]).operations;
+    expect(op).toEqual({
+      action: 'patch',
+      target: cmRef,
+      patchType: 'json',
+      patch: [
+        { op: 'test', path: '/data', value: { 'config.conf': 'mode: iptables\n' } },
+        { op: 'replace', path: '/data', value: { 'config.conf': 'mode: iptable\n' } },
+      ],
+    });
+  });
+
+  it('still restores /spec of a workload, guarded by its generation', () => {
+    const patch = { spec: { template: { metadata: { annotations: { a: 'b' } } } } };
+    const plan = makePlan({ summary: 's', risk: 'medium', effect: 'e', operations: [{ action: 'patch', target: dsRef, patchType: 'merge', patch }], verify: { check: 'c', subject: dsRef, waitFor: 'none' } });
+    const before = { metadata: { generation: 1 }, spec: { x: 1 } };
+    const after = { metadata: { generation: 2 }, spec: { x: 2 } };
+    expect(rollbackPlan(plan, [{ operation: plan.operations[0]!, before, after }]).operations[0]!.patch).toEqual([
+      { op: 'test', path: '/metadata/generation', value: 2 },
+      { op: 'replace', path: '/spec', value: { x: 1 } },
+    ]);
+  });
+});
