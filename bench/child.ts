@@ -6,7 +6,7 @@ import type { FloorResult, LiveResult, LoggedRequest } from './diagnose-child';
 import { run } from './stats';
 
 const CHILD = path.join(__dirname, 'diagnose-child.ts');
-const REGISTER = path.join(__dirname, 'register.js');
+const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 
 async function child<T>(args: string[]): Promise<T> {
   const r = await run(process.execPath, ['-r', REGISTER, CHILD, ...args], { timeoutMs: 300_000 });

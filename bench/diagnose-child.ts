@@ -1,7 +1,7 @@
 // One measured diagnosis in a fresh process (so peak RSS belongs to that run alone):
 //
-//   node -r ./bench/register.js bench/diagnose-child.ts live  <kubeconfig> <workflow> [namespace]
-//   node -r ./bench/register.js bench/diagnose-child.ts floor <kubeconfig> <requests.json>
+//   node -r ./scripts/ts-register.js bench/diagnose-child.ts live  <kubeconfig> <workflow> [namespace]
+//   node -r ./scripts/ts-register.js bench/diagnose-child.ts floor <kubeconfig> <requests.json>
 //
 // live: LiveReader + diagnose() as the CLI and the workers run them; prints wall time, API
 // calls, bytes read (KubeApi.bytesRead), peak RSS, the request log and the root causes.

@@ -32,7 +32,7 @@ export interface DumpReadBench {
 }
 
 const CHILD = path.join(__dirname, 'dump-child.ts');
-const REGISTER = path.join(__dirname, 'register.js');
+const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 
 async function child(dir: string): Promise<DumpReadResult | DumpRefusal> {
   const r = await run(process.execPath, ['-r', REGISTER, CHILD, dir], { timeoutMs: 600_000 });

@@ -52,7 +52,7 @@ export function summarise(profile: CpuProfile, repo: string, top = 12): ProfileL
 export async function profileLive(repo: string, kubeconfig: string, workflow: string, namespace?: string): Promise<ProfileLine[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netdoctor-prof-'));
   try {
-    const r = await run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-r', path.join(__dirname, 'register.js'), path.join(__dirname, 'diagnose-child.ts'), 'live', kubeconfig, workflow, ...(namespace ? [namespace] : [])], { timeoutMs: 300_000 });
+    const r = await run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-r', path.join(__dirname, '..', 'scripts', 'ts-register.js'), path.join(__dirname, 'diagnose-child.ts'), 'live', kubeconfig, workflow, ...(namespace ? [namespace] : [])], { timeoutMs: 300_000 });
     if (r.code !== 0) throw new Error(`profiled run failed: ${r.stderr.slice(-500)}`);
     const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) return [];

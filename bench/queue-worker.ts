@@ -1,5 +1,5 @@
 // One diagnose worker process for the queue-throughput benchmark:
-//   node -r ./bench/register.js bench/queue-worker.ts <dumpDir>
+//   node -r ./scripts/ts-register.js bench/queue-worker.ts <dumpDir>
 // Config from the environment (REDIS_URL, NETDOCTOR_QUEUE_PREFIX, NETDOCTOR_CLUSTER,
 // NETDOCTOR_WORKER_CONCURRENCY). Runs the real startWorkers() with the dump view and a
 // recording surface (no Slack: the engine and the queue are what is measured).

@@ -20,7 +20,7 @@ export interface QueueThroughput {
   speedup: number;
 }
 
-const REGISTER = path.join(__dirname, 'register.js');
+const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 const WORKER = path.join(__dirname, 'queue-worker.ts');
 
 function startWorker(env: NodeJS.ProcessEnv, dir: string): Promise<ChildProcess> {

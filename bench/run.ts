@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark of issue 8 in one run, one table, bench/results/latest.json.
 //
-//   node -r ./bench/register.js bench/run.ts [--only cli,namespace,scale,queue,ack,peer,dump] [--quick]
+//   node -r ./scripts/ts-register.js bench/run.ts [--only cli,namespace,scale,queue,ack,peer,dump] [--quick]
 //                                              [--scale-150k] [--out FILE]
 //
 // It starts what it needs itself — the real control plane (test/cluster: etcd, kube-apiserver,

@@ -1,6 +1,6 @@
 // `netdoctor serve` as the Slack benchmarks run it, in its own process (so the load generator
 // and the emulated Slack do not share its event loop):
-//   node -r ./bench/register.js bench/serve-child.ts <dumpDir|live> [front-end-only|in-loop|bare]
+//   node -r ./scripts/ts-register.js bench/serve-child.ts <dumpDir|live> [front-end-only|in-loop|bare]
 // Default: as `netdoctor serve` runs, the workers in their own thread (src/cli/serve-workers.ts);
 // `in-loop`: the workers in the receiver's event loop (how serve ran before issue 20).
 // `live` reads the cluster of KUBECONFIG instead of a dump.

@@ -59,7 +59,7 @@ interface Harness {
   secret: string;
 }
 
-const REGISTER = path.join(__dirname, 'register.js');
+const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 const SERVE = path.join(__dirname, 'serve-child.ts');
 
 /** `serve`: workers in their own thread (as `netdoctor serve` runs); `in-loop`: in the receiver's event loop (before issue 20). */

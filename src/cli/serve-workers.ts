@@ -93,7 +93,7 @@ function threadWorker(data: ServeWorkersData): Worker {
   const ext = path.extname(__filename);
   const entry = path.join(__dirname, `${ENTRY}${ext}`);
   if (ext === '.js') return new Worker(entry, { workerData: data });
-  const hook = path.resolve(__dirname, '..', '..', 'bench', 'register.js');
+  const hook = path.resolve(__dirname, '..', '..', 'scripts', 'ts-register.js');
   return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: data });
 }
 

@@ -20,7 +20,7 @@ export type ApplyOutcome =
   | { status: 'conflict'; reason: string }
   | { status: 'failed'; reason: string; changes: AppliedChange[] };
 
-const rv = (o: RawObject | undefined): string | undefined => (o?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+export const resourceVersionOf = (o: RawObject | undefined): string | undefined => (o?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
 
 function reasonOf(e: unknown): string {
   if (e instanceof ApiError) return e.message;
@@ -66,7 +66,7 @@ const uidOf = (o: RawObject | undefined): string | undefined => (o?.metadata as 
 
 /** Why the target is no longer what the plan was computed against, if it is not. */
 function changedSincePlan(op: Operation, current: RawObject | undefined): string | undefined {
-  if (op.resourceVersion && rv(current) !== op.resourceVersion) return `resourceVersion ${op.resourceVersion} → ${rv(current)}`;
+  if (op.resourceVersion && resourceVersionOf(current) !== op.resourceVersion) return `resourceVersion ${op.resourceVersion} → ${resourceVersionOf(current)}`;
   if (op.generation !== undefined && generationOf(current) !== op.generation) return `its spec changed: generation ${op.generation} → ${generationOf(current)}`;
   if (op.uid && uidOf(current) !== op.uid) return 'it was replaced by another object of the same name';
   return undefined;
@@ -81,7 +81,7 @@ function guarded(op: Operation, current: RawObject | undefined): Operation {
   if (op.action !== 'patch') return op; // a delete's preconditions (uid or resourceVersion) go in its DeleteOptions
   const test =
     op.generation !== undefined
-      ? { path: '/metadata/generation', value: op.generation, resourceVersion: rv(current) }
+      ? { path: '/metadata/generation', value: op.generation, resourceVersion: resourceVersionOf(current) }
       : op.resourceVersion
         ? { path: '/metadata/resourceVersion', value: op.resourceVersion, resourceVersion: op.resourceVersion }
         : undefined;
@@ -180,7 +180,7 @@ function touchedFields(operation: Operation): string[] {
 export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
   const operations: Operation[] = [...changes].reverse().map(({ operation, before, after }) => {
     const target = operation.target;
-    if (operation.action === 'create') return { action: 'delete', target, resourceVersion: rv(after) };
+    if (operation.action === 'create') return { action: 'delete', target, resourceVersion: resourceVersionOf(after) };
     if (operation.action === 'delete' && before) {
       const { resourceVersion: _rv, uid: _uid, managedFields: _mf, creationTimestamp: _ct, ...metadata } = (before.metadata ?? {}) as Record<string, unknown>;
       return { action: 'create', target, body: { ...before, metadata, status: undefined } };

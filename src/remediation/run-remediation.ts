@@ -1,4 +1,3 @@
-import type { RawObject } from '../domain/kube-types';
 import { NetdoctorError } from '../domain/errors';
 import { refLabel } from '../domain/object-ref';
 import { type AppliedChange, type Plan, type PlanResult, type PlanState, type PlanVerdict, planId } from '../domain/plan';
@@ -6,7 +5,7 @@ import type { PlanMessageRef, PlanStateView, RemediationMetrics, RemediationOutc
 import type { Clock, Logger } from '../domain/run-context';
 import type { AuditEntry, AuditSink, PlanEntry, PlanStore, RunStore, StoredPlan } from '../domain/stores';
 import { type ApprovalPolicy, accessProblem, kubeIdentityLabel } from './approval';
-import { type ApplyOutcome, applyPlan, rollbackPlan } from './execute-plan';
+import { type ApplyOutcome, applyPlan, resourceVersionOf as rv, rollbackPlan } from './execute-plan';
 import type { WriterFactory } from '../domain/cluster-writer';
 import type { PlanSealer, SealedProposal } from './plan-seal';
 import { verifyPlan } from './verify';
@@ -35,8 +34,6 @@ const OUTCOME_METRIC: Partial<Record<PlanState, RemediationOutcome>> = { denied:
 /** What an apply outcome moves the plan to. */
 const APPLY_STATE: Record<ApplyOutcome['status'], PlanState> = { applied: 'applied', noop: 'noop', conflict: 'conflict', failed: 'failed' };
 const ROLLBACK_STATE: Record<ApplyOutcome['status'], PlanState> = { applied: 'rolled-back', noop: 'rolled-back', conflict: 'rollback-failed', failed: 'rollback-failed' };
-
-const rv = (o: RawObject | undefined): string | undefined => (o?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
 
 function describe(outcome: ApplyOutcome, rollback: boolean): string {
   switch (outcome.status) {

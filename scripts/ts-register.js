@@ -1,6 +1,6 @@
 'use strict';
-// Runs the benchmark's TypeScript (bench/, src/, test/cluster/) in place with @swc/core
-// (already a devDependency for jest): a CommonJS require hook, no build step, no output dir.
+// The one require hook that runs netdoctor's TypeScript in place (bench/, src/, test/ children, serve's
+// worker thread from sources) with @swc/core (already a devDependency for jest): CommonJS, no build step, no output dir.
 // Files keep their real paths, so __dirname-relative lookups (workflows/, shared/) hold.
 // swc strips types only; `npx tsc --noEmit -p .` type-checks bench/ with the rest.
 const fs = require('node:fs');
