@@ -177,10 +177,22 @@ function touchedFields(operation: Operation): string[] {
   return fields.length > 0 ? fields : ['spec'];
 }
 
+/**
+ * The delete that undoes a create: only of the object the apply created (its uid), and only while
+ * its spec is as created (generation) or, for objects without a spec generation, while it is
+ * unchanged (resourceVersion). The status a controller writes right after the create (a
+ * DaemonSet's counts) does not block it.
+ */
+function deleteCreated(target: Operation['target'], created: RawObject): Operation {
+  const uid = uidOf(created);
+  const generation = generationOf(created);
+  return { action: 'delete', target, ...(uid ? { uid } : {}), ...(generation !== undefined ? { generation } : { resourceVersion: resourceVersionOf(created) }) };
+}
+
 export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
   const operations: Operation[] = [...changes].reverse().map(({ operation, before, after }) => {
     const target = operation.target;
-    if (operation.action === 'create') return { action: 'delete', target, resourceVersion: resourceVersionOf(after) };
+    if (operation.action === 'create') return deleteCreated(target, after);
     if (operation.action === 'delete' && before) {
       const { resourceVersion: _rv, uid: _uid, managedFields: _mf, creationTimestamp: _ct, ...metadata } = (before.metadata ?? {}) as Record<string, unknown>;
       return { action: 'create', target, body: { ...before, metadata, status: undefined } };

@@ -357,7 +357,8 @@ export function fillTemplate(text: string, vars: Record<string, string>): string
 const PLURAL: Record<string, string> = {
   Namespace: 'namespaces', ServiceAccount: 'serviceaccounts', ConfigMap: 'configmaps', Service: 'services', Pod: 'pods',
   DaemonSet: 'daemonsets', Deployment: 'deployments', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings',
-  Role: 'roles', RoleBinding: 'rolebindings',
+  Role: 'roles', RoleBinding: 'rolebindings', Secret: 'secrets', StatefulSet: 'statefulsets', NetworkPolicy: 'networkpolicies',
+  PodDisruptionBudget: 'poddisruptionbudgets',
 };
 
 function request(cluster: ControlPlane, method: string, urlPath: string, body: string | undefined, contentType: string): Promise<{ status: number; body: string }> {

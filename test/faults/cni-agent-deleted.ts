@@ -4,7 +4,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FLANNEL_DELETE_BOUND_MS, deleteFlannelAgent, removeFlannelManifest, storeFlannelManifest } from './flannel';
-import { type Fault, APP_OK, appPage, deletePods, events, excerpt, flannelRunDir, podLines, pods, symptom, waitingReason } from './fault';
+import { type Fault, type FaultCluster, APP_OK, appPage, deletePods, events, excerpt, flannelRunDir, podLines, pods, symptom, waitingReason } from './fault';
+
+/** flannel's agent gone, then the node "reboots" (/run is tmpfs) and webapp's pod is replaced. */
+async function agentGoneNodeRebooted(c: FaultCluster): Promise<void> {
+  await deleteFlannelAgent(c);
+  fs.rmSync(path.join(flannelRunDir(c), 'subnet.env'), { force: true });
+  await deletePods(c, 'triton', 'name=webapp-mysql');
+}
 
 export const cniAgentDeleted: Fault = {
   name: 'cni-agent-deleted',
@@ -14,12 +21,11 @@ export const cniAgentDeleted: Fault = {
     'FailedCreatePodSandBox. The operators stored the flannel manifest in ConfigMap kube-system/netdoctor-cni-manifest (the install opt-in).',
   async break(c) {
     await storeFlannelManifest(c);
-    await deleteFlannelAgent(c);
-    // The node "reboots": /run is tmpfs.
-    fs.rmSync(path.join(flannelRunDir(c), 'subnet.env'), { force: true });
-    await deletePods(c, 'triton', 'name=webapp-mysql');
+    await agentGoneNodeRebooted(c);
   },
   breakBoundMs: FLANNEL_DELETE_BOUND_MS,
+  // The rollback deletes the DaemonSet the plan created; the symptom shows at the node's next reboot.
+  reenact: agentGoneNodeRebooted,
   async ready(c) {
     const web = await pods(c, 'triton', 'name=webapp-mysql');
     const stuck = web.filter((p) => waitingReason(p) === 'ContainerCreating' || p.status.phase === 'Pending');

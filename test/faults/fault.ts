@@ -36,6 +36,12 @@ export interface Fault {
     /** Whether that finding must carry a plan (then it is approved in Slack and traffic must flow again). */
     plan: boolean;
   };
+  /**
+   * After the rollback of the fault's plan: the steps of its break beyond the objects the plan changed
+   * that the symptom needs to show again (a rollout under a dead kube-proxy, the node's reboot); then
+   * ready() must hold again. Absent when the rollback alone brings the fault back.
+   */
+  reenact?: (c: FaultCluster) => Promise<void>;
   /** Undoes what the healthy manifests cannot (extra objects, node files); the manifests are re-applied after it. */
   restore?: (c: FaultCluster) => Promise<void>;
 }

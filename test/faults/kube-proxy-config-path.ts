@@ -17,6 +17,8 @@ export const kubeProxyConfigPath: Fault = {
   },
   breakBoundMs: KUBE_PROXY_CRASH_BOUND_MS,
   ready: kubeProxyDownAndNodePortDead,
+  // The rollback puts configuration.conf back; NodePort dies only once webapp moves under the dead kube-proxy.
+  reenact: redeployWebappUnderDeadKubeProxy,
   expected: {
     rootCause: {
       code: 'KP-CONFIG-PATH',

@@ -158,6 +158,25 @@ describe('CNI install plan on the real apiserver (cni-install-manifest)', () => 
     expect(await exists()).toEqual([false, false, false, false]);
   });
 
+  it("rolls back after the controllers wrote the created DaemonSet's status, and not once its spec was changed", async () => {
+    const dsPath = '/apis/apps/v1/namespaces/kube-system/daemonsets/weave-net';
+    const plan = await freshPlan();
+    const outcome = await applyPlan(writer, plan);
+    if (outcome.status !== 'applied') throw new Error(`expected applied, got ${JSON.stringify(outcome)}`);
+    // What the DaemonSet controller does right after the create (its resourceVersion moves).
+    await api.request(`${dsPath}/status`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { status: { desiredNumberScheduled: 1, currentNumberScheduled: 1, numberMisscheduled: 0, numberReady: 0, observedGeneration: 1 } } });
+    expect(await applyPlan(writer, rollbackPlan(plan, outcome.changes))).toMatchObject({ status: 'applied' });
+    expect(await exists()).toEqual([false, false, false, false]);
+
+    // Someone edits the installed agent's spec: the rollback would delete their change, so it is refused and nothing is deleted.
+    const again = await applyPlan(writer, await freshPlan());
+    if (again.status !== 'applied') throw new Error(`expected applied, got ${JSON.stringify(again)}`);
+    await api.request(dsPath, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } } } });
+    expect(await applyPlan(writer, rollbackPlan(plan, again.changes))).toMatchObject({ status: 'conflict', reason: expect.stringContaining('generation 1 → 2') });
+    expect(await exists()).toEqual([true, true, true, true]);
+    await cleanup();
+  });
+
   it('as the bot with the shipped roles (reader + remediator + cni-installer): dry-run, apply and rollback are allowed', async () => {
     const plan = await freshPlan();
     const bot = await botApi(api, ['reader.yaml', 'remediation/remediator.yaml', 'remediation/cni-install/cni-installer.yaml']);

@@ -35,4 +35,19 @@ describe('rollbackPlan', () => {
       { op: 'replace', path: '/spec', value: { x: 1 } },
     ]);
   });
+
+  it('deletes what the plan created only while it is that object with the spec it was created with', () => {
+    const dsCreate = makePlan({ summary: 's', risk: 'high', effect: 'e', operations: [{ action: 'create', target: dsRef, body: { spec: {} } }], verify: { check: 'c', subject: dsRef, waitFor: 'none' } });
+    const created = { metadata: { name: 'kube-proxy', uid: 'u-1', generation: 1, resourceVersion: '7' }, spec: {} };
+    // A DaemonSet: uid and generation, not the resourceVersion its controller moves right after the create.
+    expect(rollbackPlan(dsCreate, [{ operation: dsCreate.operations[0]!, before: undefined, after: created }]).operations).toEqual([
+      { action: 'delete', target: dsRef, uid: 'u-1', generation: 1 },
+    ]);
+    // A ConfigMap has no spec generation: any change since the create keeps it.
+    const cmCreate = makePlan({ summary: 's', risk: 'high', effect: 'e', operations: [{ action: 'create', target: cmRef, body: { data: {} } }], verify: { check: 'c', subject: dsRef, waitFor: 'none' } });
+    const cm = { metadata: { name: 'kube-proxy', uid: 'u-2', resourceVersion: '9' }, data: {} };
+    expect(rollbackPlan(cmCreate, [{ operation: cmCreate.operations[0]!, before: undefined, after: cm }]).operations).toEqual([
+      { action: 'delete', target: cmRef, uid: 'u-2', resourceVersion: '9' },
+    ]);
+  });
 });
