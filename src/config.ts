@@ -280,8 +280,11 @@ function redisTarget(s: Settings, urlSet: boolean, problems: string[]): RedisTar
     return { mode: 'sentinel', sentinels: s.redisSentinels, name: s.redisSentinelName, ...password, ...(s.redisSentinelPassword ? { sentinelPassword: s.redisSentinelPassword } : {}) };
   }
   if (s.redisClusterNodes) return { mode: 'cluster', nodes: s.redisClusterNodes, ...password };
-  if (s.redisPassword && new URL(s.redisUrl).password) {
-    problems.push('REDIS_URL has a password and REDIS_PASSWORD is set: give the password once');
+  // The chart and the kustomize base set both: REDIS_URL embeds $(REDIS_PASSWORD), which Kubernetes
+  // expands from the Secret, so the manifest never holds the password. The same password twice is fine.
+  const urlPassword = new URL(s.redisUrl).password;
+  if (s.redisPassword && urlPassword && decodeURIComponent(urlPassword) !== s.redisPassword) {
+    problems.push('REDIS_URL has a password and REDIS_PASSWORD is set to a different one: give the password once');
     return undefined;
   }
   return { mode: 'single', url: s.redisUrl, ...password };

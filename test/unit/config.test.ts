@@ -93,6 +93,8 @@ describe('Redis connection modes', () => {
   it('is one node at REDIS_URL (or its default) unless told otherwise', () => {
     expect(loadConfig({}).redis).toEqual({ mode: 'single', url: 'redis://127.0.0.1:6379' });
     expect(loadConfig({ REDIS_URL: 'redis://r:6380/1', REDIS_PASSWORD: 'pw' }).redis).toEqual({ mode: 'single', url: 'redis://r:6380/1', password: 'pw' });
+    // As the chart and the kustomize base set it: the URL embeds $(REDIS_PASSWORD), expanded by Kubernetes.
+    expect(loadConfig({ REDIS_URL: 'redis://:p%40ss@r:6379/0', REDIS_PASSWORD: 'p@ss' }).redis).toEqual({ mode: 'single', url: 'redis://:p%40ss@r:6379/0', password: 'p@ss' });
   });
 
   it('follows the Sentinels, with a password for the nodes and one for the Sentinels', () => {
@@ -117,7 +119,7 @@ describe('Redis connection modes', () => {
     [{ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'a:7000' }, 'REDIS_SENTINELS and REDIS_CLUSTER_NODES are both set'],
     [{ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:7000' }, 'REDIS_URL and REDIS_CLUSTER_NODES are both set'],
     [{ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_URL and REDIS_SENTINELS are both set'],
-    [{ REDIS_URL: 'redis://:a@r:6379', REDIS_PASSWORD: 'b' }, 'REDIS_URL has a password and REDIS_PASSWORD is set'],
+    [{ REDIS_URL: 'redis://:a@r:6379', REDIS_PASSWORD: 'b' }, 'REDIS_URL has a password and REDIS_PASSWORD is set to a different one'],
     [{ REDIS_CLUSTER_NODES: 'a' }, 'REDIS_CLUSTER_NODES must list host:port pairs, comma-separated; "a" is not one'],
     [{ REDIS_SENTINELS: 's1:99999', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS must list host:port pairs'],
     [{ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'my master' }, 'REDIS_SENTINEL_NAME must be the master group name'],
