@@ -53,6 +53,11 @@ export function dnsLabel(raw: string): string {
   return raw;
 }
 
+function nonNegativeInt(raw: string): number {
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new Error('must be a whole number of seconds (0 or more)');
+  return Number(raw);
+}
+
 export function positiveInt(raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) <= 0 || !Number.isSafeInteger(Number(raw))) throw new Error('must be a positive integer');
   return Number(raw);
@@ -205,6 +210,7 @@ export const FIELDS = {
   cluster: setting('NETDOCTOR_CLUSTER', dnsLabel, 'default', 'The cluster this process serves (its workers consume only that cluster\'s queues).'),
   reportTtlSeconds: setting('NETDOCTOR_REPORT_TTL_SECONDS', positiveInt, 7 * 24 * 3600, 'How long reports and their plans stay in Redis.'),
   workerConcurrency: setting('NETDOCTOR_WORKER_CONCURRENCY', positiveInt, 2, 'Diagnose jobs one worker process runs at once.'),
+  redisWaitSeconds: setting('NETDOCTOR_REDIS_WAIT_SECONDS', nonNegativeInt, 60, 'At startup, how long the workers wait for an unreachable Redis (it may start beside them) before exiting; 0: exit at once. A Redis that may evict keys is refused at once.'),
   shutdownTimeoutSeconds: setting('NETDOCTOR_SHUTDOWN_TIMEOUT_SECONDS', positiveInt, 20, 'On SIGTERM, how long to let the current job finish before releasing it (keep below terminationGracePeriodSeconds).'),
   digestCron: setting('NETDOCTOR_DIGEST_CRON', cron, '0 9 * * *', 'When the daily digest runs (cron pattern).'),
   digestTimezone: setting('NETDOCTOR_DIGEST_TIMEZONE', timeZone, 'UTC', 'Time zone of the digest cron pattern and of the digest\'s day.'),

@@ -14,7 +14,7 @@ import { type Metrics, createMetrics, queueSampler } from '../observability/metr
 import { queueAddress, queueLabel } from '../queue/jobs';
 import type { ReaderFactory } from '../domain/cluster-view';
 import { Producer, producerOptions } from '../queue/queues';
-import { RedisSetupError, type RedisClient, hashTaggedQueues, redisClient } from '../queue/redis';
+import { RedisSetupError, type RedisClient, awaitRedis, hashTaggedQueues, redisClient } from '../queue/redis';
 import { sharedKey } from '../store/keys';
 import { startWorkers } from '../queue/workers';
 import { type ServeWorkerThread, startServeWorkers } from './serve-workers';
@@ -300,6 +300,8 @@ export async function serveCommand(args: string[], io: CliIo, signals: SignalSou
       },
       ...(options.onAdminListening ? { onListening: options.onAdminListening } : {}),
     });
+    // Redis may start beside serve (the chart's StatefulSet): wait for it rather than crash-loop.
+    await awaitRedis(config.redis, config.redisWaitSeconds, log);
     // The workers run in a thread of their own, so a diagnosis never holds up a Slack ack (issue 20).
     workers = frontEndOnly ? undefined : await startServeWorkers({ env: io.env, cluster: config.cluster, ...(from ? { from } : {}) }, log);
     running = await startServe({ config, slack, log, frontEndOnly: true, metrics, ...(listNamespaces ? { listNamespaces } : {}) });

@@ -1,6 +1,7 @@
 import type { ConnectionOptions, RedisOptions as BullRedisOptions } from 'bullmq';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions as IoRedisOptions } from 'ioredis';
 import type { RedisTarget } from '../domain/redis-target';
+import type { Logger } from '../domain/run-context';
 
 /** ioredis options that BullMQ's connection type accepts too. */
 export type RedisOptions = IoRedisOptions & BullRedisOptions;
@@ -117,8 +118,11 @@ export class RedisSetupError extends Error {
   }
 }
 
+/** Redis did not answer: at startup it may still be coming up (awaitRedis retries this one only). */
+export class RedisUnreachableError extends RedisSetupError {}
+
 export function unreachable(target: RedisTarget, cause: Error): RedisSetupError {
-  return new RedisSetupError(`cannot reach Redis at ${describeTarget(target)}: ${cause.message}`);
+  return new RedisUnreachableError(`cannot reach Redis at ${describeTarget(target)}: ${cause.message}`);
 }
 
 /** A target from a bare URL (tests and callers that only know REDIS_URL). */
@@ -176,5 +180,24 @@ export async function checkRedis(where: RedisTarget | string, timeoutMs = 5000):
     return { version, policy: policy ?? 'unknown' };
   } finally {
     client.disconnect();
+  }
+}
+
+/**
+ * checkRedis at startup, when Redis may start beside us (a pod next to its StatefulSet): an
+ * unreachable Redis is tried again every 2 s for up to `waitSeconds`, each try logged; what the
+ * operator must change (eviction, version) fails at once, as does the last unreachable try.
+ */
+export async function awaitRedis(target: RedisTarget, waitSeconds: number, log: Logger): Promise<{ version: string; policy: string }> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await checkRedis(target);
+    } catch (e) {
+      const left = deadline - Date.now();
+      if (!(e instanceof RedisUnreachableError) || left <= 0) throw e;
+      log.warn({ attempt, err: e.message, waitingSeconds: Math.ceil(left / 1000) }, 'waiting for Redis');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, left)));
+    }
   }
 }

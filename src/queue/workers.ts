@@ -17,7 +17,7 @@ import { PlanLedger } from '../store/plan-ledger';
 import type { WriterFactory } from '../domain/cluster-writer';
 import { JOB_OPTIONS, REMEDIATE_WORKER_OPTIONS } from './queues';
 import { remediateProcessor } from './remediate-worker';
-import { BullConnections, type RedisClient, checkRedis, redisClient } from './redis';
+import { BullConnections, type RedisClient, awaitRedis, redisClient } from './redis';
 import { RunStore } from '../store/run-store';
 import { BaselineStore } from '../store/baseline-store';
 import { type StalledRemediationWatch, watchStalledRemediations } from './stalled-remediation';
@@ -46,6 +46,8 @@ export interface WorkerSettings {
   readonly digestWorkflow: string;
   readonly digestHistory: number;
   readonly verifyTimeoutSeconds: number;
+  /** How long startup waits for an unreachable Redis; 0 or absent: it fails at once. */
+  readonly redisWaitSeconds?: number;
 }
 
 export interface StartWorkersOptions {
@@ -103,7 +105,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const log = options.log.child({ cluster: config.cluster });
   const clock = options.clock ?? (() => new Date());
   const workflows = options.workflows ?? loadCatalogWorkflows();
-  const redis = await checkRedis(config.redis);
+  const redis = await awaitRedis(config.redis, config.redisWaitSeconds ?? 0, log);
   log.info({ redisVersion: redis.version, redisMode: config.redis.mode }, 'redis ok');
 
   const connections = new BullConnections(config.redis);

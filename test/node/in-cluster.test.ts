@@ -22,7 +22,7 @@ import { loadKubeConfig } from '../../src/cluster/kubeconfig';
 import { PLAN_ACTIONS } from '../../src/slack/ids';
 import { runBuildScript } from '../cluster/build-script';
 import { defaultRouteIp, importImage, manifestObjects, resourcePaths } from '../cluster/node';
-import { type FaultCluster, type PodLike, appPage, appWorks, pods, podReady } from '../faults/fault';
+import { type Events, type FaultCluster, type PodLike, appPage, appWorks, podLine, pods, podReady } from '../faults/fault';
 import { restoreHealthy } from '../faults/healthy';
 import { kubeProxyConfigPath } from '../faults/kube-proxy-config-path';
 import { eventually } from '../support/eventually';
@@ -215,7 +215,17 @@ describeIf('netdoctor installed in the real node\'s cluster', () => {
   /** The pods ran it all live and ready (no restarts), under the install's ServiceAccount. */
   async function expectStayedHealthy(servePod: PodLike): Promise<void> {
     const all = await pods(c, NS, 'app.kubernetes.io/name=netdoctor');
-    expect(all.flatMap((p) => (p.status.containerStatuses ?? []).filter((s) => !s.ready || s.restartCount > 0).map((s) => `${p.metadata.name}/${s.name}`))).toEqual([]);
+    const unwell = all.filter((p) => (p.status.containerStatuses ?? []).some((s) => !s.ready || s.restartCount > 0));
+    // What the kubelet said about them (probe failures, kills) and what a restarted container printed last.
+    const story = async (p: PodLike): Promise<string> => {
+      const said = (await c.api.json<Events>(`/api/v1/namespaces/${NS}/events`, { query: { fieldSelector: `involvedObject.name=${p.metadata.name}` } })).items
+        .filter((e) => e.reason !== 'Scheduled' && e.reason !== 'Pulled' && e.reason !== 'Created' && e.reason !== 'Started').map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`);
+      const previous = (p.status.containerStatuses ?? []).some((s) => s.restartCount > 0)
+        ? (await c.api.request(`/api/v1/namespaces/${NS}/pods/${p.metadata.name}/log`, { query: { previous: 'true', tailLines: '20' } }).then((r) => r.body, (e: unknown) => String(e)))
+        : '';
+      return `${podLine(p)}; events: ${said.join(' | ') || 'none'}${previous ? `; previous log: ${previous}` : ''}`;
+    };
+    expect(await Promise.all(unwell.map(story))).toEqual([]);
     const serve = await c.api.json<{ spec: { serviceAccountName: string } }>(`/api/v1/namespaces/${NS}/pods/${servePod.metadata.name}`);
     expect(serve.spec.serviceAccountName).toBe(RELEASE);
   }

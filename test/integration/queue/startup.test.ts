@@ -5,7 +5,8 @@ import { workerCommand } from '../../../src/cli/worker-command';
 import { loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
 import { RecordingSurface } from '../../../src/cli/console-surface';
-import { RedisSetupError, checkRedis } from '../../../src/queue/redis';
+import { RedisSetupError, asTarget, awaitRedis, checkRedis } from '../../../src/queue/redis';
+import type { Logger } from '../../../src/domain/run-context';
 import { startWorkers } from '../../../src/queue/workers';
 import { PrivateRedis, freePort, sharedRedisUrl } from '../../support/redis';
 import { SCENARIO_DIR } from '../../support/scenarios';
@@ -42,6 +43,32 @@ describe('worker startup checks', () => {
     expect(error).toBeInstanceOf(RedisSetupError);
     expect((error as Error).message).toMatch(/^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(REDIS_URL\): /);
     expect((error as Error).message).not.toContain('hunter2');
+  });
+
+  it('waits at startup for a Redis that comes up late (a pod beside its StatefulSet), logging each try', async () => {
+    const late = await PrivateRedis.start();
+    await late.kill();
+    const warnings: string[] = [];
+    const log: Logger = { ...silentLogger, warn: (o: object, msg?: string) => void warnings.push(`${msg ?? ''} ${(o as { err?: string }).err ?? ''}`) };
+    try {
+      const waiting = awaitRedis(asTarget(late.url), 60, log);
+      // Up only once the first try has failed.
+      while (warnings.length === 0) await new Promise((r) => setTimeout(r, 50));
+      await late.start();
+      await expect(waiting).resolves.toMatchObject({ policy: 'noeviction' });
+      expect(warnings[0]).toMatch(/^waiting for Redis cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(REDIS_URL\)/);
+    } finally {
+      await late.stop();
+    }
+  });
+
+  it('gives up on an unreachable Redis after the wait, and refuses a Redis that may evict keys without waiting', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    await expect(awaitRedis(asTarget(url), 1, silentLogger)).rejects.toThrow(/^cannot reach Redis at /);
+    const warnings: string[] = [];
+    const log: Logger = { ...silentLogger, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
+    await expect(awaitRedis(asTarget(lru.url), 60, log)).rejects.toThrow('has maxmemory-policy "allkeys-lru"');
+    expect(warnings).toEqual([]);
   });
 
   it('accepts the test Redis (noeviction)', async () => {
