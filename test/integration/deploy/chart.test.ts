@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { CHECKS } from '../../../src/checks';
+import { loadConfig } from '../../../src/config';
 import { KubeApi } from '../../../src/cluster/kube-api';
 import { LiveReader } from '../../../src/cluster/live-reader';
 import { silentLogger } from '../../../src/domain/run-context';
@@ -57,6 +58,28 @@ function podTemplates(objs: K8sObj[]): { owner: K8sObj; template: { metadata?: a
   return objs
     .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind!))
     .map((owner) => ({ owner, template: owner.spec!.template }));
+}
+
+/**
+ * The environment a netdoctor container starts with, as the kubelet builds it: `envFrom` ConfigMaps
+ * of the rendering, then `env` in order, `$(VAR)` expanded from the entries before it. Secrets hold
+ * stand-in values of the shape their key asks for (a Redis URL, Slack tokens, a 64-hex key).
+ */
+function containerEnv(container: any, objs: K8sObj[]): Record<string, string> {
+  const configMap = (name: string): Record<string, string> => ((objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name) as any)?.data ?? {}) as Record<string, string>;
+  const secret = (key: string): string =>
+    /url/i.test(key) ? 'redis://redis.example:6379/0' : /bot/i.test(key) ? 'xoxb-0-stand-in' : /app/i.test(key) ? 'xapp-0-stand-in' : 'a1'.repeat(32);
+  const env: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) if (from.configMapRef) Object.assign(env, configMap(from.configMapRef.name));
+  for (const e of container.env ?? []) {
+    const from = e.valueFrom;
+    env[e.name] =
+      e.value !== undefined ? String(e.value).replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref: string, name: string) => env[name] ?? ref)
+      : from?.secretKeyRef ? secret(from.secretKeyRef.key)
+      : from?.configMapKeyRef ? configMap(from.configMapKeyRef.name)[from.configMapKeyRef.key] ?? ''
+      : from?.fieldRef?.fieldPath === 'status.podIP' ? '10.244.0.9' : 'stand-in';
+  }
+  return env;
 }
 
 function containersOf(objs: K8sObj[]): { owner: K8sObj; container: any; pod: any }[] {
@@ -510,6 +533,32 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       expect(chartEnv.map((e) => e.name).filter((n) => !baseNames.has(n))).toEqual([]);
       for (const e of chartEnv) if (e.value !== undefined && e.name in config) expect({ [e.name]: config[e.name] }).toEqual({ [e.name]: e.value });
     }
+  });
+
+  it("every netdoctor container of every rendering starts with a configuration netdoctor accepts (env as the kubelet expands it)", () => {
+    const renderings: [string, K8sObj[]][] = [
+      ['chart defaults', helmTemplate('netdoctor', 'netdoctor')],
+      ['chart multi', helmTemplate('nd', 'netdoctor', ['ci/multi-values.yaml'])],
+      ['chart external Redis', helmTemplate('netdoctor', 'netdoctor', ['ci/external-redis-values.yaml'])],
+      ['chart HA', helmTemplate('netdoctor', 'netdoctor', ['ci/ha-values.yaml'])],
+      ['chart remediation + CNI install', helmTemplate('netdoctor', 'netdoctor', [], ['--set', 'remediation.enabled=true', '--set', 'remediation.cniInstall=true'])],
+      ['kustomize base', parseYamlStream(execFileSync(kustomize, ['build', path.join(KUSTOMIZE, 'base')], { encoding: 'utf8' }))],
+      ['kustomize remediation', parseYamlStream(execFileSync(kustomize, ['build', path.join(KUSTOMIZE, 'overlays', 'remediation')], { encoding: 'utf8' }))],
+    ];
+    const refused: string[] = [];
+    let checked = 0;
+    for (const [name, objs] of renderings) {
+      for (const { owner, container } of containersOf(objs).filter(({ container }) => ['serve', 'worker'].includes(container.args?.[0]))) {
+        checked++;
+        try {
+          loadConfig(containerEnv(container, objs));
+        } catch (e) {
+          refused.push(`${name} ${key(owner)}/${container.name}: ${(e as Error).message}`);
+        }
+      }
+    }
+    expect(refused).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(renderings.length);
   });
 
   it('deploy/rbac (and deploy/rbac/remediation) applies cleanly', async () => {
