@@ -73,7 +73,7 @@ export class KubeWriter implements ClusterWriter {
           method: 'DELETE',
           query: { dryRun: query.dryRun },
           // With a body, the apiserver takes DeleteOptions from it and ignores the query: dryRun must be in the body too.
-          body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: dryRun ? ['All'] : undefined, preconditions: op.uid ? { uid: op.uid } : op.resourceVersion ? { resourceVersion: op.resourceVersion } : undefined },
+          body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: dryRun ? ['All'] : undefined, preconditions: op.uid || op.resourceVersion ? { uid: op.uid, resourceVersion: op.resourceVersion } : undefined },
         });
     }
   }

@@ -78,7 +78,7 @@ function changedSincePlan(op: Operation, current: RawObject | undefined): string
  * (of `current`, read after its generation was checked).
  */
 function guarded(op: Operation, current: RawObject | undefined): Operation {
-  if (op.action !== 'patch') return op; // a delete's preconditions (uid or resourceVersion) go in its DeleteOptions
+  if (op.action !== 'patch') return op; // a delete's preconditions (uid, resourceVersion) go in its DeleteOptions
   const test =
     op.generation !== undefined
       ? { path: '/metadata/generation', value: op.generation, resourceVersion: resourceVersionOf(current) }
