@@ -1,7 +1,7 @@
 // Drives the real Bolt app in HTTP mode as Slack would: signed slash commands and block_actions
 // clicks, and reads the buttons of the messages the app posted to the emulator.
 import { createHmac, randomUUID } from 'node:crypto';
-import { type RunningServe, startServe } from '../../src/cli/serve-command';
+import { type RunningServe, type ServeOptions, startServe } from '../../src/cli/serve-command';
 import { KubeApi } from '../../src/cluster/kube-api';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig';
 import { KubeWriter } from '../../src/cluster/kube-writer';
@@ -12,20 +12,27 @@ import { type EmulatedMessage, SlackEmulator } from './slack-emulator';
 
 /** `netdoctor serve` in HTTP mode against the emulator, reading and writing the cluster of `kubeconfig` as its admin. */
 export async function startHttpServe(o: { config: Config; kubeconfig: string; emulator: SlackEmulator; signingSecret: string; cluster: string }): Promise<RunningServe> {
-  const api = async (): Promise<KubeApi> => KubeApi.fromKubeConfig(await loadKubeConfig({ file: o.kubeconfig, env: {} }));
   return startServe({
     config: o.config,
     slack: { mode: 'http', botToken: 'xoxb-test', signingSecret: o.signingSecret, port: 0, host: '127.0.0.1', apiUrl: o.emulator.apiUrl, retries: 0, timeoutMs: 5_000 },
     log: silentLogger,
+    ...liveAdapters(o.kubeconfig, o.cluster),
+  });
+}
+
+/** serve's readerFor/writerFor on the cluster of `kubeconfig` as its admin: a KubeApi per run, closed with its reader or writer. */
+export function liveAdapters(kubeconfig: string, cluster: string): Pick<ServeOptions, 'readerFor' | 'writerFor'> {
+  const api = async (): Promise<KubeApi> => KubeApi.fromKubeConfig(await loadKubeConfig({ file: kubeconfig, env: {} }));
+  return {
     readerFor: async () => {
       const a = await api();
-      return Object.assign(new LiveReader(a, { cluster: o.cluster }), { close: () => a.close() });
+      return Object.assign(new LiveReader(a, { cluster }), { close: () => a.close() });
     },
     writerFor: async () => {
       const a = await api();
       return Object.assign(new KubeWriter(a), { close: () => a.close() });
     },
-  });
+  };
 }
 
 export type Button = { type: 'button'; action_id: string; value: string };

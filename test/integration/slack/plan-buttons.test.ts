@@ -7,10 +7,6 @@ import { join } from 'node:path';
 import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../../cluster/kubelet';
 import { type LoadedScenario, loadScenario } from '../../cluster/load-scenario';
 import { startServe, type RunningServe } from '../../../src/cli/serve-command';
-import { KubeApi } from '../../../src/cluster/kube-api';
-import { loadKubeConfig } from '../../../src/cluster/kubeconfig';
-import { KubeWriter } from '../../../src/cluster/kube-writer';
-import { LiveReader } from '../../../src/cluster/live-reader';
 import type { RawObject } from '../../../src/domain/kube-types';
 import { loadConfig } from '../../../src/config';
 import { PLAN_ACTIONS } from '../../../src/slack/ids';
@@ -23,6 +19,7 @@ import { type EmulatedMessage, SlackEmulator } from '../../support/slack-emulato
 import { PHONE, shootThread, shown } from '../../support/thread-shots';
 import { rollOutDaemonSet } from '../../support/rollout';
 import { SCENARIO_DIR } from '../../support/scenarios';
+import { liveAdapters } from '../../support/slack-http';
 import { eventually } from '../../support/eventually';
 import { clickBody, signedHeaders } from '../../support/signed-slack';
 
@@ -74,20 +71,12 @@ describe('plan buttons in Slack', () => {
       NETDOCTOR_VERIFY_TIMEOUT_SECONDS: '60',
       SLACK_MODE: 'http',
     });
-    const api = async (): Promise<KubeApi> => KubeApi.fromKubeConfig(await loadKubeConfig({ file: admin, env: {} }));
     serve = await startServe({
       config,
       slack: { mode: 'http', botToken: 'xoxb-test', signingSecret: SECRET, port: 0, host: '127.0.0.1', apiUrl: emulator.apiUrl, retries: 0, timeoutMs: 5_000 },
       log: silentLogger,
       reportPort,
-      readerFor: async () => {
-        const a = await api();
-        return Object.assign(new LiveReader(a, { cluster: 'lab' }), { close: () => a.close() });
-      },
-      writerFor: async () => {
-        const a = await api();
-        return Object.assign(new KubeWriter(a), { close: () => a.close() });
-      },
+      ...liveAdapters(admin, 'lab'),
     });
     url = `http://127.0.0.1:${serve.port}`;
   });

@@ -9,14 +9,11 @@ import { join } from 'node:path';
 import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../../cluster/kubelet';
 import { type LoadedScenario, loadScenario } from '../../cluster/load-scenario';
 import { startServe, type RunningServe } from '../../../src/cli/serve-command';
-import { KubeApi } from '../../../src/cluster/kube-api';
-import { loadKubeConfig } from '../../../src/cluster/kubeconfig';
-import { KubeWriter } from '../../../src/cluster/kube-writer';
-import { LiveReader } from '../../../src/cluster/live-reader';
 import { loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/domain/run-context';
 import { type EmulatedMessage, SlackEmulator } from '../../support/slack-emulator';
 import { SCENARIO_DIR } from '../../support/scenarios';
+import { liveAdapters } from '../../support/slack-http';
 import { eventually } from '../../support/eventually';
 
 jest.setTimeout(120_000);
@@ -82,19 +79,11 @@ describe('read authorization of the requester (NETDOCTOR_READ_ACCESS=checked)', 
       NETDOCTOR_CHANNEL_NAMESPACES: `${TRITON_ROOM}=triton`,
       SLACK_MODE: 'http',
     });
-    const api = async (): Promise<KubeApi> => KubeApi.fromKubeConfig(await loadKubeConfig({ file: admin, env: {} }));
     serve = await startServe({
       config,
       slack: { mode: 'http', botToken: 'xoxb-test', signingSecret: SECRET, port: 0, host: '127.0.0.1', apiUrl: emulator.apiUrl, retries: 0, timeoutMs: 5_000 },
       log: silentLogger,
-      readerFor: async () => {
-        const a = await api();
-        return Object.assign(new LiveReader(a, { cluster: 'lab' }), { close: () => a.close() });
-      },
-      writerFor: async () => {
-        const a = await api();
-        return Object.assign(new KubeWriter(a), { close: () => a.close() });
-      },
+      ...liveAdapters(admin, 'lab'),
     });
     url = `http://127.0.0.1:${serve.port}`;
   });
