@@ -1,6 +1,6 @@
 // Benchmark 7 — offline dump reading (issue 20, item 4): a synthetic dump of 200,000 objects
 // (bench/dump-synth.ts) read by DumpReader in fresh processes (bench/dump-child.ts): parse, index,
-// every pod's events; wall and CPU time, peak RSS. Then one 200 MB file, which the reader must
+// every pod's events; wall and CPU time, peak RSS; the same objects again as JSON. Then one 200 MB file, which the reader must
 // refuse with a clear error before reading it (per-file limit 64 MiB), within a small memory bound.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +26,8 @@ export interface DumpReadBench {
   /** What the read adds to peak RSS, per byte of object files: with the 256 MiB total limit, the reader's memory bound. */
   rssPerDumpByte: number;
   largeFile: { bytes: number; refused: string | undefined; wallMs: number; addedRssBytes: number };
+  /** The same objects as one compact JSON List per namespace (`kubectl get -o json`): JSON.parse instead of js-yaml. */
+  json: { bytes: number; wallMs: Figure; cpuMs: Figure; parseMs: Figure; peakRssBytes: Figure };
   targetMs: number;
   /** The most a refused file may add to peak RSS: it is refused from its size, before any byte is read. */
   largeFileRssTargetBytes: number;
@@ -55,6 +57,15 @@ export async function benchDumpRead(objects: number, runs: number, log: (line: s
       reads.push(r);
       log(`7/7 dump: read ${i + 1}/${runs} in ${r.totalMs.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     }
+    const jsonDir = path.join(tmp, 'dump-json');
+    const madeJson = writeSyntheticDump(jsonDir, objects, 'json');
+    const jsonReads: DumpReadResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await child(jsonDir);
+      if ('refused' in r) throw new Error(`the synthetic JSON dump was refused: ${r.refused}`);
+      jsonReads.push(r);
+      log(`7/7 dump: JSON read ${i + 1}/${runs} in ${r.totalMs.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
     const large = path.join(tmp, 'large', 'objects.yaml');
     const largeBytes = writeLargeFile(dir, large, 200 * 10 ** 6);
     const refusal = await child(path.dirname(large));
@@ -78,6 +89,13 @@ export async function benchDumpRead(objects: number, runs: number, log: (line: s
         refused: 'refused' in refusal ? refusal.refused : undefined,
         wallMs: round(refusal.totalMs, 1),
         addedRssBytes: refusal.peakRssBytes - refusal.baseRssBytes,
+      },
+      json: {
+        bytes: madeJson.bytes,
+        wallMs: figure(jsonReads.map((r) => r.totalMs)),
+        cpuMs: figure(jsonReads.map((r) => r.cpuMs)),
+        parseMs: figure(jsonReads.map((r) => r.parseMs)),
+        peakRssBytes: figure(jsonReads.map((r) => r.peakRssBytes)),
       },
       targetMs: 10_000,
       largeFileRssTargetBytes: 16 * 2 ** 20,

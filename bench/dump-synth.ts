@@ -79,11 +79,16 @@ function appObjects(ns: string, a: number, ip: () => string): object[] {
 
 const toYaml = (docs: object[]): string => docs.map((d) => `---\n${dump(d, { lineWidth: -1, noRefs: true })}`).join('');
 
+/** How the dump's files are written: multi-document YAML, or one JSON List per file (`kubectl get -o json`, compact). */
+export type DumpFormat = 'yaml' | 'json';
+
+const toJsonList = (docs: object[]): string => JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: {}, items: docs });
+
 /**
- * Writes a dump of about `objects` objects under `dir` (one `<namespace>.yaml` each); returns the
- * exact object count and bytes written.
+ * Writes a dump of about `objects` objects under `dir` (one `<namespace>.yaml` or `.json` each);
+ * returns the exact object count and bytes written. Both formats hold the same objects.
  */
-export function writeSyntheticDump(dir: string, objects: number): { objects: number; files: number; bytes: number } {
+export function writeSyntheticDump(dir: string, objects: number, format: DumpFormat = 'yaml'): { objects: number; files: number; bytes: number } {
   fs.mkdirSync(dir, { recursive: true });
   const apps = Math.ceil(objects / PER_APP);
   let ipCounter = 0;
@@ -98,8 +103,8 @@ export function writeSyntheticDump(dir: string, objects: number): { objects: num
     const ns = `team-${String(first / APPS_PER_NAMESPACE).padStart(4, '0')}`;
     const docs: object[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, uid: hash(ns), creationTimestamp: STARTED, labels: { 'kubernetes.io/metadata.name': ns } } }];
     for (let a = first; a < Math.min(apps, first + APPS_PER_NAMESPACE); a++) docs.push(...appObjects(ns, a - first, ip));
-    const text = toYaml(docs);
-    fs.writeFileSync(path.join(dir, `${ns}.yaml`), text);
+    const text = format === 'json' ? toJsonList(docs) : toYaml(docs);
+    fs.writeFileSync(path.join(dir, `${ns}.${format}`), text);
     written += docs.length;
     bytes += Buffer.byteLength(text);
     files++;

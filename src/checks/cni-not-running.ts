@@ -24,7 +24,7 @@ import {
 } from './support/cni';
 import { CNI_MANIFEST_KEY, CNI_MANIFEST_LABEL, CNI_MANIFEST_NAMESPACE, cmLabel, cniManifestFor } from './support/cni-manifest';
 import { podEventEvidence, podFailureEvidence } from './support/pod-evidence';
-import { isReady, podState } from './support/pods';
+import { isReady, podState, CONTAINER_STATUS_READS } from './support/pods';
 import { ipExhaustion } from './support/ipam';
 
 /** A pod whose sandbox the CNI plugin could not set up, with the event that says so. */
@@ -371,6 +371,15 @@ export const cniNotRunning: Check = {
   title: 'CNI configured but its agent is not running: pods stuck in ContainerCreating, nodes NetworkPluginNotReady',
   codes: ['CNI-AGENT-MISSING', 'CNI-STALE-CONFIG', 'CNI-AGENT-STARTING', 'CNI-AGENT-NOT-ON-NODE', 'CNI-AGENT-UNHEALTHY', 'CNI-AGENT-DOWN-ON-NODE', 'CNI-FAILING-AGENT-READY', 'CNI-PLUGIN-ERROR', 'CNI-NOT-INSTALLED'],
   needs: ['Pod', 'Event', 'DaemonSet', 'Node', 'Namespace', 'Service', 'ReplicaSet', 'ConfigMap'],
+  reads: {
+    ConfigMap: ['data', 'metadata.labels'],
+    DaemonSet: ['metadata.creationTimestamp', 'metadata.generation', 'spec.selector', 'spec.template.metadata.labels', 'status'],
+    Event: ['count', 'lastTimestamp', 'message', 'reason', 'type'],
+    Node: ['status.conditions'],
+    Pod: ['metadata.creationTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.hostNetwork', 'spec.initContainers', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase', 'status.podIP', 'status.startTime'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.selector'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     const stuck = stuckPods(ctx);

@@ -4,7 +4,7 @@ import type { Pod } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refKey, refLabel, refOf } from '../domain/object-ref';
 import { DNS_NAMESPACE, coreDnsPods } from './support/dns';
 import { objectEvidence } from './support/evidence';
-import { isReady, owningWorkload, podsOf } from './support/pods';
+import { isReady, owningWorkload, podsOf, CONTAINER_STATUS_READS } from './support/pods';
 import { selectedPods } from './support/services';
 
 const ID = 'container-oom-killed';
@@ -49,6 +49,11 @@ export const containerOomKilled: Check = {
   title: 'Containers OOMKilled (exit 137) against their memory limit',
   codes: ['POD-OOMKILLED'],
   needs: ['Pod', 'Service', 'ReplicaSet', 'Deployment'],
+  reads: {
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.containers.resources', 'spec.initContainers', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.selector', 'spec.type'],
+  },
   run(ctx) {
     const groups = new Map<string, { owner: ObjectRef; container: string; kills: Killed[] }>();
     // A namespace run also looks at CoreDNS: every namespace's lookups fail when it is OOMKilled.

@@ -19,7 +19,7 @@ import {
 import { logEvidence } from './support/evidence';
 import { type JsonPatchOp, pointer, testAndReplace } from './support/json-patch';
 import { podStateText } from './support/pod-evidence';
-import { isReady } from './support/pods';
+import { isReady, CONTAINER_STATUS_READS } from './support/pods';
 
 const ID = 'coredns-bind';
 
@@ -108,7 +108,7 @@ function anyLog(ctx: CheckContext, pod: Pod): boolean {
 /** From the logs; without any, crash-looping CoreDNS with no_new_privs on an old-Docker node (the seed's SELinux case) is still worth naming. */
 function failing(ctx: CheckContext, allPods: Pod[], deploy: Deployment | undefined, container: Container | undefined): Failing | undefined {
   const pods = allPods.filter((p) => runsCurrentTemplate(deploy, p));
-  const hits = coreDnsLogLines(ctx.view, pods, BIND_LINE).filter((h) => coreDnsCrashing(h.pod) || !isReady(h.pod));
+  const hits = coreDnsLogLines(ctx.view, pods, BIND_LINE).filter((h) => coreDnsCrashing(h.pod, ctx.now) || !isReady(h.pod));
   if (hits.length > 0) {
     const byCause = (c: Cause): CoreDnsLogLine[] => hits.filter((h) => h.match[3] === c);
     const cause: Cause = byCause('permission denied').length >= byCause('address already in use').length ? 'permission denied' : 'address already in use';
@@ -116,7 +116,7 @@ function failing(ctx: CheckContext, allPods: Pod[], deploy: Deployment | undefin
     return { cause, address: mine[0]!.match[2] || ':53', hits: mine, pods: mine.map((h) => h.pod), inferred: false };
   }
   if (container?.securityContext?.allowPrivilegeEscalation !== false) return undefined;
-  const suspects = pods.filter((p) => coreDnsCrashing(p) && !anyLog(ctx, p) && OLD_DOCKER.test(ctx.view.get('Node', undefined, p.spec?.nodeName ?? '')?.status?.nodeInfo?.containerRuntimeVersion ?? ''));
+  const suspects = pods.filter((p) => coreDnsCrashing(p, ctx.now) && !anyLog(ctx, p) && OLD_DOCKER.test(ctx.view.get('Node', undefined, p.spec?.nodeName ?? '')?.status?.nodeInfo?.containerRuntimeVersion ?? ''));
   return suspects.length > 0 ? { cause: 'permission denied', address: ':53', hits: [], pods: suspects, inferred: true } : undefined;
 }
 
@@ -125,6 +125,12 @@ export const corednsBind: Check = {
   title: 'CoreDNS cannot bind its port: `bind: permission denied` (SELinux / allowPrivilegeEscalation) or `address already in use` (hostNetwork)',
   codes: ['DNS-BIND-DENIED', 'DNS-PORT-IN-USE'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'Node', 'Service'],
+  reads: {
+    Deployment: ['metadata.resourceVersion', 'spec.template.spec.containers.image', 'spec.template.spec.containers.name', 'spec.template.spec.containers.securityContext', 'spec.template.spec.hostNetwork'],
+    Node: ['status.nodeInfo'],
+    Pod: ['metadata.creationTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.image', 'spec.containers.name', 'spec.containers.securityContext', 'spec.hostNetwork', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   run(ctx) {
     const { view } = ctx;
     const pods = coreDnsPods(view);

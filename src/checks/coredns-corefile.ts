@@ -20,7 +20,7 @@ import {
 import { logEvidence } from './support/evidence';
 import { testAndReplace } from './support/json-patch';
 import { podStateText } from './support/pod-evidence';
-import { isReady } from './support/pods';
+import { isReady, CONTAINER_STATUS_READS } from './support/pods';
 
 const ID = 'coredns-corefile';
 
@@ -42,6 +42,12 @@ const FORWARD_LINE = /plugin\/forward: not an IP address(?: or file|, file, or v
  */
 const SETUP_LINE = /^plugin\/([\w-]+): (.+)$/;
 
+/**
+ * The reload plugin refusing an edited Corefile while CoreDNS goes on with the one it runs: coredns plugin/reload/reload.go
+ * `[ERROR] plugin/reload: Corefile changed but reload failed: <err>`, after caddy's own `[ERROR] Restart failed: <err>`.
+ */
+const RELOAD_FAILED = /(Corefile changed but reload failed|Restart failed): /;
+
 /** `proxy` was removed in CoreDNS 1.5.0 (notes/coredns-1.5.0.md); `forward` takes the same `FROM TO...` arguments. */
 const PROXY_DIRECTIVE = /^([ \t]*)proxy([ \t]+[^\n]*)$/gm;
 
@@ -53,25 +59,36 @@ interface ParseError {
   plugin?: string;
   /** The unknown directive, when that is the error. */
   directive?: string;
+  /** Refused by the reload plugin: CoreDNS still serves its previous Corefile, and the next pod to start fails. */
+  latent?: boolean;
 }
 
 const corefileLines = (corefile: string): string[] => corefile.split('\n');
 
 function errorInLogs(ctx: CheckContext, pods: Pod[], corefile: string): ParseError | undefined {
-  const failing = pods.filter((p) => coreDnsCrashing(p) || !isReady(p));
-  const parse = coreDnsLogLines(ctx.view, failing, PARSE_LINE);
+  const failing = pods.filter((p) => coreDnsCrashing(p, ctx.now) || !isReady(p));
+  const crashed = errorIn(ctx, failing, corefile);
+  if (crashed) return crashed;
+  const refused = errorIn(ctx, pods.filter((p) => !failing.includes(p)), corefile, RELOAD_FAILED);
+  return refused && { ...refused, latent: true };
+}
+
+/** The Corefile error the pods logged (only in lines matching `only`, when given). */
+function errorIn(ctx: CheckContext, pods: Pod[], corefile: string, only?: RegExp): ParseError | undefined {
+  const lines = (pattern: RegExp): CoreDnsLogLine[] => coreDnsLogLines(ctx.view, pods, pattern).filter((h) => !only || only.test(h.line));
+  const parse = lines(PARSE_LINE);
   if (parse.length > 0) {
     const m = parse[0]!.match;
     return { hits: parse, line: Number(m[3]), message: m[4]!.trim(), plugin: m[1], directive: /^Unknown directive '([^']+)'/.exec(m[4]!)?.[1] };
   }
-  const forward = coreDnsLogLines(ctx.view, failing, FORWARD_LINE);
+  const forward = lines(FORWARD_LINE);
   if (forward.length > 0) {
     const target = forward[0]!.match[1]!;
     // No line number in this message: the forward line that names the bad target.
     const index = corefileLines(corefile).findIndex((l) => /^\s*forward\s/.test(l) && l.split(/\s+/).includes(target));
     return { hits: forward, line: index >= 0 ? index + 1 : undefined, message: forward[0]!.line.replace(/^.*?plugin\/forward: /, ''), plugin: 'forward' };
   }
-  const setup = coreDnsLogLines(ctx.view, failing, SETUP_LINE);
+  const setup = lines(SETUP_LINE);
   if (setup.length > 0) {
     const [, plugin, message] = setup[0]!.match;
     // No line number either: the plugin's directive, when the Corefile has exactly one.
@@ -103,7 +120,7 @@ function fromCorefile(ctx: CheckContext, pods: Pod[], corefile: string): ParseEr
   const image = coreDnsContainer(coreDnsDeployment(ctx.view))?.container.image ?? pods[0]?.spec?.containers?.[0]?.image;
   const version = coreDnsVersion(image);
   if (!version || version[0] < 1 || (version[0] === 1 && version[1] < 5)) return undefined;
-  if (!pods.some(coreDnsCrashing)) return undefined;
+  if (!pods.some((p) => coreDnsCrashing(p, ctx.now))) return undefined;
   const index = corefileLines(corefile).findIndex((l) => /^\s*proxy\s/.test(l));
   if (index < 0) return undefined;
   return { hits: [], line: index + 1, message: "Unknown directive 'proxy'", directive: 'proxy' };
@@ -154,11 +171,19 @@ function correctedCorefile(corefile: string, error: ParseError, version: [number
   return fixed === corefile ? undefined : fixed;
 }
 
+const DO_NOT_RESTART = 'Do not restart CoreDNS before the Corefile is corrected: its new pods would crash-loop on it. The reload plugin loads the corrected one by itself.';
+
 export const corednsCorefile: Check = {
   id: ID,
   title: 'CoreDNS refuses its Corefile: `Corefile:N - Error during parsing` (e.g. `Unknown directive \'proxy\'`), `plugin/forward: not an IP address or file`, other plugin setup errors',
   codes: ['DNS-COREFILE-PROXY', 'DNS-COREFILE-PARSE'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'ConfigMap', 'Service'],
+  reads: {
+    ConfigMap: ['data', 'metadata.resourceVersion'],
+    Deployment: ['spec.template.spec.containers.image', 'spec.template.spec.containers.name'],
+    Pod: ['metadata.creationTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   run(ctx) {
     const { view } = ctx;
     const pods = coreDnsPods(view);
@@ -172,7 +197,7 @@ export const corednsCorefile: Check = {
     const quoted = error.line !== undefined ? lines[error.line - 1] : undefined;
     const subject = cm ? refOf('ConfigMap', cm) : COREFILE_REF;
     const deployRef = coreDnsRef(view, pods);
-    const failing = error.hits.length > 0 ? error.hits.map((h) => h.pod) : pods.filter(coreDnsCrashing);
+    const failing = error.hits.length > 0 ? error.hits.map((h) => h.pod) : pods.filter((p) => coreDnsCrashing(p, ctx.now));
     const ready = pods.filter(isReady);
     const image = coreDnsContainer(coreDnsDeployment(view))?.container.image ?? pods[0]?.spec?.containers?.[0]?.image;
     const isProxy = error.directive === 'proxy';
@@ -186,6 +211,7 @@ export const corednsCorefile: Check = {
     if (image) evidence.push({ type: 'object', text: `deployment/${deployRef.name} -n ${DNS_NAMESPACE} image ${image}`, command: kubectl.get(deployRef) });
 
     const explains = coreDnsExplains(view, pods, subject, deployRef);
+    const at = error.line !== undefined ? `line ${error.line}` : `the ${error.plugin ?? 'failing'} directive`;
     const where = error.line !== undefined ? `line ${error.line}${quoted !== undefined ? ` (\`${quoted.trim()}\`)` : ''}` : `its ${error.plugin ?? 'failing'} directive`;
     const why = isProxy
       ? ' The `proxy` plugin was removed in CoreDNS 1.5.0; `forward` replaces it (a Corefile carried over from an old release, or copied from an old guide).'
@@ -196,12 +222,18 @@ export const corednsCorefile: Check = {
           : '';
     const finding: FindingDraft = {
       code: isProxy ? 'DNS-COREFILE-PROXY' : 'DNS-COREFILE-PARSE',
-      severity: ready.length === 0 ? 'critical' : 'warning',
-      title: isProxy ? "Corefile still uses `proxy`: CoreDNS ≥ 1.5 refuses it (Unknown directive 'proxy')" : `CoreDNS refuses its Corefile at ${error.line !== undefined ? `line ${error.line}` : `the ${error.plugin ?? 'failing'} directive`}`,
+      severity: ready.length === 0 && !error.latent ? 'critical' : 'warning',
+      title: error.latent
+        ? `CoreDNS refused the edited Corefile at ${at} and still serves the previous one`
+        : isProxy
+          ? "Corefile still uses `proxy`: CoreDNS ≥ 1.5 refuses it (Unknown directive 'proxy')"
+          : `CoreDNS refuses its Corefile at ${at}`,
       summary:
-        `${error.hits.length > 0 ? `CoreDNS exits with \`${error.hits[0]!.line.replace(/^.*?((plugin\/[\w-]+: )?\S+:\d+ - Error during parsing|plugin\/[\w-]+: )/, '$1')}\`` : `The Corefile uses \`proxy\` and CoreDNS (${image ?? 'image'}) crash-loops`}: ` +
+        `${error.hits.length > 0 ? `CoreDNS ${error.latent ? 'logs' : 'exits with'} \`${error.hits[0]!.line.replace(/^.*?((plugin\/[\w-]+: )?\S+:\d+ - Error during parsing|plugin\/[\w-]+: )/, '$1')}\`` : `The Corefile uses \`proxy\` and CoreDNS (${image ?? 'image'}) crash-loops`}: ` +
         `the fault is ConfigMap kube-system/coredns at ${where}.${why} ` +
-        `${failing.length} of ${pods.length} CoreDNS pods are failing${ready.length === 0 ? ', so cluster DNS is down' : ''}.`,
+        (error.latent
+          ? 'Its reload plugin kept the Corefile CoreDNS started with, so DNS works for now, but every CoreDNS pod that starts (a rollout, a node drain, an eviction) reads the edited one and crash-loops.'
+          : `${failing.length} of ${pods.length} CoreDNS pods are failing${ready.length === 0 ? ', so cluster DNS is down' : ''}.`),
       subject,
       evidence,
       rootCause: true,
@@ -217,7 +249,9 @@ export const corednsCorefile: Check = {
       finding.plan = makePlan({
         summary: `In the Corefile, ${changes.join(' and ')} (everything else unchanged)`,
         risk: 'low',
-        effect: 'The kubelet refreshes the mounted Corefile within about a minute; the crash-looping CoreDNS pods read it on their next restart and start serving.',
+        effect: error.latent
+          ? 'The kubelet refreshes the mounted Corefile within about a minute and the reload plugin loads it; no CoreDNS pod restarts.'
+          : 'The kubelet refreshes the mounted Corefile within about a minute; the crash-looping CoreDNS pods read it on their next restart and start serving.',
         operations: [
           {
             action: 'patch',
@@ -229,13 +263,13 @@ export const corednsCorefile: Check = {
         ],
         verify: { check: ID, subject, waitFor: 'none' },
       });
-      finding.advice = [`To restart CoreDNS at once instead of waiting for its back-off: kubectl -n kube-system rollout restart deployment ${deployRef.name}`];
+      finding.advice = [error.latent ? DO_NOT_RESTART : `To restart CoreDNS at once instead of waiting for its back-off: kubectl -n kube-system rollout restart deployment ${deployRef.name}`];
     } else {
       finding.advice = [
         isProxy
           ? 'The `proxy` block has options: rewrite it as `forward . <targets>` by hand (forward has no fail_timeout/protocol; see https://coredns.io/plugins/forward): kubectl -n kube-system edit configmap coredns'
-          : `Correct ${error.line !== undefined ? `line ${error.line}` : `the ${error.plugin ?? 'failing'} directive`} of the Corefile: kubectl -n kube-system edit configmap coredns`,
-        `Then: kubectl -n kube-system rollout restart deployment ${deployRef.name}`,
+          : `Correct ${at} of the Corefile: kubectl -n kube-system edit configmap coredns`,
+        error.latent ? DO_NOT_RESTART : `Then: kubectl -n kube-system rollout restart deployment ${deployRef.name}`,
       ];
     }
     return [finding];

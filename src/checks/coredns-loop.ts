@@ -4,7 +4,7 @@ import { kubectl, refOf } from '../domain/object-ref';
 import { COREFILE_REF, DNS_NAMESPACE, coreDnsExplains, coreDnsCrashing, coreDnsDeployment, coreDnsLogLines, coreDnsPods, coreDnsRef, corefileForward, distinctLines, isLoopbackTarget, kubeletResolvConf } from './support/dns';
 import { logEvidence } from './support/evidence';
 import { podStateText } from './support/pod-evidence';
-import { isReady } from './support/pods';
+import { isReady, CONTAINER_STATUS_READS } from './support/pods';
 
 /** Every wording the loop plugin has used (current `Loop (a -> b) detected`, 1.2.x `Seen … more than twice`, `Forwarding loop detected`). */
 const LOOP_LINE = /plugin\/loop: (Loop \(.+ -> .+\) detected for zone|Seen ".+" more than twice, loop detected|Forwarding loop detected in)/;
@@ -14,15 +14,21 @@ export const corednsLoop: Check = {
   title: 'CoreDNS crash-loops on a forwarding loop (loop plugin: forward . /etc/resolv.conf meets a node-local resolver)',
   codes: ['DNS-LOOP'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'ConfigMap', 'Service', 'Event'],
+  reads: {
+    ConfigMap: ['data'],
+    Deployment: ['spec.template.spec.dnsPolicy'],
+    Pod: ['metadata.creationTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   run(ctx) {
     const { view } = ctx;
     const pods = coreDnsPods(view);
     if (pods.length === 0) return [];
-    const looping = coreDnsLogLines(view, pods, LOOP_LINE).filter((l) => coreDnsCrashing(l.pod));
+    const looping = coreDnsLogLines(view, pods, LOOP_LINE).filter((l) => coreDnsCrashing(l.pod, ctx.now));
     const corefileCm = view.get('ConfigMap', DNS_NAMESPACE, 'coredns');
     const forward = corefileForward(corefileCm?.data?.Corefile);
     const loopbackTargets = (forward?.targets ?? []).filter(isLoopbackTarget);
-    const crashers = pods.filter(coreDnsCrashing);
+    const crashers = pods.filter((p) => coreDnsCrashing(p, ctx.now));
     // Without logs, only a Corefile that forwards straight to loopback is evidence enough.
     if (looping.length === 0 && (loopbackTargets.length === 0 || crashers.length === 0)) return [];
 

@@ -100,6 +100,10 @@ export const daemonsetNoNodes: Check = {
   title: 'DaemonSet schedules on no node (nodeSelector, affinity or taints exclude every node)',
   codes: ['WL-DS-NO-NODES'],
   needs: ['DaemonSet', 'Node'],
+  reads: {
+    DaemonSet: ['spec.template.metadata.labels', 'spec.template.spec.affinity', 'spec.template.spec.hostNetwork', 'spec.template.spec.nodeSelector', 'spec.template.spec.tolerations', 'status'],
+    Node: ['metadata.labels', 'spec.taints'],
+  },
   run(ctx) {
     const nodes = ctx.view.list('Node');
     if (nodes.length === 0) return [];

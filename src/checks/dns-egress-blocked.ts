@@ -55,6 +55,13 @@ export const dnsEgressBlocked: Check = {
   title: 'Egress NetworkPolicy allows traffic but not DNS to kube-dns',
   codes: ['DNS-EGRESS-BLOCKED', 'NP-NOT-ENFORCED'],
   needs: ['NetworkPolicy', 'Pod', 'Service', 'Namespace', 'Deployment', 'ReplicaSet', 'DaemonSet'],
+  reads: {
+    DaemonSet: ['spec.template.metadata.labels'],
+    NetworkPolicy: ['spec'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.containers.ports', 'spec.hostNetwork', 'status.phase', 'status.podIP'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.ports', 'spec.selector'],
+  },
   run(ctx) {
     if (!ctx.view.list('NetworkPolicy').some((p) => isolates(p).egress)) return [];
     const dnsPods = coreDnsPods(ctx.view).filter(isLive);

@@ -51,6 +51,24 @@ interface Candidate {
   host: string;
 }
 
+/** A function of string arguments computed once per distinct arguments. */
+function memo<A extends string[], R>(compute: (...args: A) => R): (...args: A) => R {
+  const seen = new Map<string, R>();
+  return (...args: A) => {
+    const key = args.join('\0');
+    if (!seen.has(key)) seen.set(key, compute(...args));
+    return seen.get(key)!;
+  };
+}
+
+const LISTED_NAMES = 20;
+/** The Services' names, the first 20 of a long list (a namespace of 1,000 Services is not evidence). */
+function someNames(services: readonly Service[]): string {
+  const names = services.map((s) => s.metadata?.name ?? '');
+  if (names.length === 0) return 'none';
+  return names.length > LISTED_NAMES ? `${names.slice(0, LISTED_NAMES).join(', ')} and ${names.length - LISTED_NAMES} more` : names.join(', ');
+}
+
 /**
  * SVC-04: a workload's env names a Service that does not exist in the namespace it names, while a similarly named one
  * does, or the same name exists in the pod's own namespace (`mysql.data.svc.cluster.local` while mysql lives in triton).
@@ -61,6 +79,14 @@ export const envMissingService: Check = {
   title: 'Workload env names a Service that does not exist',
   codes: ['WL-ENV-UNKNOWN-SERVICE'],
   needs: ['Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ConfigMap', 'Namespace'],
+  reads: {
+    ConfigMap: ['data'],
+    DaemonSet: ['metadata.resourceVersion', 'spec.template.metadata.labels', 'spec.template.spec.containers.env', 'spec.template.spec.containers.envFrom', 'spec.template.spec.containers.name', 'spec.template.spec.initContainers'],
+    Deployment: ['metadata.resourceVersion', 'spec.template.metadata.labels', 'spec.template.spec.containers.env', 'spec.template.spec.containers.envFrom', 'spec.template.spec.containers.name', 'spec.template.spec.initContainers'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'metadata.resourceVersion', 'spec.containers.env', 'spec.containers.envFrom', 'spec.containers.name', 'spec.initContainers', 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.ports', 'spec.selector'],
+  },
   needsEverywhere: ['Service'],
   run(ctx) {
     const findings: FindingDraft[] = [];
@@ -75,6 +101,9 @@ export const envMissingService: Check = {
     const known = new Set([...loaded, ...namespaces]);
     // A named namespace that does not exist resolves nothing either (when the namespace list was read).
     const namespaceListed = namespaces.length > 0 && !ctx.view.readErrors.some((e) => e.kind === 'Namespace');
+    // Many workloads name the same missing host: each lookup once per run, not once per env var (1,000 workloads × 1,000 Services).
+    const similarServices = memo((namespace: string, name: string) => ctx.view.list('Service', namespace).filter((s) => similarNames(name, s.metadata?.name ?? '')));
+    const sameNameServices = memo((name: string) => ctx.view.list('Service').filter((s) => s.metadata?.name === name));
     for (const owner of podTemplateOwners(ctx.view, ctx.namespace)) {
       const ns = owner.ref.namespace ?? 'default';
       for (const env of envValues(ctx, owner)) {
@@ -84,13 +113,10 @@ export const envMissingService: Check = {
         if (!loaded.has(target.namespace) && !(namespaceListed && !known.has(target.namespace))) continue;
         if (ctx.view.get('Service', target.namespace, target.name)) continue;
         const labels = host.host.split('.');
-        let candidates: Candidate[] = ctx.view
-          .list('Service', target.namespace)
-          .filter((s) => similarNames(target.name, s.metadata?.name ?? ''))
-          .map((svc) => ({ svc, host: [svc.metadata?.name ?? '', ...labels.slice(1)].join('.') }));
+        let candidates: Candidate[] = similarServices(target.namespace, target.name).map((svc) => ({ svc, host: [svc.metadata?.name ?? '', ...labels.slice(1)].join('.') }));
         if (target.short) {
-          for (const svc of ctx.view.list('Service')) {
-            if (svc.metadata?.name === target.name && svc.metadata?.namespace !== ns) candidates.push({ svc, host: `${target.name}.${svc.metadata?.namespace}` });
+          for (const svc of sameNameServices(target.name)) {
+            if (svc.metadata?.namespace !== ns) candidates.push({ svc, host: `${target.name}.${svc.metadata?.namespace}` });
           }
         }
         // Named into another namespace, and the same name lives in the pod's own: keep the name's form, swap the namespace.
@@ -118,7 +144,7 @@ export const envMissingService: Check = {
         const why = ownSameName && only ? `Service ${target.name} exists in the pod's own namespace ${ns}` : `similarly named: ${named}`;
         const evidence: Evidence[] = [
           objectEvidence(env.source.type === 'env' ? owner.ref : { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: env.source.name }, `${where}: ${env.variable}=${env.value}`),
-          { type: 'command', text: `no Service ${target.name} in namespace ${target.namespace}; it has ${ctx.view.list('Service', target.namespace).map((s) => s.metadata?.name).join(', ') || 'none'}`, command: kubectl.list('services', target.namespace) },
+          { type: 'command', text: `no Service ${target.name} in namespace ${target.namespace}; it has ${someNames(ctx.view.list('Service', target.namespace))}`, command: kubectl.list('services', target.namespace) },
           ...candidates.slice(0, 3).map((c) =>
             objectEvidence(svcRef(c.svc), `service/${c.svc.metadata?.name} -n ${c.svc.metadata?.namespace}: ports ${(c.svc.spec?.ports ?? []).map(formatPort).join(', ')}, selector ${formatSelector(c.svc.spec?.selector) || '(none)'}`),
           ),

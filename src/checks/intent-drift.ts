@@ -140,6 +140,12 @@ export const intentDrift: Check = {
   title: 'Networking drifted from the declared intent',
   codes: ['INTENT-SERVICE-DRIFT', 'INTENT-MISSING', 'INTENT-CONNECTION', 'INTENT-INVALID'],
   needs: ['ConfigMap', 'Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'NetworkPolicy'],
+  reads: {
+    ConfigMap: ['data'],
+    Deployment: ['spec.template.metadata.labels'],
+    Pod: ['metadata.labels'],
+    Service: ['metadata.resourceVersion', 'spec.ports', 'spec.selector', 'spec.type'],
+  },
   run(ctx) {
     const namespace = ctx.namespace;
     const cm = namespace ? ctx.view.get('ConfigMap', namespace, INTENT_CONFIGMAP) : undefined;

@@ -1,13 +1,13 @@
 import type { Check, CheckContext } from '../domain/check';
 import type { Evidence, FindingDraft, Severity } from '../domain/finding';
-import type { Pod, Service } from '../domain/kube-types';
+import type { Deployment, Pod, Service } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../domain/object-ref';
 import { makePlan } from '../domain/plan';
 import { startingCniAgent } from './support/cni';
-import { DNS_NAMESPACE, clusterDnsService, coreDnsDeployment, coreDnsPods, coreDnsRef, dnsEndpoints } from './support/dns';
+import { DNS_NAMESPACE, clusterDnsService, coreDnsDeployment, coreDnsPods, coreDnsRef, dnsEndpoints, kubeletClusterDns } from './support/dns';
 import { type JsonPatchOp, pointer, testAndReplace } from './support/json-patch';
 import { podStateText } from './support/pod-evidence';
-import { isReady } from './support/pods';
+import { isReady, CONTAINER_STATUS_READS } from './support/pods';
 import { formatSelector, selectorMatches } from './support/selectors';
 
 const ID = 'kube-dns-service';
@@ -227,11 +227,55 @@ function endpointsFinding(ctx: CheckContext, svc: Service, pods: Pod[]): Finding
   };
 }
 
+/** NodeLocal DNSCache's link-local listener: there clusterDNS is not kube-dns's IP by design. */
+const LINK_LOCAL = /^169\.254\.|^fe80:/i;
+
+/**
+ * kube-dns recreated without its clusterIP gets a new one, while every kubelet still writes the old
+ * clusterDNS into pods' resolv.conf: selector, ports and endpoints look fine, and no lookup is answered.
+ */
+function clusterIpFinding(ctx: CheckContext, svc: Service): FindingDraft | undefined {
+  const kubelet = kubeletClusterDns(ctx.view);
+  const ip = svc.spec?.clusterIP;
+  if (!kubelet || !ip || ip === 'None' || kubelet.ips.includes(ip) || kubelet.ips.some((n) => LINK_LOCAL.test(n))) return undefined;
+  const ref = svcTarget(svc);
+  const wanted = kubelet.ips[0]!;
+  return {
+    severity: 'critical',
+    code: 'DNS-SVC-CLUSTERIP',
+    title: `kube-dns has clusterIP ${ip}, but pods are told to use ${kubelet.ips.join(', ')}`,
+    summary:
+      `Service ${DNS_NAMESPACE}/${ref.name} has clusterIP ${ip}, while the kubelet writes nameserver ${kubelet.ips.join(', ')} (clusterDNS) into every pod's resolv.conf: ` +
+      'no Service answers at that address, so every lookup from a pod times out, though CoreDNS and its endpoints are healthy. This is what recreating kube-dns without its clusterIP does.',
+    subject: ref,
+    evidence: [
+      { type: 'object', text: `service/${ref.name} -n ${DNS_NAMESPACE}: clusterIP ${ip}`, command: kubectl.get(ref, 'wide') },
+      { type: 'object', text: `ConfigMap ${DNS_NAMESPACE}/${kubelet.configMap}: kubelet clusterDNS: ${kubelet.ips.join(', ')}`, command: kubectl.get({ kind: 'ConfigMap', namespace: DNS_NAMESPACE, name: kubelet.configMap }) },
+    ],
+    rootCause: true,
+    explains: [ref],
+    advice: [
+      `A Service's clusterIP cannot be changed in place: recreate kube-dns at ${wanted}: kubectl -n ${DNS_NAMESPACE} get service ${ref.name} -o yaml > kube-dns.yaml, set spec.clusterIP and spec.clusterIPs to ${wanted} (and drop metadata.resourceVersion and metadata.uid), then kubectl replace --force -f kube-dns.yaml`,
+      `If ${wanted} is the wrong one (the cluster was re-addressed on purpose), change clusterDNS in /var/lib/kubelet/config.yaml on every node and in ConfigMap ${DNS_NAMESPACE}/${kubelet.configMap}, restart the kubelets, then recreate the pods so they get the new resolv.conf.`,
+    ],
+  };
+}
+
 export const kubeDnsService: Check = {
   id: ID,
-  title: 'kube-dns Service: selector that misses CoreDNS, wrong ports, no ready endpoints',
-  codes: ['DNS-SVC-MISSING', 'DNS-SCALED-TO-ZERO', 'DNS-SVC-SELECTOR', 'DNS-SVC-PORTS', 'DNS-NO-READY-ENDPOINTS', 'DNS-ENDPOINTS-NOT-PUBLISHED'],
-  needs: ['Service', 'Pod', 'Deployment', 'ReplicaSet', 'EndpointSlice', 'Endpoints', 'ConfigMap'],
+  title: 'kube-dns Service: missing, not at the kubelet clusterDNS IP, selector that misses CoreDNS, wrong ports, no ready endpoints',
+  codes: ['DNS-SVC-MISSING', 'DNS-SVC-CLUSTERIP', 'DNS-SCALED-TO-ZERO', 'DNS-SVC-SELECTOR', 'DNS-SVC-PORTS', 'DNS-NO-READY-ENDPOINTS', 'DNS-ENDPOINTS-NOT-PUBLISHED'],
+  needs: ['Service', 'Pod', 'Deployment', 'ReplicaSet', 'EndpointSlice', 'Endpoints', 'ConfigMap', 'DaemonSet', 'Event'],
+  reads: {
+    ConfigMap: ['data'],
+    DaemonSet: ['metadata.creationTimestamp', 'metadata.generation', 'spec.template.metadata.labels', 'status'],
+    Deployment: ['metadata.resourceVersion', 'spec.replicas', 'spec.selector', 'spec.template.spec.containers.ports'],
+    EndpointSlice: ['endpoints', 'metadata.labels', 'ports'],
+    Event: ['message', 'reason', 'type'],
+    Pod: ['metadata.creationTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase', 'status.startTime'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['metadata.resourceVersion', 'spec.clusterIP', 'spec.ports', 'spec.selector'],
+  },
   run(ctx) {
     const { view } = ctx;
     const svc = clusterDnsService(view);
@@ -256,48 +300,54 @@ export const kubeDnsService: Check = {
         },
       ];
     }
-    if (pods.length === 0) {
-      if (!deploy || (deploy.spec?.replicas ?? 1) !== 0) return [];
-      const ref = refOf('Deployment', deploy);
-      return [
-        {
-          severity: 'critical',
-          code: 'DNS-SCALED-TO-ZERO',
-          title: 'CoreDNS is scaled to zero',
-          summary: 'Deployment kube-system/coredns has 0 replicas, so kube-dns has no endpoints and no name in the cluster resolves.',
-          subject: ref,
-          evidence: [{ type: 'object', text: `deployment/${deploy.metadata?.name} -n kube-system: replicas 0`, command: kubectl.get(ref) }],
-          rootCause: true,
-          explains: [ref, refOf('Service', svc)],
-          advice: [],
-          // kubeadm's CoreDNS runs 2 replicas (one per node where it can); the same as `kubectl scale --replicas=2`.
-          plan: makePlan({
-            summary: `Scale deployment/${ref.name} -n kube-system from 0 to ${COREDNS_REPLICAS} replicas`,
-            risk: 'low',
-            effect: 'CoreDNS pods start and join kube-dns as they become Ready; lookups resume without touching any other object.',
-            operations: [
-              {
-                action: 'patch',
-                target: { ...ref, apiVersion: 'apps/v1' },
-                patchType: 'json',
-                patch: testAndReplace('/spec/replicas', 0, COREDNS_REPLICAS),
-                ...(deploy.metadata?.resourceVersion ? { resourceVersion: deploy.metadata.resourceVersion } : {}),
-              },
-            ],
-            verify: { check: ID, subject: ref, waitFor: 'rollout' },
-          }),
-        },
-      ];
-    }
-    const selected = pods.filter((p) => selectorMatches(svc.spec?.selector, p.metadata?.labels));
-    if (selected.length === 0) return [selectorFinding(ctx, svc, pods)];
-    const findings: FindingDraft[] = [];
-    const problems = portProblems(ctx, svc, selected);
-    if (problems.length > 0) findings.push(portsFinding(ctx, svc, problems));
-    if (!problems.some((p) => p.severity === 'critical')) {
-      const f = endpointsFinding(ctx, svc, selected);
-      if (f) findings.push(f);
-    }
-    return findings;
+    const misaddressed = clusterIpFinding(ctx, svc);
+    return [...(misaddressed ? [misaddressed] : []), ...serviceFindings(ctx, svc, pods, deploy)];
   },
 };
+
+/** What is wrong between kube-dns and the CoreDNS pods: none of them, a selector, ports, endpoints. */
+function serviceFindings(ctx: CheckContext, svc: Service, pods: Pod[], deploy: Deployment | undefined): FindingDraft[] {
+  if (pods.length === 0) {
+    if (!deploy || (deploy.spec?.replicas ?? 1) !== 0) return [];
+    const ref = refOf('Deployment', deploy);
+    return [
+      {
+        severity: 'critical',
+        code: 'DNS-SCALED-TO-ZERO',
+        title: 'CoreDNS is scaled to zero',
+        summary: 'Deployment kube-system/coredns has 0 replicas, so kube-dns has no endpoints and no name in the cluster resolves.',
+        subject: ref,
+        evidence: [{ type: 'object', text: `deployment/${deploy.metadata?.name} -n kube-system: replicas 0`, command: kubectl.get(ref) }],
+        rootCause: true,
+        explains: [ref, refOf('Service', svc)],
+        advice: [],
+        // kubeadm's CoreDNS runs 2 replicas (one per node where it can); the same as `kubectl scale --replicas=2`.
+        plan: makePlan({
+          summary: `Scale deployment/${ref.name} -n kube-system from 0 to ${COREDNS_REPLICAS} replicas`,
+          risk: 'low',
+          effect: 'CoreDNS pods start and join kube-dns as they become Ready; lookups resume without touching any other object.',
+          operations: [
+            {
+              action: 'patch',
+              target: { ...ref, apiVersion: 'apps/v1' },
+              patchType: 'json',
+              patch: testAndReplace('/spec/replicas', 0, COREDNS_REPLICAS),
+              ...(deploy.metadata?.resourceVersion ? { resourceVersion: deploy.metadata.resourceVersion } : {}),
+            },
+          ],
+          verify: { check: ID, subject: ref, waitFor: 'rollout' },
+        }),
+      },
+    ];
+  }
+  const selected = pods.filter((p) => selectorMatches(svc.spec?.selector, p.metadata?.labels));
+  if (selected.length === 0) return [selectorFinding(ctx, svc, pods)];
+  const findings: FindingDraft[] = [];
+  const problems = portProblems(ctx, svc, selected);
+  if (problems.length > 0) findings.push(portsFinding(ctx, svc, problems));
+  if (!problems.some((p) => p.severity === 'critical')) {
+    const f = endpointsFinding(ctx, svc, selected);
+    if (f) findings.push(f);
+  }
+  return findings;
+}

@@ -5,7 +5,7 @@ import { type Operation, type Plan, makePlan } from '../domain/plan';
 import { objectEvidence } from './support/evidence';
 import { pointer, testAndReplace } from './support/json-patch';
 import { type ConfigPathFault, commandLine, configPathFault, crashEvidence, crashingPods, kubeProxyDaemonSets } from './support/kube-proxy';
-import { podsOf } from './support/pods';
+import { podsOf, CONTAINER_STATUS_READS } from './support/pods';
 
 const ID = 'kube-proxy-config-path';
 
@@ -50,7 +50,14 @@ export const kubeProxyConfigPath: Check = {
   id: ID,
   title: 'kube-proxy --config points at a file its ConfigMap does not provide',
   codes: ['KP-CONFIG-PATH'],
-  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event'],
+  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  reads: {
+    ConfigMap: ['binaryData', 'data'],
+    DaemonSet: ['metadata.resourceVersion', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.volumes', 'spec.updateStrategy'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Pod: ['metadata.ownerReferences', 'metadata.resourceVersion', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const kp of kubeProxyDaemonSets(ctx.view)) {
@@ -59,7 +66,7 @@ export const kubeProxyConfigPath: Check = {
       const { flag, mount } = fault;
       const ns = kp.ds.metadata?.namespace;
       const pods = podsOf(ctx.view, kp.ref);
-      const crashing = crashingPods(ctx.view, kp);
+      const crashing = crashingPods(ctx.view, kp, ctx.now);
       const keys = [...mount.files.keys()];
       const cmRef = refOf('ConfigMap', mount.configMap);
       const plan = planFor(ctx.view, fault);

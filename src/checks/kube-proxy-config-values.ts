@@ -22,7 +22,7 @@ import {
   restartOperation,
   withConfigValue,
 } from './support/kube-proxy';
-import { podsOf } from './support/pods';
+import { podsOf, CONTAINER_STATUS_READS } from './support/pods';
 import { editDistance } from './support/services';
 
 const ID = 'kube-proxy-config-values';
@@ -276,14 +276,21 @@ export const kubeProxyConfigValues: Check = {
   id: ID,
   title: 'kube-proxy config.conf (or its flags) holds a value kube-proxy exits on (mode, IPVS scheduler, clusterCIDR)',
   codes: ['KP-CONFIG-MODE', 'KP-IPVS-SCHEDULER', 'KP-CLUSTER-CIDR'],
-  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event'],
+  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  reads: {
+    ConfigMap: ['binaryData', 'data', 'metadata.resourceVersion'],
+    DaemonSet: ['metadata.resourceVersion', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.nodeSelector', 'spec.template.spec.volumes', 'spec.updateStrategy'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Pod: ['metadata.ownerReferences', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const kp of kubeProxyDaemonSets(ctx.view)) {
       const fault = configValuesFault(ctx, kp);
       if (!fault) continue;
       const pods = podsOf(ctx.view, kp.ref);
-      const crashing = crashingPods(ctx.view, kp);
+      const crashing = crashingPods(ctx.view, kp, ctx.now);
       const logs = crashing.map((p) => crashLogEvidence(ctx.view, p, kp.container.name)).filter((l) => l !== undefined);
       const lines = logs.flatMap((l) => l.lines);
       const confirmed = fault.bad.filter((b) => lines.some((line) => b.logSays.test(line)));

@@ -3,7 +3,7 @@ import type { FindingDraft } from '../domain/finding';
 import { refOf } from '../domain/object-ref';
 import { configPathFault, crashEvidence, crashLogEvidence, crashingPods, kubeProxyDaemonSets, kubeconfigFault, podListCommand } from './support/kube-proxy';
 import { configValuesFault } from './kube-proxy-config-values';
-import { podsOf } from './support/pods';
+import { podsOf, CONTAINER_STATUS_READS } from './support/pods';
 
 /** Known kube-proxy start failures → what to look at. */
 const HINTS: { pattern: RegExp; advice: string }[] = [
@@ -27,12 +27,18 @@ export const kubeProxyCrashing: Check = {
   id: 'kube-proxy-crashing',
   title: 'kube-proxy pods are crashing',
   codes: ['KP-CRASHING'],
-  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event'],
+  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  reads: {
+    ConfigMap: ['binaryData', 'data'],
+    DaemonSet: ['spec.selector', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.nodeSelector', 'spec.template.spec.volumes'],
+    Pod: ['metadata.ownerReferences', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const kp of kubeProxyDaemonSets(ctx.view)) {
       if (configPathFault(ctx.view, kp) || kubeconfigFault(ctx.view, kp) || configValuesFault(ctx, kp)) continue;
-      const crashing = crashingPods(ctx.view, kp);
+      const crashing = crashingPods(ctx.view, kp, ctx.now);
       if (crashing.length === 0) continue;
       const total = podsOf(ctx.view, kp.ref).length;
       const first = crashing.map((p) => crashLogEvidence(ctx.view, p, kp.container.name)).find((l) => l !== undefined);

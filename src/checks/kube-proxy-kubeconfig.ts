@@ -17,7 +17,7 @@ import {
   restartOperation,
   withConfigValue,
 } from './support/kube-proxy';
-import { podsOf } from './support/pods';
+import { podsOf, CONTAINER_STATUS_READS } from './support/pods';
 
 const ID = 'kube-proxy-kubeconfig';
 
@@ -90,7 +90,14 @@ export const kubeProxyKubeconfig: Check = {
   id: ID,
   title: "kube-proxy config's clientConnection.kubeconfig points at a file its ConfigMap does not provide",
   codes: ['KP-KUBECONFIG-PATH', 'KP-KUBECONFIG-MISSING'],
-  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event'],
+  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  reads: {
+    ConfigMap: ['binaryData', 'data', 'metadata.resourceVersion'],
+    DaemonSet: ['metadata.resourceVersion', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.volumes'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Pod: ['metadata.ownerReferences', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   alsoReads: [{ kind: 'ConfigMap', namespace: 'kube-public' }],
   run(ctx) {
     const findings: FindingDraft[] = [];
@@ -98,7 +105,7 @@ export const kubeProxyKubeconfig: Check = {
       const fault = kubeconfigFault(ctx.view, kp);
       if (!fault) continue;
       const ns = kp.ds.metadata?.namespace;
-      const crashing = crashingPods(ctx.view, kp);
+      const crashing = crashingPods(ctx.view, kp, ctx.now);
       const pods = podsOf(ctx.view, kp.ref);
       const cmRef = refOf('ConfigMap', fault.configMount.configMap);
       const keys = [...fault.kubeconfigMount.files.keys()];

@@ -156,6 +156,14 @@ export const networkPolicyBlocks: Check = {
   title: 'NetworkPolicy blocks the clients of a Service',
   codes: ['NP-BLOCKS-CLIENTS', 'NP-INGRESS-DENY-ALL', 'NP-NOT-ENFORCED'],
   needs: ['NetworkPolicy', 'Service', 'Pod', 'Namespace', 'ConfigMap', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'],
+  reads: {
+    DaemonSet: ['spec.template.metadata.labels'],
+    Deployment: ['spec.selector'],
+    NetworkPolicy: ['spec'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.env', 'spec.containers.envFrom', 'spec.containers.name', 'spec.containers.ports', 'spec.initContainers', 'status.phase', 'status.podIP'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.ports', 'spec.selector', 'spec.type'],
+  },
   run(ctx) {
     if (ctx.view.list('NetworkPolicy').length === 0) return [];
     const findings: FindingDraft[] = [];

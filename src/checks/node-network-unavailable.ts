@@ -5,6 +5,7 @@ import { type ObjectRef, kubectl, refLabel, refOf } from '../domain/object-ref';
 import { ageMs, formatAge } from './support/age';
 import { CNI_AGENTS, agentDaemonSets, agentHealth, explainsForPods, networkUnavailableCondition } from './support/cni';
 import { eventEvidence, warningEvents } from './support/evidence';
+import { CONTAINER_STATUS_READS } from './support/pods';
 import { podsKeptOffByTaint } from './support/scheduling';
 
 const TAINT = 'node.kubernetes.io/network-unavailable';
@@ -20,6 +21,14 @@ export const nodeNetworkUnavailable: Check = {
   title: 'Nodes with NetworkUnavailable=True (no pod network routes; new pods kept off)',
   codes: ['NODE-NETWORK-UNAVAILABLE', 'NODE-ROUTE-MISSING'],
   needs: ['Node', 'DaemonSet', 'Pod', 'Event', 'Service', 'ReplicaSet'],
+  reads: {
+    DaemonSet: ['metadata.creationTimestamp', 'metadata.generation', 'spec.selector', 'spec.template.metadata.labels', 'status'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Node: ['spec.podCIDRs', 'spec.taints', 'status.conditions'],
+    Pod: ['metadata.labels', 'metadata.ownerReferences', 'spec.hostNetwork', 'spec.nodeName', 'spec.tolerations', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase', 'status.podIP', 'status.startTime'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.selector'],
+  },
   // Events about cluster-scoped objects (the route controller's, about a Node) are recorded in namespace default.
   alsoReads: [{ kind: 'Event', namespace: 'default' }],
   run(ctx) {

@@ -6,7 +6,7 @@ import { explainsForPods } from './support/cni';
 import { objectEvidence } from './support/evidence';
 import { podEventEvidence } from './support/pod-evidence';
 import { type IpExhaustion, inRanges, ipExhaustion, ipv4Ranges } from './support/ipam';
-import { podState } from './support/pods';
+import { podState, CONTAINER_STATUS_READS } from './support/pods';
 import { isLive } from './support/services';
 
 const ID = 'pod-ip-exhaustion';
@@ -44,7 +44,14 @@ export const podIpExhaustion: Check = {
   id: ID,
   title: "Node's pod IP range exhausted (IPAM has no address left; leaked reservations)",
   codes: ['CNI-IPAM-EXHAUSTED'],
-  needs: ['Pod', 'Event', 'Node', 'ReplicaSet'],
+  needs: ['Pod', 'Event', 'Node', 'ReplicaSet', 'Service'],
+  reads: {
+    Event: ['count', 'message', 'reason', 'type'],
+    Node: ['spec.podCIDRs'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.hostNetwork', 'spec.nodeName', ...CONTAINER_STATUS_READS, 'status.phase', 'status.podIP'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.selector'],
+  },
   run(ctx) {
     const byNode = new Map<string, Stuck[]>();
     for (const pod of ctx.view.list('Pod')) {

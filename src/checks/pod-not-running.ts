@@ -8,7 +8,7 @@ import { DNS_NAMESPACE, coreDnsPods } from './support/dns';
 import { containerLog } from './support/evidence';
 import { failureExcerpt, podFailureEvidence, podWarningEvents, schedulingFailure } from './support/pod-evidence';
 import { nodesWithTaint, parseSchedulingFailure } from './support/scheduling';
-import { isReady, owningWorkload, podState, restartCount, waitingReasons } from './support/pods';
+import { type ContainerStatus, caughtBetweenCrashes, isReady, owningWorkload, podState, restartCount, waitingReasons, CONTAINER_STATUS_READS } from './support/pods';
 
 type Problem = 'creating' | 'crashloop' | 'error' | 'pending' | 'unready';
 
@@ -32,7 +32,8 @@ function podsInScope(ctx: CheckContext): Pod[] {
 function problemOf(ctx: CheckContext, pod: Pod): Problem | undefined {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed' || pod.metadata?.deletionTimestamp) return undefined;
-  if (isReady(pod)) return undefined;
+  // Ready at this moment, but restarting after errors: a crash loop caught between two crashes.
+  if (isReady(pod)) return caughtBetweenCrashes(pod, ctx.now) ? 'crashloop' : undefined;
   const state = podState(pod);
   const old = (ageMs(pod.metadata?.creationTimestamp, ctx.now) ?? Infinity) > START_GRACE_MS;
   const warned = podWarningEvents(ctx.view, pod).length > 0;
@@ -86,8 +87,6 @@ const CODE: Record<Problem, string> = {
   pending: 'POD-PENDING',
   unready: 'POD-NOT-READY',
 };
-
-type ContainerStatus = NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number];
 
 /** Why the pods fail, when it is a named cause the title should carry (not a network fault): code, tag, sentence, advice, objects it depends on. */
 interface Cause {
@@ -170,7 +169,14 @@ export const podNotRunning: Check = {
   id: 'pod-not-running',
   title: 'Pods stuck in ContainerCreating, CrashLoopBackOff, Pending or not Ready (symptoms, linked to their root cause)',
   codes: [...Object.values(CODE), 'POD-INSUFFICIENT-RESOURCES', 'POD-UNTOLERATED-TAINT', 'POD-OOMKILLED'],
-  needs: ['Pod', 'Event', 'ReplicaSet', 'Deployment'],
+  needs: ['Pod', 'Event', 'ReplicaSet', 'Deployment', 'DaemonSet', 'Node'],
+  reads: {
+    DaemonSet: ['metadata.creationTimestamp', 'metadata.generation', 'spec.selector', 'spec.template.metadata.labels', 'status'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Node: ['spec.taints'],
+    Pod: ['metadata.creationTimestamp', 'metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.containers.readinessProbe', 'spec.containers.resources', 'spec.initContainers', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase', 'status.startTime'],
+    ReplicaSet: ['metadata.ownerReferences'],
+  },
   run(ctx) {
     const { view } = ctx;
     const groups = new Map<string, { owner: ObjectRef; pods: { pod: Pod; problem: Problem }[] }>();

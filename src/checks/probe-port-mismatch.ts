@@ -125,6 +125,14 @@ export const probePortMismatch: Check = {
   title: 'Probe on a port or path the container does not serve (kubelet: connection refused, 404)',
   codes: ['WL-PROBE-PORT', 'WL-PROBE-PATH'],
   needs: ['Pod', 'Event', 'Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  reads: {
+    Deployment: ['metadata.resourceVersion', 'spec.template.spec.containers.livenessProbe', 'spec.template.spec.containers.name', 'spec.template.spec.containers.readinessProbe'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.livenessProbe', 'spec.containers.name', 'spec.containers.ports', 'spec.containers.readinessProbe', 'status.conditions', 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.selector', 'spec.type'],
+    StatefulSet: ['metadata.resourceVersion', 'spec.template.spec.containers.livenessProbe', 'spec.template.spec.containers.name'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     const seen = new Set<string>();

@@ -4,7 +4,7 @@ import type { Pod } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refKey, refOf } from '../domain/object-ref';
 import { START_GRACE_MS, ageMs } from './support/age';
 import { eventEvidence, objectEvidence, warningEvents } from './support/evidence';
-import { isReady, owningWorkload, podState, waitingReasons } from './support/pods';
+import { isReady, owningWorkload, podState, waitingReasons, CONTAINER_STATUS_READS } from './support/pods';
 import { hasSelector, selectedPods, serviceEndpoints, servicesInScope, svcRef } from './support/services';
 
 /** `httpGet :8080/ready`, `tcpSocket :3306`, `exec mysqladmin ping`. */
@@ -39,6 +39,14 @@ export const serviceEndpointsNotReady: Check = {
   title: 'Service has endpoints but none is Ready',
   codes: ['SVC-READINESS-FAILING', 'SVC-NO-READY-ENDPOINTS'],
   needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'Event', 'ReplicaSet'],
+  reads: {
+    EndpointSlice: ['endpoints', 'metadata.labels'],
+    Endpoints: ['subsets'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Pod: ['metadata.creationTimestamp', 'metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.containers.readinessProbe', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['spec.selector', 'spec.type'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const svc of servicesInScope(ctx)) {

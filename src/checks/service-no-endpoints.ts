@@ -11,6 +11,7 @@ import { formatSelector, selectorMatches } from './support/selectors';
 import {
   hasSelector,
   isLive,
+  livePodsSelected,
   podTemplateOwners,
   resolveTargetPort,
   selectedPods,
@@ -115,6 +116,13 @@ export const serviceNoEndpoints: Check = {
   title: 'Service selector matches no pods',
   codes: ['SVC-NO-ENDPOINTS', 'SVC-WORKLOAD-NO-PODS', 'SVC-SCALED-TO-ZERO'],
   needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'],
+  reads: {
+    Deployment: ['metadata.resourceVersion', 'spec.replicas', 'spec.selector', 'spec.template.metadata.labels', 'spec.template.spec'],
+    EndpointSlice: ['endpoints', 'metadata.labels'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'metadata.resourceVersion', 'spec.containers.name', 'spec.containers.ports', 'spec.selector', 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['metadata.resourceVersion', 'spec.ports', 'spec.selector', 'spec.type'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const svc of servicesInScope(ctx)) {
@@ -152,7 +160,8 @@ export const serviceNoEndpoints: Check = {
       for (const c of found.slice(0, 5)) {
         evidence.push(objectEvidence(refOf('Pod', c.pods[0]!), `${c.workload.kind.toLowerCase()}/${c.workload.name}: ${c.why}`, kubectl.list('pods', ns, ['--show-labels'])));
       }
-      const elsewhere = ctx.view.list('Pod').filter((p) => p.metadata?.namespace !== ns && isLive(p) && selectorMatches(selector, p.metadata?.labels));
+      // Through the label index of every namespace's live pods: a digest has many Services and pods.
+      const elsewhere = livePodsSelected(ctx.view, undefined, selector).filter((p) => p.metadata?.namespace !== ns);
       if (elsewhere.length > 0) {
         evidence.push({ type: 'command', text: `pods with labels ${sel} exist in namespace ${elsewhere[0]!.metadata?.namespace}; selectors only match pods in the Service's own namespace`, command: kubectl.list('pods', undefined, ['-A', '-l', sel]) });
       }

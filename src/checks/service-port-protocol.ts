@@ -30,6 +30,11 @@ export const servicePortProtocol: Check = {
   title: "Service port protocol differs from the container port's protocol",
   codes: ['SVC-PORT-PROTOCOL'],
   needs: ['Service', 'Pod', 'ReplicaSet'],
+  reads: {
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.containers.ports', 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['metadata.resourceVersion', 'spec.ports', 'spec.selector', 'spec.type'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const svc of servicesInScope(ctx)) {

@@ -121,6 +121,15 @@ export const serviceStaleEndpoints: Check = {
   title: 'Selector-less Services whose hand-written endpoints point at IPs no pod has, or outside the pod network',
   codes: Object.values(CODES),
   needs: ['Service', 'Endpoints', 'EndpointSlice', 'Pod', 'Node', 'ConfigMap', 'DaemonSet'],
+  reads: {
+    ConfigMap: ['binaryData', 'data'],
+    DaemonSet: ['spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.env', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.volumes'],
+    EndpointSlice: ['endpoints', 'metadata.labels', 'ports'],
+    Endpoints: ['metadata.resourceVersion', 'subsets'],
+    Node: ['spec.podCIDRs', 'status.addresses'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'spec.containers.name', 'spec.containers.ports', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs'],
+    Service: ['spec.clusterIP', 'spec.clusterIPs', 'spec.selector', 'spec.type'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     // default/kubernetes has no selector either: the apiserver writes its own addresses there.

@@ -45,6 +45,12 @@ export const serviceTargetPort: Check = {
   title: 'Service targetPort is not a port the selected pods expose',
   codes: ['SVC-TARGET-PORT'],
   needs: ['Service', 'Pod', 'EndpointSlice', 'Endpoints', 'ReplicaSet'],
+  reads: {
+    EndpointSlice: ['endpoints', 'metadata.labels'],
+    Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'spec.containers.name', 'spec.containers.ports', 'status.phase'],
+    ReplicaSet: ['metadata.ownerReferences'],
+    Service: ['metadata.resourceVersion', 'spec.ports', 'spec.selector', 'spec.type'],
+  },
   run(ctx) {
     const findings: FindingDraft[] = [];
     for (const svc of servicesInScope(ctx)) {

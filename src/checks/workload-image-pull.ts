@@ -7,7 +7,7 @@ import { DNS_NAMESPACE, clusterDnsService, coreDnsDeployment } from './support/d
 import { eventEvidence } from './support/evidence';
 import { type JsonPatchOp, pointer, testAndReplace } from './support/json-patch';
 import { podStateText } from './support/pod-evidence';
-import { isReady, owningWorkload } from './support/pods';
+import { isReady, owningWorkload, CONTAINER_STATUS_READS } from './support/pods';
 
 const ID = 'workload-image-pull';
 
@@ -141,6 +141,13 @@ export const workloadImagePull: Check = {
   title: 'Workloads stuck in ImagePullBackOff / ErrImagePull (e.g. CoreDNS after an image change): the bad image, and the rollback to the previous ReplicaSet\'s image',
   codes: ['WL-IMAGE-PULL'],
   needs: ['Pod', 'Event', 'ReplicaSet', 'Deployment', 'DaemonSet', 'StatefulSet', 'Service'],
+  reads: {
+    DaemonSet: ['spec.template.spec.containers.image', 'spec.template.spec.containers.name'],
+    Deployment: ['metadata.resourceVersion', 'spec.template.spec.containers.image', 'spec.template.spec.containers.name'],
+    Event: ['count', 'message', 'reason', 'type'],
+    Pod: ['metadata.creationTimestamp', 'metadata.deletionTimestamp', 'metadata.ownerReferences', 'spec.containers.image', 'spec.containers.name', 'spec.initContainers', 'spec.nodeName', 'status.conditions', ...CONTAINER_STATUS_READS],
+    ReplicaSet: ['metadata.annotations', 'metadata.ownerReferences', 'spec.template.spec.containers.image', 'spec.template.spec.containers.name', 'status'],
+  },
   run(ctx) {
     const { view } = ctx;
     const findings: FindingDraft[] = [];

@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import type { ClusterReader, ClusterView, LogKey, ReadError, ReadScope } from '../domain/cluster-view';
 import { NetdoctorError } from '../domain/errors';
-import { RESOURCES, type RawObject, isKind } from '../domain/kube-types';
+import { type Kind, RESOURCES, type RawObject, isKind } from '../domain/kube-types';
+import { project } from '../domain/projection';
 import {
   DEFAULT_DUMP_LIMITS,
   type DumpFile,
@@ -147,12 +148,17 @@ export class DumpReader implements ClusterReader {
     const everywhere = new Set<string>(scope.everywhere ?? []);
     const snapshot = new ClusterSnapshot([...this.skipped]);
     snapshot.observedAt = this.observedAt;
+    const read = this.objects.filter((o) => {
+      if (!o.kind || !isKind(o.kind)) return false;
+      const alsoListed = (scope.alsoLists ?? []).some((l) => l.kind === o.kind && l.namespace === o.metadata?.namespace);
+      if (!kinds.has(o.kind)) return alsoListed;
+      return !RESOURCES[o.kind].namespaced || everywhere.has(o.kind) || inScope(o.metadata?.namespace) || alsoListed;
+    });
+    // The same projection as a live read, so a dump diagnoses exactly what the cluster would.
     snapshot.addObjects(
-      this.objects.filter((o) => {
-        if (!o.kind || !isKind(o.kind)) return false;
-        const alsoListed = (scope.alsoLists ?? []).some((l) => l.kind === o.kind && l.namespace === o.metadata?.namespace);
-        if (!kinds.has(o.kind)) return alsoListed;
-        return !RESOURCES[o.kind].namespaced || everywhere.has(o.kind) || inScope(o.metadata?.namespace) || alsoListed;
+      read.map((o) => {
+        const fields = scope.fields?.[o.kind as Kind];
+        return fields ? project(o, fields) : o;
       }),
     );
     for (const { text, ...key } of readDumpLogs(this.logs, this.limits, inScope)) snapshot.setLog(key, text);

@@ -1,6 +1,7 @@
 import type { ClusterView, NamespacedList } from './cluster-view';
 import type { FindingDraft } from './finding';
 import type { Kind } from './kube-types';
+import type { FieldReads } from './projection';
 
 /** What a check sees of the run: the view, the target namespace (undefined: cluster-wide) and the clock. */
 export interface CheckContext {
@@ -20,6 +21,11 @@ export interface Check {
   readonly codes: readonly string[];
   /** The kinds it reads; the engine fetches the union of all needs in one concurrent round. */
   readonly needs: readonly Kind[];
+  /**
+   * The fields it reads of each kind (dotted paths, arrays transparent). Readers keep only the union of the run's
+   * checks' fields and the engine's, so a field read but not declared is missing: a test records every read.
+   */
+  readonly reads: FieldReads;
   /** Kinds it reads in a namespace a namespaced run would not read otherwise (listed in the same round). */
   readonly alsoReads?: readonly NamespacedList[];
   /**

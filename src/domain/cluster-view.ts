@@ -1,5 +1,6 @@
 import type { Kind, KindMap, KubeEvent } from './kube-types';
 import type { ObjectRef } from './object-ref';
+import type { Projection } from './projection';
 
 /** A read that failed (forbidden, not served, …): the run goes on, the report says what it could not see. */
 export interface ReadError {
@@ -51,6 +52,8 @@ export interface ReadScope {
   everywhere?: Kind[];
   /** Single kinds listed in namespaces outside the scope, in the same round (kube-public ConfigMaps, for cluster-info). */
   alsoLists?: NamespacedList[];
+  /** What to keep of each object as it is read (the fields the run's checks and the engine declare); absent: whole objects. */
+  fields?: Projection;
 }
 
 /** One kind listed in one namespace. */

@@ -15,6 +15,7 @@ import { redactFindings, redactText, secretValuesIn } from './redact';
 import type { Workflow } from './workflow';
 import { INFRA_NAMESPACES } from './infra-namespaces';
 import { pinPreconditions } from './pin-preconditions';
+import { projectionFor } from './engine-reads';
 
 export { INFRA_NAMESPACES };
 
@@ -26,7 +27,9 @@ export interface DiagnoseTarget {
 
 async function scopeFor(reader: ClusterReader, workflow: Workflow, target: DiagnoseTarget): Promise<ReadScope> {
   const kinds = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needs))].sort();
-  if (workflow.scope === 'cluster') return { alsoNamespaces: [], kinds };
+  // Only what the checks and the engine read outlives the read: most of an object's bytes are fields nobody reads.
+  const fields = projectionFor(workflow.checks);
+  if (workflow.scope === 'cluster') return { alsoNamespaces: [], kinds, fields };
   const alsoLists = extraLists(workflow.checks);
   const everywhere = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needsEverywhere ?? []))].sort();
   const candidates = INFRA_NAMESPACES.filter((n) => n !== target.namespace);
@@ -38,6 +41,7 @@ async function scopeFor(reader: ClusterReader, workflow: Workflow, target: Diagn
     namespace: target.namespace,
     alsoNamespaces: candidates.filter((_, i) => exists[i + 1]),
     kinds,
+    fields,
     ...(everywhere.length > 0 ? { everywhere } : {}),
     ...(alsoLists.length > 0 ? { alsoLists } : {}),
   };

@@ -1,4 +1,5 @@
-import { Job, Queue, QueueEvents, Worker, type WorkerOptions } from 'bullmq';
+import { isDeepStrictEqual } from 'node:util';
+import { ErrorCode, Job, Queue, QueueEvents, Worker, type WorkerOptions } from 'bullmq';
 import { AuditLog, auditKey } from '../store/audit-log';
 import type { ChatSurface, RemediationSurface } from '../domain/ports';
 import type { ApprovalPolicy } from '../remediation/approval';
@@ -229,20 +230,46 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   };
 }
 
-/** Upserts the daily digest scheduler when a digest channel is configured, else removes it. */
+/** Attempts at upserting the digest scheduler while another worker holds its current iteration. */
+const SCHEDULE_ATTEMPTS = 6;
+const SCHEDULE_RETRY_MS = 250;
+
+/**
+ * Upserts the daily digest scheduler when a digest channel is configured, else removes it.
+ * Every replica calls this at start; one that finds the scheduler as configured, with its next
+ * iteration queued, leaves it alone,
+ * because an upsert at the moment another worker has just taken the current iteration is refused
+ * (BullMQ's SchedulerJobIdCollision: that worker schedules the next one right after) or, once
+ * accepted, puts the taken iteration back. A changed schedule is upserted, tried again shortly
+ * when refused.
+ */
 async function scheduleDigest(digestQueue: Queue, config: WorkerSettings, log: Logger): Promise<void> {
   const schedulerId = `digest-${config.cluster}`;
-  if (config.digestChannel) {
-    await digestQueue.upsertJobScheduler(
-      schedulerId,
-      { pattern: config.digestCron, tz: config.digestTimezone },
-      { name: 'digest', data: { cluster: config.cluster }, opts: JOB_OPTIONS.digest },
-    );
-    log.info({ cron: config.digestCron, tz: config.digestTimezone }, 'digest scheduled');
-  } else {
+  if (!config.digestChannel) {
     await digestQueue.removeJobScheduler(schedulerId);
     log.info({}, 'no NETDOCTOR_DIGEST_CHANNEL: digest not scheduled');
+    return;
   }
+  const repeat = { pattern: config.digestCron, tz: config.digestTimezone };
+  const template = { data: { cluster: config.cluster }, opts: JOB_OPTIONS.digest };
+  const current = await digestQueue.getJobScheduler(schedulerId);
+  const unchanged = current?.pattern === repeat.pattern && current.tz === repeat.tz && isDeepStrictEqual(current.template, template);
+  // A scheduler whose next iteration is gone (a failover that lost writes) is upserted to get one again.
+  if (unchanged && (await digestQueue.getJob(`repeat:${schedulerId}:${current.next}`))) {
+    log.info(repeat, 'digest already scheduled');
+    return;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await digestQueue.upsertJobScheduler(schedulerId, repeat, { name: 'digest', ...template });
+      break;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== ErrorCode.SchedulerJobIdCollision || attempt === SCHEDULE_ATTEMPTS) throw err;
+      log.info({ attempt }, 'another worker holds the digest iteration being scheduled: trying again');
+      await new Promise((resolve) => setTimeout(resolve, SCHEDULE_RETRY_MS * attempt));
+    }
+  }
+  log.info(repeat, 'digest scheduled');
 }
 
 type Processor<R> = (job: Job, token?: string, signal?: AbortSignal) => Promise<R>;

@@ -38,7 +38,10 @@ export interface SlackSettings {
   apiUrl?: string;
   /** Retries of one Web API call on 429 (after Retry-After) and 5xx. @defaultValue 3 */
   retries?: number;
-  /** Per-request timeout of a Web API call. @defaultValue 10 s */
+  /**
+   * Per-request timeout of a Web API call. A post that times out is retried though Slack may have
+   * made it (chat.postMessage has no idempotency key), so the bound is generous. @defaultValue 30 s
+   */
   timeoutMs?: number;
 }
 
@@ -114,7 +117,7 @@ export function webClientOptions(settings: Pick<SlackSettings, 'apiUrl' | 'retri
     logger: boltLogger(log, 'slack-web-api'),
     // p-retry: 429 waits Retry-After and retries; 5xx and network errors back off 0.5 s, 1 s, 2 s…
     retryConfig: { retries: settings.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true },
-    timeout: settings.timeoutMs ?? 10_000,
+    timeout: settings.timeoutMs ?? 30_000,
   };
 }
 

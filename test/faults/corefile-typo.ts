@@ -1,13 +1,13 @@
 // A typo in the Corefile (forwardd): CoreDNS's reload plugin refuses it and keeps serving, so the
 // fault shows at the next CoreDNS restart (here `kubectl rollout restart`): the new pod crash-loops.
-import { type Fault, configMapPath, coreDnsCrashLoopingLookupsFail, get, mergePatch, rolloutRestart } from './fault';
+import { misspellCorefileForward } from './corefile-reload-refused';
+import { type Fault, coreDnsCrashLoopingLookupsFail, rolloutRestart } from './fault';
 
 export const corefileTypo: Fault = {
   name: 'corefile-typo',
   description: 'kubectl edit of ConfigMap kube-system/coredns on the real node (forward → forwardd), then a CoreDNS rollout restart: CoreDNS crash-loops on the Corefile.',
   async break(c) {
-    const cm = (await get<{ data: { Corefile: string } }>(c, configMapPath('kube-system', 'coredns')))!;
-    await mergePatch(c, configMapPath('kube-system', 'coredns'), { data: { Corefile: cm.data.Corefile.replace('forward .', 'forwardd .') } });
+    await misspellCorefileForward(c);
     await rolloutRestart(c, 'kube-system', 'coredns');
   },
   breakBoundMs: 0,

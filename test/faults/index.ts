@@ -4,6 +4,7 @@ import type { Fault } from './fault';
 import { cniAgentDeleted } from './cni-agent-deleted';
 import { corednsLoop } from './coredns-loop';
 import { corednsScaledToZero } from './coredns-scaled-to-zero';
+import { corefileReloadRefused } from './corefile-reload-refused';
 import { corefileTypo } from './corefile-typo';
 import { dbHostMissingService } from './db-host-missing-service';
 import { dnsEgressDeny } from './dns-egress-deny';
@@ -32,6 +33,7 @@ export const FAULTS: readonly Fault[] = [
   dbHostMissingService,
   probeWrongPort,
   kubeProxyKubeconfigMissing,
+  corefileReloadRefused,
   corefileTypo,
   corednsLoop,
   insufficientCpu,

@@ -1,7 +1,8 @@
 import type { ClusterView } from '../../domain/cluster-view';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import type { Deployment, Pod, Service } from '../../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../../domain/object-ref';
-import { isReady, owningWorkload, podState, restartCount } from './pods';
+import { caughtBetweenCrashes, isReady, owningWorkload, podState, restartCount } from './pods';
 import { selectorMatches } from './selectors';
 
 export const DNS_NAMESPACE = 'kube-system';
@@ -100,16 +101,42 @@ export function isLoopbackTarget(target: string): boolean {
   return /^(dns:\/\/)?(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)(:\d+)?$/.test(target);
 }
 
-/** kubelet `resolvConf` from ConfigMap kube-system/kubelet-config (kubeadm), if present. */
-export function kubeletResolvConf(view: ClusterView): { value: string; configMap: string } | undefined {
+/**
+ * The KubeletConfiguration every node gets from ConfigMap kube-system/kubelet-config (kubeadm;
+ * kubelet-config-1.x before 1.24), parsed; undefined when absent or not YAML (the kubelet would refuse it too).
+ */
+function kubeletConfig(view: ClusterView): { config: Record<string, unknown>; configMap: string } | undefined {
   const cm = view.get('ConfigMap', DNS_NAMESPACE, 'kubelet-config') ?? view.list('ConfigMap', DNS_NAMESPACE).find((c) => /^kubelet-config(-\d+\.\d+)?$/.test(c.metadata?.name ?? ''));
   const text = cm?.data?.kubelet;
-  const value = text ? /^\s*resolvConf:\s*"?([^"\s]+)"?\s*$/m.exec(text)?.[1] : undefined;
-  return value && cm ? { value, configMap: cm.metadata?.name ?? 'kubelet-config' } : undefined;
+  if (!cm || !text) return undefined;
+  try {
+    const config: unknown = load(text, { schema: CORE_SCHEMA });
+    return config && typeof config === 'object' ? { config: config as Record<string, unknown>, configMap: cm.metadata?.name ?? 'kubelet-config' } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** A CoreDNS pod that keeps failing: CrashLoopBackOff, or not Ready after restarts. */
-export const coreDnsCrashing = (p: Pod): boolean => podState(p) === 'crashloop' || (!isReady(p) && restartCount(p) > 0);
+/** kubelet `resolvConf` from ConfigMap kube-system/kubelet-config (kubeadm), if present. */
+export function kubeletResolvConf(view: ClusterView): { value: string; configMap: string } | undefined {
+  const kubelet = kubeletConfig(view);
+  const value = kubelet?.config.resolvConf;
+  return kubelet && typeof value === 'string' && value ? { value, configMap: kubelet.configMap } : undefined;
+}
+
+/** kubelet `clusterDNS` (the nameservers it writes into every pod's resolv.conf) from ConfigMap kube-system/kubelet-config, if present. */
+export function kubeletClusterDns(view: ClusterView): { ips: string[]; configMap: string } | undefined {
+  const kubelet = kubeletConfig(view);
+  const listed = kubelet?.config.clusterDNS;
+  const ips = Array.isArray(listed) ? listed.filter((ip): ip is string => typeof ip === 'string') : [];
+  return kubelet && ips.length > 0 ? { ips, configMap: kubelet.configMap } : undefined;
+}
+
+/**
+ * A CoreDNS pod that keeps failing: CrashLoopBackOff, not Ready after restarts, or caught running
+ * between two crashes (CoreDNS can pass its readiness probe before the loop plugin stops it).
+ */
+export const coreDnsCrashing = (p: Pod, now: Date): boolean => podState(p) === 'crashloop' || (!isReady(p) && restartCount(p) > 0) || caughtBetweenCrashes(p, now);
 
 export interface CoreDnsLogLine {
   pod: Pod;

@@ -11,8 +11,10 @@ export interface HostRef {
 
 /** Env var names that usually carry a host (DB_Host, REDIS_ADDR, API_URL, BACKEND_SERVICE, …). */
 const HOSTISH_NAME = /host|addr|server|endpoint|url|uri|dsn|service|svc|upstream|backend|broker/i;
-/** …but not these (OTEL_SERVICE_NAME=checkout names the app itself, SERVER_MODE=prod is no host). */
+/** …but not these (OTEL_SERVICE_NAME=checkout names the app itself, SERVER_MODE=prod is no host)… */
 const NOT_HOSTISH_NAME = /(name|mode|type|port|user|username|id|enabled|timeout|version|account|path|key|token|password|secret)$/i;
+/** …though a name ending in HOSTNAME (DB_HOSTNAME=mysql) does hold one. */
+const HOSTNAME_NAME = /host_?name$/i;
 const LABEL = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, 'i');
 const IP = /^\d{1,3}(\.\d{1,3}){3}$|:/;
@@ -31,7 +33,7 @@ export function hostIn(name: string, value: string): HostRef | undefined {
     if (url[3]) found.port = Number(url[3]);
   } else if (hostPort) {
     found = { host: hostPort[1]!, port: Number(hostPort[2]), start: 0, end: hostPort[1]!.length };
-  } else if (HOSTISH_NAME.test(name) && !NOT_HOSTISH_NAME.test(name) && HOSTNAME.test(value.trim())) {
+  } else if (HOSTISH_NAME.test(name) && (HOSTNAME_NAME.test(name) || !NOT_HOSTISH_NAME.test(name)) && HOSTNAME.test(value.trim())) {
     const start = value.indexOf(value.trim());
     found = { host: value.trim(), start, end: start + value.trim().length };
   }

@@ -6,7 +6,7 @@ import type { ConfigMap, DaemonSet, Pod, Wire } from '../../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../../domain/object-ref';
 import type { Operation } from '../../domain/plan';
 import { containerLog, eventEvidence, logEvidence, logExcerpt, objectEvidence, warningEvents } from './evidence';
-import { isReady, podState, podsOf, restartCount, waitingReasons } from './pods';
+import { caughtBetweenCrashes, isReady, podState, podsOf, restartCount, waitingReasons } from './pods';
 import type { PodSpec } from './services';
 
 export type Container = Wire<V1Container>;
@@ -214,11 +214,11 @@ export function restartOperation(kp: KubeProxyDaemonSet, cm: ConfigMap): Operati
   };
 }
 
-/** Pods of the DaemonSet whose kube-proxy container crashes or keeps restarting. */
-export function crashingPods(view: ClusterView, kp: KubeProxyDaemonSet): Pod[] {
+/** Pods of the DaemonSet whose kube-proxy container crashes or keeps restarting (kube-proxy has no readiness probe: Ready between crashes). */
+export function crashingPods(view: ClusterView, kp: KubeProxyDaemonSet, now: Date): Pod[] {
   return podsOf(view, kp.ref).filter((p) => {
     const state = podState(p);
-    if (state === 'crashloop' || state === 'failed') return true;
+    if (state === 'crashloop' || state === 'failed' || caughtBetweenCrashes(p, now)) return true;
     const status = (p.status?.containerStatuses ?? []).find((s) => s.name === kp.container.name);
     return !isReady(p) && (waitingReasons(p).includes('Error') || ((status?.restartCount ?? 0) > 0 && (status?.lastState?.terminated?.exitCode ?? 0) !== 0));
   });

@@ -5,9 +5,7 @@ import { kubectl, refLabel, refOf } from '../../domain/object-ref';
 import { ageMs, formatAge } from './age';
 import { shortenIds } from './cni';
 import { containerLog, logEvidence } from './evidence';
-import { isReady, podState, restartCount, waitingReasons } from './pods';
-
-type ContainerStatus = NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number];
+import { type ContainerStatus, caughtBetweenCrashes, containerBetweenCrashes, isReady, podState, restartCount, waitingReasons } from './pods';
 
 function allStatuses(pod: Pod): ContainerStatus[] {
   return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
@@ -49,10 +47,10 @@ export function failureExcerpt(log: string, max = 3): string[] {
   return (errors.length > 0 ? errors : lines).slice(-max);
 }
 
-/** Containers whose log tells why the pod is failing: crashing, restarted or terminated, and not ready. */
-function failingContainers(pod: Pod): string[] {
+/** Containers whose log tells why the pod is failing: crashing, restarted or terminated and not ready, or ready between crashes. */
+function failingContainers(pod: Pod, now: Date): string[] {
   return allStatuses(pod)
-    .filter((s) => !s.ready && ((s.restartCount ?? 0) > 0 || s.state?.terminated || s.lastState?.terminated || s.state?.waiting?.reason === 'CrashLoopBackOff'))
+    .filter((s) => (!s.ready && ((s.restartCount ?? 0) > 0 || s.state?.terminated || s.lastState?.terminated || s.state?.waiting?.reason === 'CrashLoopBackOff')) || containerBetweenCrashes(s, now))
     .map((s) => s.name);
 }
 
@@ -78,8 +76,8 @@ export function podFailureEvidence(view: ClusterView, pod: Pod, now: Date, maxEv
   const ref = refOf('Pod', pod);
   const out: Evidence[] = [{ type: 'object', text: podStateText(pod, now), command: kubectl.describe(ref) }];
   for (const e of podWarningEvents(view, pod, maxEvents)) out.push(podEventEvidence(pod, e));
-  if (!isReady(pod)) {
-    for (const container of failingContainers(pod)) {
+  if (!isReady(pod) || caughtBetweenCrashes(pod, now)) {
+    for (const container of failingContainers(pod, now)) {
       const log = containerLog(view, ref.namespace ?? '', ref.name, container);
       if (!log) continue;
       const lines = failureExcerpt(log.text, 3);

@@ -2,6 +2,11 @@ import type { ClusterView } from '../../domain/cluster-view';
 import type { Pod } from '../../domain/kube-types';
 import { type ObjectRef, refOf } from '../../domain/object-ref';
 
+/** What the pod helpers and the log reader read of container statuses (not image ids, not the runtime's container id). */
+export const CONTAINER_STATUS_READS = ['containerStatuses', 'initContainerStatuses'].flatMap((list) => ['name', 'ready', 'restartCount', 'state', 'lastState'].map((f) => `status.${list}.${f}`));
+
+export type ContainerStatus = NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number];
+
 export type PodState = 'running' | 'ready' | 'creating' | 'crashloop' | 'pending' | 'failed' | 'succeeded' | 'other';
 
 /** A waiting reason of any container (init containers first), e.g. ContainerCreating or CrashLoopBackOff. */
@@ -24,6 +29,34 @@ export function podState(pod: Pod): PodState {
   if (phase === 'Pending') return pod.spec?.nodeName ? 'creating' : 'pending';
   if (phase === 'Running') return isReady(pod) ? 'ready' : 'running';
   return 'other';
+}
+
+/**
+ * The kubelet restarts a crashing container after at most 5 minutes of back-off, so a crash loop
+ * always has an error exit this recent, even at a moment its pod passes its readiness probe.
+ */
+const RECENT_ERROR_EXIT_MS = 10 * 60_000;
+/** Slack on "not yet outlived the instance that crashed": start-up time the lifetimes do not show. */
+const LIFETIME_SLACK_MS = 5_000;
+
+/** A container of the pod keeps crashing, though it may be running and Ready at this moment (containerBetweenCrashes). */
+export function caughtBetweenCrashes(pod: Pod, now: Date): boolean {
+  return (pod.status?.containerStatuses ?? []).some((s) => containerBetweenCrashes(s, now));
+}
+
+/**
+ * Restarted more than once, the last time after an error exit minutes ago, and the running instance
+ * has not yet lived twice as long as the one that crashed: caught between two crashes. A component
+ * that failed twice at once while its node booted (its ConfigMap not mounted yet) and has run since
+ * is not a loop.
+ */
+export function containerBetweenCrashes(status: ContainerStatus, now: Date): boolean {
+  const last = status.lastState?.terminated;
+  if ((status.restartCount ?? 0) < 2 || !last || (last.exitCode ?? 0) === 0) return false;
+  const finished = Date.parse(last.finishedAt ?? '');
+  const lived = finished - Date.parse(last.startedAt ?? '');
+  const running = now.getTime() - Date.parse(status.state?.running?.startedAt ?? '');
+  return now.getTime() - finished <= RECENT_ERROR_EXIT_MS && running <= 2 * lived + LIFETIME_SLACK_MS;
 }
 
 export function restartCount(pod: Pod): number {

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import { QueueEvents } from 'bullmq';
+import { JobScheduler, Queue, QueueEvents } from 'bullmq';
 import { CHECKS } from '../../../src/checks';
 import { DumpReader } from '../../../src/cluster/dump-reader';
 import { type Config, loadConfig } from '../../../src/config';
-import { silentLogger } from '../../../src/domain/run-context';
+import { type Logger, silentLogger } from '../../../src/domain/run-context';
 import { diagnose } from '../../../src/engine/diagnose';
 import { loadWorkflows } from '../../../src/engine/workflow';
 import { digestItems } from '../../../src/engine/digest';
 import { queueAddress } from '../../../src/queue/jobs';
 import { Producer, producerOptions } from '../../../src/queue/queues';
 import { RecordingSurface } from '../../../src/cli/console-surface';
-import { workerConnection } from '../../../src/queue/redis';
+import { asTarget, redisClient, workerConnection } from '../../../src/queue/redis';
 import { type RunningWorkers, startWorkers } from '../../../src/queue/workers';
 import { sharedRedisUrl } from '../../support/redis';
 import { SCENARIO_DIR } from '../../support/scenarios';
@@ -71,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of running) await w.close();
   for (const e of queueEvents) await e.close();
-  for (const cluster of ['lab-a', 'lab-b']) await (await producer?.queue(cluster, 'digest'))?.obliterate({ force: true });
+  for (const cluster of ['lab-a', 'lab-b', 'lab-c']) await (await producer?.queue(cluster, 'digest'))?.obliterate({ force: true });
   await producer?.close();
 });
 
@@ -147,5 +147,52 @@ describe('daily digest (real Redis)', () => {
     expect(status.lastDigestDay).toBe('2026-05-11');
     expect(status.nextDigestAt).toBeDefined();
     expect(status.queues.digest.workers).toBe(2);
+  });
+
+  it('workers starting while another has just taken the digest iteration leave or update the scheduler without failing', async () => {
+    const config = configFor('lab-c', '0 0 8 * * *');
+    const at = queueAddress(config.queuePrefix, config.cluster, 'digest');
+    const queue = new Queue(at.name, { connection: workerConnection(config.redisUrl), prefix: at.prefix });
+    const schedulerId = 'digest-lab-c';
+    const retries: number[] = [];
+    const log: Logger = { ...silentLogger, info: (obj, msg) => msg?.startsWith('another worker holds') && retries.push((obj as { attempt: number }).attempt), child: () => log };
+    const start = () => startWorkers({ config, surface: new RecordingSurface(), log, clock: () => new Date(), readerFor: () => new DumpReader(dump('healthy')) });
+    const delayedIds = async () => (await queue.getDelayed()).map((j) => j.id);
+    try {
+      // An earlier version's scheduler: same schedule, other job options.
+      await queue.upsertJobScheduler(schedulerId, { pattern: config.digestCron, tz: config.digestTimezone }, { name: 'digest', data: { cluster: 'lab-c' } });
+      const [iteration] = await queue.getDelayed();
+      // Another worker takes the iteration: BullMQ moves it to active, and only then schedules the next one.
+      const redis = redisClient(asTarget(config.redisUrl), 'worker');
+      await redis.multi().zrem(queue.keys.delayed!, iteration!.id!).lpush(queue.keys.active!, iteration!.id!).exec();
+
+      const starting = start();
+      while (retries.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The other worker schedules the next iteration, with what BullMQ's Worker passes after taking one.
+      const scheduler = new JobScheduler(at.name, { connection: workerConnection(config.redisUrl), prefix: at.prefix });
+      await scheduler.upsertJobScheduler(schedulerId, { pattern: config.digestCron, tz: config.digestTimezone }, iteration!.name, iteration!.data, iteration!.opts, { override: false, producerId: iteration!.id! });
+      await scheduler.close();
+      running.push(await starting);
+      const updated = (await queue.getJobScheduler(schedulerId))!;
+      expect(updated.template?.opts).toMatchObject({ attempts: 3 });
+      expect(await delayedIds()).toEqual([`repeat:${schedulerId}:${updated.next}`]);
+
+      // As configured already: a worker starting now leaves the scheduler alone, even while an iteration is held.
+      await redis.multi().zrem(queue.keys.delayed!, `repeat:${schedulerId}:${updated.next}`).lpush(queue.keys.active!, `repeat:${schedulerId}:${updated.next}`).exec();
+      retries.length = 0;
+      running.push(await start());
+      expect(retries).toEqual([]);
+      expect((await queue.getJobScheduler(schedulerId))!.next).toBe(updated.next);
+
+      // Its next iteration lost (a failover that dropped writes): the scheduler is upserted to queue one again.
+      const held = `repeat:${schedulerId}:${updated.next}`;
+      await redis.multi().lrem(queue.keys.active!, 0, held).del(queue.toKey(held)).exec();
+      await redis.quit();
+      running.push(await start());
+      const healed = (await queue.getJobScheduler(schedulerId))!;
+      expect(await delayedIds()).toEqual([`repeat:${schedulerId}:${healed.next}`]);
+    } finally {
+      await queue.close();
+    }
   });
 });

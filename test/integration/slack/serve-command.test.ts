@@ -11,7 +11,9 @@ import { freePort } from '../../cluster/control-plane';
 import { eventually } from '../../support/eventually';
 
 
-jest.setTimeout(60_000);
+// The command's wait below holds a diagnosis in the workers' thread (compiled from the sources on
+// its first job) on a machine that runs the rest of CI: its deadline bounds a broken run only.
+jest.setTimeout(150_000);
 const SECRET = `secret-${randomUUID()}`;
 let emulator: SlackEmulator;
 
@@ -23,6 +25,13 @@ function io(env: Record<string, string>): CliIo & { err: string[] } {
 
 beforeAll(async () => {
   emulator = await SlackEmulator.start();
+});
+
+// A failed wait must not leave serve (its thread, servers, Redis clients) running under the other files.
+let stopServe: (() => Promise<unknown>) | undefined;
+afterEach(async () => {
+  await stopServe?.();
+  stopServe = undefined;
 });
 
 afterAll(async () => {
@@ -56,6 +65,7 @@ describe('netdoctor serve', () => {
     });
     let adminPort: number | undefined;
     const exit = serveCommand(['--from', scenario.dir], cli, signals, { adminPort: 0, onAdminListening: (p) => (adminPort = p) });
+    stopServe = () => (signals.emit('SIGTERM'), exit);
     await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200));
     // The admin server: Redis, Slack auth (the emulator's auth.test) and the started front end; no cluster with --from.
     await eventually(async () => {
@@ -81,17 +91,26 @@ describe('netdoctor serve', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
     });
     expect(res.status).toBe(200);
+    // On a timeout, what reached Slack (methods, the parent's text, the command's response) says where it stopped.
+    const seen = (): string =>
+      JSON.stringify({
+        calls: emulator.calls.map((c) => c.method),
+        parents: emulator.parents().map((m) => SlackEmulator.current(m).text.slice(0, 120)),
+        responses: emulator.responses.map((r) => r.body),
+        stderr: cli.err.join('').slice(-2_000),
+      });
     await eventually(() => {
       const [p] = emulator.parents('C0OPS0001');
-      if (!p || !SlackEmulator.current(p).text.startsWith('🔴 ')) throw new Error('summary not posted yet');
+      if (!p || !SlackEmulator.current(p).text.startsWith('🔴 ')) throw new Error(`summary not posted yet; Slack saw: ${seen()}`);
       expect(emulator.replies(p.ts).length).toBeGreaterThan(0);
-    });
+    }, 120_000);
     // The diagnosis ran in the workers' thread: its series reach the admin port's /metrics,
     // merged with the main thread's (each process series once).
     const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
     expect(metrics).toMatch(/^netdoctor_diagnoses_total\{[^}]*cluster="prod"[^}]*outcome="broken"[^}]*\} 1$/m);
     expect(metrics.match(/^process_cpu_user_seconds_total\{/gm)).toHaveLength(1);
 
+    stopServe = undefined;
     signals.emit('SIGTERM');
     expect(await exit).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();

@@ -162,6 +162,22 @@ describe('coredns-corefile', () => {
     expect(runCheck(corednsCorefile, coreDns(UPSTREAM_COREFILE.replace('       upstream\n', ''), { logs: logsOf(UPSTREAM) }), 'triton')).toHaveLength(0);
   });
 
+  it('an edit the reload plugin refused: latent (CoreDNS still serves the old Corefile), named before a restart takes DNS down', () => {
+    const edited = UPSTREAM_COREFILE.replace('       upstream\n', '').replace('    forward .', '    foward .');
+    const error = "/etc/coredns/Corefile:11 - Error during parsing: Unknown directive 'foward'";
+    const log = `[ERROR] Restart failed: ${error}\n[ERROR] plugin/reload: Corefile changed but reload failed: starting with listener file descriptors: ${error}\n`;
+    const logs = { 'kube-system/coredns-5d4f8c7b9-aaaaa/coredns': log, 'kube-system/coredns-5d4f8c7b9-bbbbb/coredns': log };
+    const [f, ...rest] = runCheck(corednsCorefile, coreDns(edited, { shape: 'running', logs }), 'triton');
+    expect(rest).toHaveLength(0);
+    expect(f).toMatchObject({ code: 'DNS-COREFILE-PARSE', severity: 'warning', rootCause: true, title: 'CoreDNS refused the edited Corefile at line 11 and still serves the previous one' });
+    expect(f!.summary).toContain(`CoreDNS logs \`${error}\``);
+    expect(f!.summary).toContain('DNS works for now, but every CoreDNS pod that starts');
+    expect(f!.advice!.join('\n')).toContain('Do not restart CoreDNS before the Corefile is corrected');
+    expect(f!.advice!.join('\n')).not.toContain('rollout restart');
+    // Corrected since: the reload error is history.
+    expect(runCheck(corednsCorefile, coreDns(edited.replace('foward', 'forward'), { shape: 'running', logs }), 'triton')).toHaveLength(0);
+  });
+
   it('look-alike: an old parse error in the log of a Ready CoreDNS (reload kept the good config) stays quiet', () => {
     const logs = { 'kube-system/coredns-5d4f8c7b9-aaaaa/coredns': `${UNKNOWN_PROXY}\n` };
     expect(runCheck(corednsCorefile, coreDns(UPSTREAM_COREFILE, { shape: 'running', logs }), 'triton')).toHaveLength(0);

@@ -1,5 +1,5 @@
 import { corednsLoop } from '../../../src/checks/coredns-loop';
-import { cluster, deployment, node, pod, rsOf, runCheck, scenario, scenarioNames, textOf } from './network-fixtures';
+import { ago, cluster, deployment, node, pod, rsOf, runCheck, scenario, scenarioNames, textOf } from './network-fixtures';
 import { describeShared } from '../../support/scenarios';
 
 const labels = { 'k8s-app': 'kube-dns' };
@@ -24,13 +24,24 @@ const kubeletConfig = (resolvConf: string) => ({
 
 const kubeDns = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { selector: labels } };
 
-function coreDns(shape: 'crashloop' | 'running', forward = '/etc/resolv.conf', logs: Record<string, string> = {}, extra: Record<string, unknown>[] = []) {
+/** CoreDNS pods; `exitedMinutesAgo`: Running and Ready, their container restarted after exit code 1 (after 30 s of life) that long ago. */
+function coreDns(shape: 'crashloop' | 'running', forward = '/etc/resolv.conf', logs: Record<string, string> = {}, extra: Record<string, unknown>[] = [], exitedMinutesAgo?: number) {
+  const coreDnsPod = (name: string) => {
+    const p = pod('kube-system', name, { owner: rsOf('coredns'), labels, shape, containers: ['coredns'] });
+    if (exitedMinutesAgo !== undefined) {
+      const [status] = (p.status as { containerStatuses: Record<string, unknown>[] }).containerStatuses;
+      // The crashed instance lived 30 s; the current one started when it exited.
+      const lastState = { terminated: { exitCode: 1, reason: 'Error', startedAt: ago(exitedMinutesAgo + 0.5), finishedAt: ago(exitedMinutesAgo) } };
+      Object.assign(status!, { restartCount: 4, lastState, state: { running: { startedAt: ago(exitedMinutesAgo) } } });
+    }
+    return p;
+  };
   return cluster(
     [
       node('node1'),
       ...deployment('kube-system', 'coredns', labels, { dnsPolicy: 'Default' }),
-      pod('kube-system', 'coredns-5d4f8c7b9-aaaaa', { owner: rsOf('coredns'), labels, shape, containers: ['coredns'] }),
-      pod('kube-system', 'coredns-5d4f8c7b9-bbbbb', { owner: rsOf('coredns'), labels, shape, containers: ['coredns'] }),
+      coreDnsPod('coredns-5d4f8c7b9-aaaaa'),
+      coreDnsPod('coredns-5d4f8c7b9-bbbbb'),
       corefile(forward),
       kubeDns,
       ...extra,
@@ -73,6 +84,15 @@ describe('coredns-loop', () => {
     const older = { 'kube-system/coredns-5d4f8c7b9-bbbbb/coredns': 'plugin/loop: Forwarding loop detected in "." zone. Exiting. See https://coredns.io/plugins/loop#troubleshooting. Probe query: "HINFO 1.2."\n' };
     const [f] = runCheck(corednsLoop, coreDns('crashloop', '/etc/resolv.conf', older), undefined);
     expect(f!.summary).toContain('Forwarding loop detected in "." zone. Exiting.');
+  });
+
+  it('names the loop when CoreDNS is caught Ready between two crashes (its last error exit a minute ago)', () => {
+    const [f, ...rest] = runCheck(corednsLoop, coreDns('running', '/etc/resolv.conf', loopLogs, [], 1), 'triton');
+    expect(rest).toHaveLength(0);
+    expect(f).toMatchObject({ code: 'DNS-LOOP', severity: 'warning', rootCause: true });
+    expect(f!.summary).toContain('2 of 2 CoreDNS pods are crash-looping');
+    // An error exit two hours ago is not a crash loop: the kubelet restarts a crashing container within 5 minutes.
+    expect(runCheck(corednsLoop, coreDns('running', '/etc/resolv.conf', loopLogs, [], 120), 'triton')).toHaveLength(0);
   });
 
   it('without logs, still blames a Corefile that forwards straight to loopback', () => {

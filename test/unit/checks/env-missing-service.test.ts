@@ -35,10 +35,26 @@ describe('env-missing-service', () => {
     expect(f!.explains).toContainEqual(expect.objectContaining({ kind: 'Pod', name: 'webapp-mysql-5d4f-x0' }));
   });
 
+  it('in a namespace of many Services, the evidence names the first 20 and counts the rest; each workload naming the host is reported', () => {
+    const many = Array.from({ length: 25 }, (_, i) => service(`svc-${String(i).padStart(2, '0')}`, { selector: { app: `a${i}` } })).join('');
+    const other = deployment('webapp-two', { labels: { name: 'webapp-two' }, ports: [{ containerPort: 8080 }], env: { DB_Host: 'mysql-service' } });
+    const found = run(MYSQL + many + webapp({ DB_Host: 'mysql-service' }) + other);
+    expect(found.map((f) => f.subject.name).sort()).toEqual(['webapp-mysql', 'webapp-two']);
+    const listed = found[0]!.evidence.find((e) => e.text.startsWith('no Service mysql-service'))!.text;
+    expect(listed).toContain('it has mysql, svc-00, svc-01');
+    expect(listed).toContain('svc-18 and 6 more');
+    expect(listed).not.toContain('svc-19');
+  });
+
   it('the reverse (DB_Host=mysql while only mysql-service exists), URLs keep their shape', () => {
     const yaml = pod('db', { labels: { name: 'mysql' } }) + service('mysql-service', { selector: { name: 'mysql' }, ports: [{ port: 3306 }] }) + webapp({ DATABASE_URL: 'jdbc:mysql://root@mysql:3306/app' });
     const [f] = run(yaml);
     expect(f!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'jdbc:mysql://root@mysql-service:3306/app' });
+  });
+
+  it('reads a bare host from a variable named …HOSTNAME (not only …HOST)', () => {
+    const [f] = run(MYSQL + webapp({ DB_HOSTNAME: 'mysql-svc' }));
+    expect(f!.plan!.operations[0]!.patch).toContainEqual({ op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: 'mysql' });
   });
 
   it('bare pods and ConfigMap-sourced values get advice, not a plan', () => {

@@ -30,6 +30,7 @@ describe('fault codes', () => {
       title: 'emits a code it does not declare',
       codes: ['SVC-DECLARED'],
       needs: ['Service'],
+      reads: {},
       run: () => [{ code: 'SVC-UNDECLARED', severity: 'warning', title: 't', summary: 's', subject: { kind: 'Service', namespace: 'triton', name: 'x' }, evidence: [], rootCause: true }],
     };
     const workflow = { ...loadWorkflows(CHECKS).get('namespace-triage')!, checks: [rogue, ...CHECKS] };

@@ -40,7 +40,15 @@ function slice(ready: boolean | null) {
   };
 }
 
-function dns(svc: unknown, opts: { shape?: 'running' | 'creating'; slice?: boolean | null } = {}) {
+/** kubeadm's ConfigMap kube-system/kubelet-config with these clusterDNS nameservers. */
+const kubeletConfig = (clusterDns: string[]) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'kubelet-config', namespace: 'kube-system' },
+  data: { kubelet: `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n${clusterDns.map((ip) => `- ${ip}`).join('\n')}\nclusterDomain: cluster.local\n` },
+});
+
+function dns(svc: unknown, opts: { shape?: 'running' | 'creating'; slice?: boolean | null; extra?: Record<string, unknown>[] } = {}) {
   return cluster([
     node('node1'),
     ...deployment('kube-system', 'coredns', labels, { ports: containerPorts }),
@@ -48,12 +56,26 @@ function dns(svc: unknown, opts: { shape?: 'running' | 'creating'; slice?: boole
     pod('kube-system', 'coredns-5d4f8c7b9-bbbbb', { owner: rsOf('coredns'), labels, shape: opts.shape ?? 'running', ports: containerPorts, containers: ['coredns'] }),
     ...(svc ? [svc as Record<string, unknown>] : []),
     slice(opts.slice === undefined ? (opts.shape ?? 'running') === 'running' : opts.slice),
+    ...(opts.extra ?? []),
   ]);
 }
 
 describe('kube-dns-service', () => {
   it('is quiet when kube-dns selects Ready CoreDNS pods on the baseline ports', () => {
     expect(runCheck(kubeDnsService, dns(service(labels)), 'triton')).toHaveLength(0);
+  });
+
+  it('blames kube-dns recreated at another clusterIP than the kubelet clusterDNS every pod uses', () => {
+    const moved = { ...service(labels), spec: { ...service(labels).spec, clusterIP: '10.96.143.7' } };
+    const [f, ...rest] = runCheck(kubeDnsService, dns(moved, { extra: [kubeletConfig(['10.96.0.10'])] }), 'triton');
+    expect(rest).toHaveLength(0);
+    expect(f).toMatchObject({ code: 'DNS-SVC-CLUSTERIP', severity: 'critical', rootCause: true, subject: { kind: 'Service', namespace: 'kube-system', name: 'kube-dns' } });
+    expect(f!.summary).toContain('has clusterIP 10.96.143.7, while the kubelet writes nameserver 10.96.0.10');
+    expect(f!.advice![0]).toContain('set spec.clusterIP and spec.clusterIPs to 10.96.0.10');
+    // Look-alikes: kube-dns at the clusterDNS IP; NodeLocal DNSCache (clusterDNS is its link-local listener); no kubelet-config.
+    expect(runCheck(kubeDnsService, dns(service(labels), { extra: [kubeletConfig(['10.96.0.10'])] }), 'triton')).toHaveLength(0);
+    expect(runCheck(kubeDnsService, dns(moved, { extra: [kubeletConfig(['169.254.20.10'])] }), 'triton')).toHaveLength(0);
+    expect(runCheck(kubeDnsService, dns(moved), 'triton')).toHaveLength(0);
   });
 
   it('blames a selector that misses CoreDNS, names the near-miss labels and plans the exact patch', () => {

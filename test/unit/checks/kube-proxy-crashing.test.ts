@@ -17,6 +17,24 @@ describe('kube-proxy-crashing', () => {
     expect(f!.advice!.join(' ')).toContain('ip_vs');
   });
 
+  it('reports kube-proxy caught running between two crashes (it has no readiness probe, so it is Ready at once)', () => {
+    const restarted = (restarts: number, started: string) =>
+      kubeProxyYaml()
+        .replace('restartCount: 0', `restartCount: ${restarts}\n    lastState: {terminated: {exitCode: 1, reason: Error, startedAt: '${started}', finishedAt: '2026-03-01T07:22:41Z'}}`)
+        .replace("startedAt: '2026-03-01T06:29:00Z'", "startedAt: '2026-03-01T07:22:41Z'");
+    const between = restarted(5, '2026-03-01T07:22:31Z');
+    const logs = { 'kube-system/kube-proxy-abcde/kube-proxy#previous': IPVS };
+    const at = (yaml: string, now: string) => kubeProxyCrashing.run({ view: viewOf(yaml, logs), namespace: undefined, now: new Date(now) });
+    const [f, ...rest] = at(between, '2026-03-01T07:23:00Z');
+    expect(rest).toEqual([]);
+    expect(f!.title).toBe("kube-proxy is crashing: can't use the IPVS proxier: error getting ipset version");
+    // Not a loop: one restart; the last error exit an hour before the read; two instant failures while
+    // the node booted (ConfigMap not mounted yet), then 19 s of running: longer than the crashed ones lived.
+    expect(at(restarted(1, '2026-03-01T07:22:31Z'), '2026-03-01T07:23:00Z')).toEqual([]);
+    expect(at(between, '2026-03-01T08:23:00Z')).toEqual([]);
+    expect(at(restarted(2, '2026-03-01T07:22:41Z'), '2026-03-01T07:23:00Z')).toEqual([]);
+  });
+
   it('says how to read the log when none was captured', () => {
     const [f] = run(kubeProxyYaml({ crashing: true }));
     expect(f!.advice!.join('\n')).toContain('kubectl logs -n kube-system kube-proxy-abcde -c kube-proxy --previous');

@@ -3,7 +3,7 @@ import { corednsLoop } from '../../../src/checks/coredns-loop';
 import { kubeDnsService } from '../../../src/checks/kube-dns-service';
 import { podNotRunning } from '../../../src/checks/pod-not-running';
 import { linkFindings } from '../../../src/engine/link-findings';
-import { NOW, WEAVE_SANDBOX, cluster, daemonSet, deployment, event, node, pod, rsOf, runCheck, scenario } from './network-fixtures';
+import { NOW, WEAVE_SANDBOX, ago, cluster, daemonSet, deployment, event, node, pod, rsOf, runCheck, scenario } from './network-fixtures';
 import { describeShared } from '../../support/scenarios';
 
 const web = { app: 'webapp' };
@@ -135,6 +135,28 @@ describe('pod-not-running', () => {
       'Read why the containers are not Ready: kubectl describe pod webapp-5d4f8c7b9-bbbbb -n triton',
       "Read the application's log: kubectl logs -n triton webapp-5d4f8c7b9-bbbbb",
     ]);
+  });
+
+  it('reports a Ready pod that keeps restarting after errors as crash-looping, with its previous log', () => {
+    const restarting = (exitedMinutesAgo: number, restarts = 4) => {
+      const p = pod('triton', 'webapp-5d4f8c7b9-bbbbb', { owner: rsOf('webapp'), labels: web });
+      const [status] = (p.status as { containerStatuses: Record<string, unknown>[] }).containerStatuses;
+      // The crashed instance lived 2 minutes; the current one started when it exited.
+      const lastState = { terminated: { exitCode: 2, reason: 'Error', startedAt: ago(exitedMinutesAgo + 2), finishedAt: ago(exitedMinutesAgo) } };
+      Object.assign(status!, { restartCount: restarts, lastState, state: { running: { startedAt: ago(exitedMinutesAgo) } } });
+      return cluster(
+        [...deployment('triton', 'webapp', web), pod('triton', 'webapp-5d4f8c7b9-aaaaa', { owner: rsOf('webapp'), labels: web }), p],
+        { 'triton/webapp-5d4f8c7b9-bbbbb/webapp#previous': 'listening on :8080\npanic: runtime error: invalid memory address or nil pointer dereference\n' },
+      );
+    };
+    const [f, ...rest] = runCheck(podNotRunning, restarting(2), 'triton');
+    expect(rest).toHaveLength(0);
+    expect(f).toMatchObject({ code: 'POD-CRASHLOOP', severity: 'warning', rootCause: false });
+    expect(f!.summary).toContain('1 of 2 pods is crash-looping (4 restarts), 2 still Ready');
+    expect(f!.evidence).toContainEqual(expect.objectContaining({ type: 'log', command: 'kubectl logs -n triton webapp-5d4f8c7b9-bbbbb -c webapp --previous' }));
+    // Look-alikes: the last error exit long ago, or a single restart.
+    expect(runCheck(podNotRunning, restarting(90), 'triton')).toHaveLength(0);
+    expect(runCheck(podNotRunning, restarting(2, 1), 'triton')).toHaveLength(0);
   });
 
   it('looks at CoreDNS and kube-proxy in kube-system, not at other kube-system pods, in a namespace run', () => {

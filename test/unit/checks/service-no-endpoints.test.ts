@@ -55,6 +55,15 @@ describe('service-no-endpoints', () => {
     expect(f!.summary).toContain('Candidates: web');
   });
 
+  it('says where pods with the labels run when they are live in another namespace only', () => {
+    const elsewhere = (f: { evidence: { text: string }[] }) => f.evidence.filter((e) => e.text.includes('selectors only match pods'));
+    const yaml = service('mysql', { selector: { app: 'mysql' }, ports: [{ port: 3306 }] }) + pod('mysql-0', { ns: 'data', labels: { app: 'mysql', tier: 'db' } });
+    expect(elsewhere(run(yaml)[0]!).map((e) => e.text)).toEqual(['pods with labels app=mysql exist in namespace data; selectors only match pods in the Service\'s own namespace']);
+    // A finished pod elsewhere backs nothing anywhere.
+    const finished = service('mysql', { selector: { app: 'mysql' }, ports: [{ port: 3306 }] }) + pod('mysql-job', { ns: 'data', labels: { app: 'mysql' }, phase: 'Succeeded' });
+    expect(elsewhere(run(finished)[0]!)).toEqual([]);
+  });
+
   it('notes a workload scaled to zero instead of a broken selector', () => {
     const [f] = run(deployment('web', { replicas: 0, withPods: 0 }) + service('web'));
     expect(f).toMatchObject({ severity: 'info', plan: null });

@@ -6,8 +6,8 @@ import { loadWorkflows, parseWorkflow } from '../../../src/engine/workflow';
 import { CHECKS } from '../../../src/checks';
 
 const catalog: Check[] = [
-  { id: 'a', title: 'A', codes: [], needs: ['Pod'], run: () => [] },
-  { id: 'b', title: 'B', codes: [], needs: ['Service'], run: () => [] },
+  { id: 'a', title: 'A', codes: [], needs: ['Pod'], reads: {}, run: () => [] },
+  { id: 'b', title: 'B', codes: [], needs: ['Service'], reads: {}, run: () => [] },
 ];
 
 describe('workflows', () => {
