@@ -259,6 +259,9 @@ export class SlackSurface implements ChatSurface, RemediationSurface {
     const lock = `${key}:lock`;
     if ((await this.redis.set(lock, '1', 'PX', 60_000, 'NX')) !== 'OK') return this.waitFor(key);
     try {
+      // Another process may have posted, recorded and let go between the read above and the lock.
+      const raced = await this.redis.get(key);
+      if (raced) return raced;
       const value = await post();
       await this.redis.set(key, value, 'EX', this.ttl);
       return value;

@@ -57,6 +57,43 @@ describe('SlackSurface', () => {
     expect(await s.parentOf('run-1')).toBe(a);
   });
 
+  it('opens a run once when the other process posts, records and lets go between its read and its lock', async () => {
+    // serve's front end and its workers' thread both open each run; CI once saw the thread read
+    // "not recorded", then take the lock the front end had just released, and post a second parent.
+    const prefix = `ndtest:${randomUUID()}`;
+    const client = (): ReturnType<typeof createWebClient> => createWebClient({ mode: 'http', botToken: 'xoxb-test', apiUrl: emulator.apiUrl, retries: 0, timeoutMs: 5_000 }, silentLogger);
+    let reached!: () => void;
+    const atGate = new Promise<void>((r) => (reached = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // The workers' Redis client, held after its first read of the run's record.
+    class HeldAfterFirstRead extends Redis {
+      private held = false;
+      override async get(key: string): Promise<string | null> {
+        const value = await super.get(key);
+        if (!this.held && key.endsWith(':run:run-race:parent')) {
+          this.held = true;
+          reached();
+          await gate;
+        }
+        return value;
+      }
+    }
+    const workersRedis = new HeldAfterFirstRead(process.env.REDIS_URL!);
+    try {
+      const frontEnd = new SlackSurface({ client: client(), redis, log: silentLogger, prefix, waitMs: 10_000 });
+      const workers = new SlackSurface({ client: client(), redis: workersRedis, log: silentLogger, prefix, waitMs: 10_000 });
+      const late = workers.openRun('run-race', request);
+      await atGate;
+      const first = await frontEnd.openRun('run-race', request);
+      open();
+      expect(await late).toBe(first);
+      expect(emulator.parents(CHANNEL)).toHaveLength(1);
+    } finally {
+      workersRedis.disconnect();
+    }
+  });
+
   it('publishes the summary and one reply per root cause, and a second publish posts nothing new', async () => {
     const s = surface();
     const ts = await s.openRun('run-2', request);
