@@ -15,6 +15,12 @@ export interface DumpLimits {
 export const DEFAULT_DUMP_LIMITS: DumpLimits = { maxFileBytes: 64 * 2 ** 20, maxTotalBytes: 256 * 2 ** 20, maxEntries: 200_000 };
 
 /** A regular file found under the dump's real path. */
+/**
+ * `netdoctor snapshot` writes the apiserver's clock at the read here: without it a dump's "now"
+ * is its newest timestamp, which lags the read by however long the cluster was quiet.
+ */
+export const SNAPSHOT_INFO_FILE = 'netdoctor-snapshot.json';
+
 export interface DumpFile {
   /** Path relative to the dump (where it was found; decides what it is). */
   rel: string;

@@ -6,6 +6,7 @@ import { project } from '../domain/projection';
 import {
   DEFAULT_DUMP_LIMITS,
   type DumpFile,
+  SNAPSHOT_INFO_FILE,
   type DumpLimits,
   checkFileSize,
   checkTotalSize,
@@ -51,20 +52,35 @@ function logOf(file: DumpFile): DumpLog | PodLogsFile | undefined {
   return { namespace, pod, file };
 }
 
-const isObjectFile = (rel: string): boolean => /\.(ya?ml|json)$/.test(rel) && !/(^|\/)expect\.ya?ml$/.test(rel);
+const isObjectFile = (rel: string): boolean => /\.(ya?ml|json)$/.test(rel) && !/(^|\/)expect\.ya?ml$/.test(rel) && rel !== SNAPSHOT_INFO_FILE;
+
+/** The instant `netdoctor snapshot` read the cluster, from its info file (a file that does not say is refused). */
+function snapshotTakenAt(file: DumpFile, limits: DumpLimits): Date {
+  let takenAt: unknown;
+  try {
+    takenAt = (JSON.parse(readDumpFile(file, limits)) as { takenAt?: unknown }).takenAt;
+  } catch (e) {
+    throw new NetdoctorError('unreadable_dump', `cannot parse ${file.rel}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const at = typeof takenAt === 'string' && /^\d{4}-\d\d-\d\dT/.test(takenAt) ? new Date(takenAt) : undefined;
+  if (!at || Number.isNaN(at.getTime())) throw new NetdoctorError('unreadable_dump', `${file.rel}: takenAt is not an ISO 8601 instant`);
+  return at;
+}
 
 /** Everything in a dump directory: its objects (Lists flattened; every kind), its log files and what was skipped. */
 export function readDumpFiles(
   dir: string,
   limits: DumpLimits = DEFAULT_DUMP_LIMITS,
-): { objects: RawObject[]; logs: (DumpLog | PodLogsFile)[]; skipped: ReadError[] } {
+): { objects: RawObject[]; logs: (DumpLog | PodLogsFile)[]; skipped: ReadError[]; takenAt?: Date } {
   const root = dumpRoot(dir);
   const { files, skipped } = walkDump(root, limits);
   const logs: (DumpLog | PodLogsFile)[] = [];
   const objectFiles: DumpFile[] = [];
+  let takenAt: Date | undefined;
   for (const file of files) {
     const log = logOf(file);
     if (log) logs.push(log);
+    else if (file.rel === SNAPSHOT_INFO_FILE) takenAt = snapshotTakenAt(file, limits);
     else if (isObjectFile(file.rel)) objectFiles.push(file);
   }
   for (const file of [...objectFiles, ...logs.map((l) => l.file)]) checkFileSize(file, limits);
@@ -80,7 +96,7 @@ export function readDumpFiles(
     }
     for (const o of parsed) objects.push(o);
   }
-  return { objects, logs, skipped: skipped.map((s) => ({ kind: 'File', message: `${s.rel}: ${s.reason}` })) };
+  return { objects, logs, skipped: skipped.map((s) => ({ kind: 'File', message: `${s.rel}: ${s.reason}` })), ...(takenAt ? { takenAt } : {}) };
 }
 
 /** The container logs of the log files whose namespace is in scope, each with its text. */
@@ -130,9 +146,10 @@ export class DumpReader implements ClusterReader {
     options: DumpReaderOptions = {},
   ) {
     this.limits = { ...DEFAULT_DUMP_LIMITS, ...options.limits };
-    ({ objects: this.objects, logs: this.logs, skipped: this.skipped } = readDumpFiles(dir, this.limits));
+    const files = readDumpFiles(dir, this.limits);
+    ({ objects: this.objects, logs: this.logs, skipped: this.skipped } = files);
     if (this.objects.length === 0) throw new NetdoctorError('unreadable_dump', `no Kubernetes objects found in ${dir}`);
-    this.observedAt = options.now ?? newestTimestamp(this.objects);
+    this.observedAt = options.now ?? files.takenAt ?? newestTimestamp(this.objects);
   }
 
   async namespaceExists(namespace: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { RESOURCES } from '../domain/kube-types';
-import { DEFAULT_DUMP_LIMITS } from './dump-files';
+import { DEFAULT_DUMP_LIMITS, SNAPSHOT_INFO_FILE } from './dump-files';
 import type { ClusterSnapshot } from './snapshot';
 
 /** Half the reader's per-file limit: a large cluster's snapshot is split so that DumpReader reads it back. */
@@ -10,7 +10,8 @@ const OBJECT_FILE_BYTES = DEFAULT_DUMP_LIMITS.maxFileBytes / 2;
 
 /**
  * Writes a snapshot in the offline dump format (objects.yaml, then objects-2.yaml … when it
- * grows past `maxFileBytes`, and logs/), so a dump round-trips through DumpReader.
+ * grows past `maxFileBytes`, logs/, and the read's instant in SNAPSHOT_INFO_FILE), so a dump
+ * round-trips through DumpReader.
  */
 export function writeDump(snapshot: ClusterSnapshot, dir: string, maxFileBytes = OBJECT_FILE_BYTES): { objects: number; logs: number; files: number } {
   mkdirSync(dir, { recursive: true });
@@ -37,6 +38,7 @@ export function writeDump(snapshot: ClusterSnapshot, dir: string, maxFileBytes =
     }
   }
   if (chunk.length > 0 || files === 0) flush();
+  if (snapshot.observedAt) writeFileSync(join(dir, SNAPSHOT_INFO_FILE), `${JSON.stringify({ takenAt: snapshot.observedAt.toISOString() })}\n`);
   for (const [key, text] of logs) {
     const podDir = join(dir, 'logs', key.namespace, key.pod);
     mkdirSync(podDir, { recursive: true });

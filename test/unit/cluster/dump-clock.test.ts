@@ -1,7 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKS } from '../../../src/checks';
 import { newestTimestamp } from '../../../src/cluster/dump-clock';
+import { SNAPSHOT_INFO_FILE } from '../../../src/cluster/dump-files';
 import { DumpReader } from '../../../src/cluster/dump-reader';
+import { writeDump } from '../../../src/cluster/dump-writer';
+import type { ClusterSnapshot } from '../../../src/cluster/snapshot';
+import { KINDS } from '../../../src/domain/kube-types';
 import { silentLogger } from '../../../src/domain/run-context';
 import { diagnose } from '../../../src/engine/diagnose';
 import { loadWorkflows } from '../../../src/engine/workflow';
@@ -33,5 +39,45 @@ describe('the clock of a dump', () => {
     const report = await diagnose(wallClock, reader, workflow, { namespace: 'triton' });
     expect(report.observedAt).toBe('2026-03-02T06:29:00.000Z');
     expect(report.findings[0]!.summary).toContain('Pending, not scheduled for 24h');
+  });
+
+  describe('of a snapshot', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'nd-clock-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const scope = { namespace: 'triton', alsoNamespaces: ['kube-system'], kinds: [...KINDS] };
+
+    // kube-proxy restarted twice and has run for the last minute: nothing in the cluster wrote a
+    // timestamp since it started, so the newest one says it started a moment ago.
+    const quietSince = (dir: string): void => {
+      const kubeProxy = {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'kube-proxy-x', namespace: 'kube-system', creationTimestamp: '2026-03-01T06:00:00Z' },
+        spec: { containers: [{ name: 'kube-proxy' }] },
+        status: { containerStatuses: [{ name: 'kube-proxy', ready: true, restartCount: 2, state: { running: { startedAt: '2026-03-01T06:30:00Z' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-03-01T06:29:40Z', finishedAt: '2026-03-01T06:29:40Z' } } }] },
+      };
+      writeFileSync(join(dir, 'objects.yaml'), JSON.stringify(kubeProxy));
+    };
+
+    it('is the instant netdoctor snapshot read the cluster (the apiserver\'s clock), which round-trips', async () => {
+      quietSince(dir);
+      expect((await new DumpReader(dir).read(scope)).observedAt?.toISOString()).toBe('2026-03-01T06:30:00.000Z');
+      const first = (await new DumpReader(dir).read(scope)) as ClusterSnapshot;
+      first.observedAt = new Date('2026-03-01T06:31:05Z');
+      const out = join(dir, 'out');
+      writeDump(first, out);
+      const second = await new DumpReader(out).read(scope);
+      expect(second.observedAt?.toISOString()).toBe('2026-03-01T06:31:05.000Z');
+      // Not an object of the dump, and --now still wins.
+      expect((second as ClusterSnapshot).entries()).toEqual(first.entries());
+      expect((await new DumpReader(out, { now: new Date('2026-03-02T00:00:00Z') }).read(scope)).observedAt?.toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    });
+
+    it('is refused, naming the file, when the info file does not hold an instant', () => {
+      quietSince(dir);
+      for (const bad of ['{"takenAt": "yesterday"}', '{}', 'not json']) {
+        writeFileSync(join(dir, SNAPSHOT_INFO_FILE), bad);
+        expect(() => new DumpReader(dir)).toThrow(SNAPSHOT_INFO_FILE);
+      }
+    });
   });
 });
