@@ -2,6 +2,7 @@ import type { Check } from '../domain/check';
 import { cniNotRunning } from './cni-not-running';
 import { corednsBind } from './coredns-bind';
 import { corednsCorefile } from './coredns-corefile';
+import { corednsRbac } from './coredns-rbac';
 import { workloadImagePull } from './workload-image-pull';
 import { podIpExhaustion } from './pod-ip-exhaustion';
 import { daemonsetNoNodes } from './daemonset-no-nodes';
@@ -14,11 +15,13 @@ import { kubeDnsService } from './kube-dns-service';
 import { serviceNoEndpoints } from './service-no-endpoints';
 import { serviceTargetPort } from './service-target-port';
 import { servicePortProtocol } from './service-port-protocol';
+import { serviceProxySkipped } from './service-proxy-skipped';
 import { probePortMismatch } from './probe-port-mismatch';
 import { containerOomKilled } from './container-oom-killed';
 import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
 import { serviceStaleEndpoints } from './service-stale-endpoints';
 import { envMissingService } from './env-missing-service';
+import { hostNetworkDns } from './host-network-dns';
 import { podNotRunning } from './pod-not-running';
 import { nodeNetworkUnavailable } from './node-network-unavailable';
 import { networkPolicyBlocks } from './network-policy-blocks';
@@ -39,15 +42,18 @@ export const CHECKS: readonly Check[] = [
   corednsLoop,
   corednsBind,
   corednsCorefile,
+  corednsRbac,
   kubeDnsService,
   serviceNoEndpoints,
   serviceTargetPort,
   servicePortProtocol,
+  serviceProxySkipped,
   probePortMismatch,
   containerOomKilled,
   serviceEndpointsNotReady,
   serviceStaleEndpoints,
   envMissingService,
+  hostNetworkDns,
   nodeNetworkUnavailable,
   podNotRunning,
   networkPolicyBlocks,

@@ -170,11 +170,31 @@ export async function applyPlan(writer: ClusterWriter, plan: Plan): Promise<Appl
  * the one the apply produced; created objects deleted. Same dry-run/apply discipline.
  */
 /** The top-level fields a patch operation changes (`spec` for workloads, `data` for ConfigMaps, `subsets` for Endpoints). */
+/**
+ * The parts of the object a patch changes, as JSON pointers: top-level fields, and labels or annotations
+ * under metadata (whose other fields the apiserver owns). A patch that names none restores the spec.
+ */
 function touchedFields(operation: Operation): string[] {
   const ops = Array.isArray(operation.patch) ? (operation.patch as { op: string; path: string }[]) : undefined;
-  const keys = ops ? ops.filter((o) => o.op !== 'test').map((o) => o.path.split('/')[1] ?? '') : Object.keys((operation.patch ?? {}));
-  const fields = [...new Set(keys.filter((k) => k !== '' && k !== 'metadata' && k !== 'status'))];
-  return fields.length > 0 ? fields : ['spec'];
+  const paths = ops
+    ? ops.filter((o) => o.op !== 'test').map((o) => o.path.split('/').slice(1))
+    : Object.entries((operation.patch ?? {}) as Record<string, unknown>).flatMap(([k, v]) => (k === 'metadata' && v && typeof v === 'object' ? Object.keys(v).map((sub) => [k, sub]) : [[k]]));
+  const fields = paths.flatMap(([top, sub]) => {
+    if (!top || top === 'status') return [];
+    if (top !== 'metadata') return [`/${top}`];
+    return sub === 'labels' || sub === 'annotations' ? [`/metadata/${sub}`] : [];
+  });
+  return fields.length > 0 ? [...new Set(fields)] : ['/spec'];
+}
+
+/** The value at a one- or two-segment pointer (`/spec`, `/metadata/labels`); `present` false when it is absent. */
+function at(object: RawObject | undefined, path: string): { present: boolean; value?: unknown } {
+  let node: unknown = object;
+  for (const key of path.split('/').slice(1)) {
+    if (!node || typeof node !== 'object' || !(key in node)) return { present: false };
+    node = (node as Record<string, unknown>)[key];
+  }
+  return { present: true, value: node };
 }
 
 /**
@@ -202,10 +222,11 @@ export function rollbackPlan(original: Plan, changes: AppliedChange[]): Plan {
     // a generation (ConfigMaps, Endpoints) are guarded by the fields as the plan left them.
     const generation = (after.metadata as { generation?: number } | undefined)?.generation;
     const fields = touchedFields(operation);
-    const guard = generation !== undefined ? [{ op: 'test', path: '/metadata/generation', value: generation }] : fields.filter((f) => f in after).map((f) => ({ op: 'test', path: `/${f}`, value: after[f] }));
-    const restore = fields.flatMap((f) =>
-      before && f in before ? [{ op: f in after ? 'replace' : 'add', path: `/${f}`, value: before[f] }] : f in after ? [{ op: 'remove', path: `/${f}` }] : [],
-    );
+    const guard = generation !== undefined ? [{ op: 'test', path: '/metadata/generation', value: generation }] : fields.flatMap((f) => (at(after, f).present ? [{ op: 'test', path: f, value: at(after, f).value }] : []));
+    const restore = fields.flatMap((f) => {
+      const [was, is] = [at(before, f), at(after, f)];
+      return was.present ? [{ op: is.present ? 'replace' : 'add', path: f, value: was.value }] : is.present ? [{ op: 'remove', path: f }] : [];
+    });
     return { action: 'patch', target, patchType: 'json', patch: [...guard, ...restore] };
   });
   return makePlan({

@@ -3,6 +3,7 @@
 import type { Fault } from './fault';
 import { cniAgentDeleted } from './cni-agent-deleted';
 import { corednsLoop } from './coredns-loop';
+import { corednsRbacForbidden } from './coredns-rbac-forbidden';
 import { corednsScaledToZero } from './coredns-scaled-to-zero';
 import { corefileReloadRefused } from './corefile-reload-refused';
 import { corefileTypo } from './corefile-typo';
@@ -16,6 +17,7 @@ import { netpolDenyMysql } from './netpol-deny-mysql';
 import { noCniConfig } from './no-cni-config';
 import { probeWrongPort } from './probe-wrong-port';
 import { serviceProtocol } from './service-protocol';
+import { serviceProxyLabel } from './service-proxy-label';
 import { serviceSelectorTypo } from './service-selector-typo';
 import { serviceTargetPort } from './service-target-port';
 
@@ -29,7 +31,9 @@ export const FAULTS: readonly Fault[] = [
   netpolDenyMysql,
   dnsEgressDeny,
   kubeDnsSelector,
+  corednsRbacForbidden,
   serviceProtocol,
+  serviceProxyLabel,
   dbHostMissingService,
   probeWrongPort,
   kubeProxyKubeconfigMissing,

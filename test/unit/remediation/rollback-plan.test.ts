@@ -25,6 +25,21 @@ describe('rollbackPlan', () => {
     });
   });
 
+  it('puts back a label the plan removed (service-proxy-label on the real node: the rollback left it off)', () => {
+    const svcRef = { apiVersion: 'v1', kind: 'Service', namespace: 'triton', name: 'mysql' };
+    const path = '/metadata/labels/service.kubernetes.io~1service-proxy-name';
+    const plan = makePlan({ summary: 's', risk: 'low', effect: 'e', operations: [{ action: 'patch', target: svcRef, patchType: 'json', patch: [{ op: 'test', path, value: 'mesh' }, { op: 'remove', path }] }], verify: { check: 'c', subject: svcRef, waitFor: 'none' } });
+    const before = { metadata: { name: 'mysql', resourceVersion: '1', labels: { 'service.kubernetes.io/service-proxy-name': 'mesh' } }, spec: { clusterIP: '10.96.0.9' } };
+    const after = { metadata: { name: 'mysql', resourceVersion: '2' }, spec: { clusterIP: '10.96.0.9' } };
+    expect(rollbackPlan(plan, [{ operation: plan.operations[0]!, before, after }]).operations[0]!.patch).toEqual([{ op: 'add', path: '/metadata/labels', value: { 'service.kubernetes.io/service-proxy-name': 'mesh' } }]);
+    // A label edited, not removed: guarded by the labels as the plan left them.
+    const edited = { metadata: { name: 'mysql', resourceVersion: '2', labels: { app: 'mysql' } } };
+    expect(rollbackPlan(plan, [{ operation: plan.operations[0]!, before, after: edited }]).operations[0]!.patch).toEqual([
+      { op: 'test', path: '/metadata/labels', value: { app: 'mysql' } },
+      { op: 'replace', path: '/metadata/labels', value: { 'service.kubernetes.io/service-proxy-name': 'mesh' } },
+    ]);
+  });
+
   it('still restores /spec of a workload, guarded by its generation', () => {
     const patch = { spec: { template: { metadata: { annotations: { a: 'b' } } } } };
     const plan = makePlan({ summary: 's', risk: 'medium', effect: 'e', operations: [{ action: 'patch', target: dsRef, patchType: 'merge', patch }], verify: { check: 'c', subject: dsRef, waitFor: 'none' } });
