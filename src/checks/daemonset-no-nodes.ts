@@ -1,4 +1,4 @@
-import type { Check } from '../domain/check';
+import type { Check, CheckContext } from '../domain/check';
 import type { FindingDraft } from '../domain/finding';
 import type { DaemonSet, KubeNode } from '../domain/kube-types';
 import { kubectl, refOf } from '../domain/object-ref';
@@ -90,6 +90,47 @@ function isCritical(ds: DaemonSet): boolean {
   return CNI_AGENTS.some((a) => a.daemonSetNames.includes(name) || a.labels.some((l) => selectorMatches(l, labels)));
 }
 
+/** A node left out only for its OS (kube-proxy's kubernetes.io/os=linux on a Windows node) is meant to be. */
+const OS_SELECTOR = /^nodeSelector (?:beta\.)?kubernetes\.io\/os=/;
+
+/**
+ * KP-04 and its CNI twin: kube-proxy or the CNI agent runs on some nodes, but taints it does not tolerate, a
+ * nodeSelector or a required affinity keep it off others (a new tainted pool, a relabelled node). Pods there get no
+ * Service routing (kube-proxy) or no network (CNI). Critical when the namespace has pods on those nodes.
+ */
+function someNodesLeftOut(ctx: CheckContext, ds: DaemonSet, excluded: { node: string; reasons: string[] }[]): FindingDraft | undefined {
+  const left = excluded.filter((e) => e.reasons.length > 0 && !e.reasons.every((r) => OS_SELECTOR.test(r)));
+  if (left.length === 0) return undefined;
+  const ref = refOf('DaemonSet', ds);
+  const kubeProxy = ds.metadata?.name === 'kube-proxy' || ds.spec?.template?.metadata?.labels?.['k8s-app'] === 'kube-proxy';
+  const leftNames = new Set(left.map((e) => e.node));
+  const affected = ctx.view.list('Pod', ctx.namespace).filter((p) => leftNames.has(p.spec?.nodeName ?? '') && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  const taints = [...new Set(left.flatMap((e) => e.reasons.filter((r) => r.startsWith('untolerated taint ')).map((r) => r.slice('untolerated taint '.length))))];
+  const what = kubeProxy ? 'kube-proxy' : 'the CNI agent';
+  return {
+    code: 'WL-DS-SOME-NODES',
+    severity: affected.length > 0 ? 'critical' : 'warning',
+    title: `DaemonSet ${ref.name} (${what}) does not run on ${left.length} of ${excluded.length} nodes: ${left.slice(0, 3).map((e) => e.node).join(', ')}${left.length > 3 ? ', …' : ''}`,
+    summary:
+      `DaemonSet ${ref.namespace}/${ref.name} schedules on ${ds.status?.desiredNumberScheduled ?? '?'} node(s); it is kept off ${left.map((e) => `${e.node} (${e.reasons.join('; ')})`).join(', ')}. ` +
+      (kubeProxy ? 'Pods on those nodes reach no ClusterIP or NodePort (no Service rules there).' : 'New pods on those nodes get no network (sandbox creation fails).') +
+      (affected.length > 0 ? ` ${affected.length} pod(s)${ctx.namespace ? ` of namespace ${ctx.namespace}` : ''} run there: ${affected.slice(0, 3).map((p) => p.metadata?.name).join(', ')}${affected.length > 3 ? ', …' : ''}.` : ''),
+    subject: ref,
+    evidence: [
+      objectEvidence(ref, `daemonset/${ref.name}: desired ${ds.status?.desiredNumberScheduled ?? '?'} of ${excluded.length} nodes; tolerations ${(ds.spec?.template?.spec?.tolerations ?? []).map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}`).join(', ') || '(none)'}`),
+      ...left.slice(0, 3).map((e) => objectEvidence({ apiVersion: 'v1', kind: 'Node', name: e.node }, `node/${e.node}: ${e.reasons.join('; ')}`, `kubectl get node ${e.node} --show-labels`)),
+      ...affected.slice(0, 2).map((p) => objectEvidence(refOf('Pod', p), `pod/${p.metadata?.name} runs on ${p.spec?.nodeName}`, kubectl.get(refOf('Pod', p), 'wide'))),
+    ],
+    rootCause: true,
+    explains: [ref],
+    advice: [
+      ...(taints.length > 0 ? [`Tolerate ${taints.join(', ')} in the pod template (kubeadm gives kube-proxy \`tolerations: [{operator: Exists}]\`): kubectl -n ${ref.namespace} edit daemonset ${ref.name}.`] : []),
+      ...(left.some((e) => e.reasons.some((r) => r.startsWith('nodeSelector ') || r.startsWith('required node affinity'))) ? [`Widen the nodeSelector / required affinity to every Linux node, or label ${left.map((e) => e.node).join(', ')} to match.`] : []),
+    ],
+    plan: null,
+  };
+}
+
 /**
  * WL-02: DaemonSets that want no pod at all (desiredNumberScheduled 0) while nodes exist: a nodeSelector or required
  * affinity no node matches, or taints the pod template does not tolerate. For kube-proxy and the CNI agent this takes
@@ -98,11 +139,12 @@ function isCritical(ds: DaemonSet): boolean {
 export const daemonsetNoNodes: Check = {
   id: ID,
   title: 'DaemonSet schedules on no node (nodeSelector, affinity or taints exclude every node)',
-  codes: ['WL-DS-NO-NODES'],
-  needs: ['DaemonSet', 'Node'],
+  codes: ['WL-DS-NO-NODES', 'WL-DS-SOME-NODES'],
+  needs: ['DaemonSet', 'Node', 'Pod'],
   reads: {
     DaemonSet: ['spec.template.metadata.labels', 'spec.template.spec.affinity', 'spec.template.spec.hostNetwork', 'spec.template.spec.nodeSelector', 'spec.template.spec.tolerations', 'status'],
     Node: ['metadata.labels', 'spec.taints'],
+    Pod: ['spec.nodeName', 'status.phase'],
   },
   run(ctx) {
     const nodes = ctx.view.list('Node');
@@ -111,9 +153,13 @@ export const daemonsetNoNodes: Check = {
     const findings: FindingDraft[] = [];
     for (const ds of daemonSets) {
       const desired = ds.status?.desiredNumberScheduled;
-      if (desired !== undefined && desired > 0) continue;
       const spec = ds.spec?.template?.spec;
       const excluded = nodes.map((n) => ({ node: n.metadata?.name ?? '', reasons: exclusionReasons(spec, n) }));
+      if (desired !== undefined && desired > 0) {
+        const partial = isCritical(ds) ? someNodesLeftOut(ctx, ds, excluded) : undefined;
+        if (partial) findings.push(partial);
+        continue;
+      }
       if (excluded.some((e) => e.reasons.length === 0)) continue; // some node qualifies: the controller is just behind
       const ref = refOf('DaemonSet', ds);
       const critical = isCritical(ds);

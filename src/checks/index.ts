@@ -23,6 +23,7 @@ import { serviceStaleEndpoints } from './service-stale-endpoints';
 import { envMissingService } from './env-missing-service';
 import { hostNetworkDns } from './host-network-dns';
 import { podNotRunning } from './pod-not-running';
+import { nodeDuplicateIp } from './node-duplicate-ip';
 import { nodeNetworkUnavailable } from './node-network-unavailable';
 import { networkPolicyBlocks } from './network-policy-blocks';
 import { dnsEgressBlocked } from './dns-egress-blocked';
@@ -55,6 +56,7 @@ export const CHECKS: readonly Check[] = [
   envMissingService,
   hostNetworkDns,
   nodeNetworkUnavailable,
+  nodeDuplicateIp,
   podNotRunning,
   networkPolicyBlocks,
   dnsEgressBlocked,

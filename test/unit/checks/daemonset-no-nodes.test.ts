@@ -58,6 +58,31 @@ describe('daemonset-no-nodes', () => {
     expect(f!.summary).toContain('required node affinity kubernetes.io/arch In (arm64) does not match');
   });
 
+  it('kube-proxy kept off a new tainted pool while it runs elsewhere: critical when the namespace has pods there, naming node and taint', () => {
+    const nodes = node('cp', {}, [CONTROL_PLANE_TAINT]) + node('w1') + node('gpu1', {}, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+    const kubeProxy = daemonSet('kube-proxy', 'kube-system', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { 'kubernetes.io/os': 'linux' } }, 2, { 'k8s-app': 'kube-proxy' });
+    const webOnGpu = `---
+apiVersion: v1
+kind: Pod
+metadata: {name: webapp-1, namespace: triton}
+spec: {nodeName: gpu1, containers: [{name: web, image: web}]}
+status: {phase: Running}
+`;
+    const [f, ...rest] = run(nodes + kubeProxy + webOnGpu);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ code: 'WL-DS-SOME-NODES', severity: 'critical', rootCause: true, subject: { kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' } });
+    expect(f!.title).toBe('DaemonSet kube-proxy (kube-proxy) does not run on 1 of 3 nodes: gpu1');
+    expect(f!.summary).toContain('gpu1 (untolerated taint dedicated=gpu:NoSchedule)');
+    expect(f!.summary).toContain('webapp-1');
+    expect(f!.advice![0]).toContain('Tolerate dedicated=gpu:NoSchedule');
+    // No pod of the namespace there: still worth knowing, a warning.
+    expect(run(nodes + kubeProxy)).toMatchObject([{ code: 'WL-DS-SOME-NODES', severity: 'warning' }]);
+    // A Windows node left out by kubernetes.io/os=linux is meant to be.
+    expect(run(node('w1') + node('win1', { 'kubernetes.io/os': 'windows' }) + daemonSet('kube-proxy', 'kube-system', { nodeSelector: { 'kubernetes.io/os': 'linux' } }, 1, { 'k8s-app': 'kube-proxy' }))).toEqual([]);
+    // An app DaemonSet on some nodes only is its own business.
+    expect(run(node('w1') + node('gpu1', {}, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]) + daemonSet('log-agent', 'triton', {}, 1))).toEqual([]);
+  });
+
   it('look-alikes that must not fire: pods wanted somewhere, tolerated taints (also the controller-added ones), no nodes at all', () => {
     expect(run(node('n1') + daemonSet('kube-proxy', 'kube-system', {}, 1, { 'k8s-app': 'kube-proxy' }))).toEqual([]);
     expect(run(node('cp', {}, [CONTROL_PLANE_TAINT]) + daemonSet('kube-proxy', 'kube-system', { tolerations: [{ operator: 'Exists' }] }, 0, { 'k8s-app': 'kube-proxy' }))).toEqual([]);
