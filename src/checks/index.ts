@@ -3,6 +3,7 @@ import { cniNotRunning } from './cni-not-running';
 import { corednsBind } from './coredns-bind';
 import { corednsCorefile } from './coredns-corefile';
 import { corednsRbac } from './coredns-rbac';
+import { corednsUpstream } from './coredns-upstream';
 import { workloadImagePull } from './workload-image-pull';
 import { podIpExhaustion } from './pod-ip-exhaustion';
 import { daemonsetNoNodes } from './daemonset-no-nodes';
@@ -44,6 +45,7 @@ export const CHECKS: readonly Check[] = [
   corednsBind,
   corednsCorefile,
   corednsRbac,
+  corednsUpstream,
   kubeDnsService,
   serviceNoEndpoints,
   serviceTargetPort,
