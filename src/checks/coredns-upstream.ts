@@ -59,10 +59,11 @@ export const corednsUpstream: Check = {
       code: 'DNS-UPSTREAM-UNREACHABLE',
       severity: 'warning',
       title: `CoreDNS cannot reach its upstream resolver${upstreams.length > 1 ? 's' : ''} ${upstreams.join(', ')}: names outside the cluster fail`,
-      summary:
-        `CoreDNS is Ready and answers cluster names, but its forwards to ${upstreams.join(', ')} fail (${[...new Set(failures.map((f) => f.error))].join(', ')}): ` +
-        `${failures.length} lookups of names such as ${names.slice(0, 2).join(', ')} ended in SERVFAIL. ` +
-        `${viaResolvConf ? 'The upstreams come from the nodes\' /etc/resolv.conf (forward . /etc/resolv.conf).' : forward ? `The Corefile forwards to ${forward.targets.join(' ')}.` : ''}`.trim(),
+      summary: [
+        `CoreDNS is Ready and answers cluster names, but its forwards to ${upstreams.join(', ')} fail (${[...new Set(failures.map((f) => f.error))].join(', ')}):`,
+        `${failures.length} lookups of names such as ${names.slice(0, 2).join(', ')} ended in SERVFAIL.`,
+        viaResolvConf ? "The upstreams come from the nodes' /etc/resolv.conf (forward . /etc/resolv.conf)." : forward ? `The Corefile forwards to ${forward.targets.join(' ')}.` : '',
+      ].join(' ').trim(),
       subject: COREFILE_REF,
       evidence,
       rootCause: true,
