@@ -5,7 +5,7 @@ import { type ObjectRef, kubectl, refKey, refOf } from '../domain/object-ref';
 import { type Operation, makePlan } from '../domain/plan';
 import { objectEvidence } from './support/evidence';
 import { envReferences } from './support/hostnames';
-import { type FlowPort, describePolicy, egressVerdict, ingressVerdict, isolates, selectsPod } from './support/netpol';
+import { type FlowPort, describePolicy, egressVerdict, ingressRuleMisses, ingressVerdict, isolates, selectsPod } from './support/netpol';
 import { owningWorkload } from './support/pods';
 import { notEnforced, policiesNotEnforced } from './support/policy-enforcement';
 import { formatSelector } from './support/selectors';
@@ -215,8 +215,15 @@ export const networkPolicyBlocks: Check = {
       const culprits = [...ingressIsolating.filter(() => blocked.some((t) => t.ingressBlocked)), ...egressIsolating];
       const subject = culprits[0] ? policyRef(culprits[0]) : ref;
       const who = blocked.map((t) => t.workload.name).join(', ');
+      // Why the allow rules that exist miss the first blocked client (a selector typo, the Service port instead of the pod's).
+      const firstIngress = blocked.find((t) => t.ingressBlocked);
+      const servicePorts = (svc.spec?.ports ?? []).map((p) => p.port);
+      const misses = firstIngress && backendPorts[0]
+        ? ingressIsolating.flatMap((p) => ingressRuleMisses(ctx.view, p, firstIngress.pods[0]!, backendPorts[0]!, servicePorts).map((m) => `networkpolicy/${p.metadata?.name} ${m}`))
+        : [];
       const evidence: Evidence[] = [
         ...culprits.map((p) => objectEvidence(policyRef(p), describePolicy(p), kubectl.describe(policyRef(p)))),
+        ...misses.slice(0, 3).map((m) => objectEvidence(subject, m, kubectl.describe(subject))),
         objectEvidence(ref, `service/${ref.name}: selector ${formatSelector(svc.spec?.selector)}, pod ports ${portText}`),
         ...blocked.map((t) =>
           objectEvidence(t.workload, `${t.workload.kind.toLowerCase()}/${t.workload.name} (pods ${formatSelector(t.labels)}) talks to it: ${t.reference}; ${[t.ingressBlocked ? 'ingress to the backends denied' : '', t.egressBlocked ? 'its own egress denied' : '', t.egressDnsBlocked ? 'DNS egress denied' : ''].filter(Boolean).join(', ')}`),
@@ -241,7 +248,8 @@ export const networkPolicyBlocks: Check = {
         title: `NetworkPolicy ${culprits.map((p) => p.metadata?.name).join(', ') || '(several)'} blocks ${who} → ${ref.name}:${backendPorts[0]?.port ?? ''}`,
         summary:
           `NetworkPolicy ${culprits.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(', ')} ${direction} ${who} ` +
-          `(which name${blocked.length === 1 ? 's' : ''} the Service in env) on ${portText}: their connections time out while DNS, endpoints and ports look fine.`,
+          `(which name${blocked.length === 1 ? 's' : ''} the Service in env) on ${portText}: their connections time out while DNS, endpoints and ports look fine.` +
+          (misses[0] ? ` Its allow rule misses them: ${misses[0].replace(/^networkpolicy\/\S+ /, '')}.` : ''),
         subject,
         evidence,
         rootCause: true,

@@ -144,3 +144,52 @@ export function describePolicy(policy: NetworkPolicy): string {
   if (dirs.egress) parts.push(rules('egress'));
   return parts.join('; ');
 }
+
+/**
+ * Why each ingress rule of `policy` fails to admit `src` to `port` (empty when one admits it), as an operator would
+ * say it: a peer that selects no pod or no namespace (NP-03: a typo, namespace labels missing, AND written where OR
+ * was meant), or the right peer on another port, often the Service's port where policies see the pod's (NP-04).
+ */
+export function ingressRuleMisses(view: ClusterView, policy: NetworkPolicy, src: Pod, port: FlowPort, servicePorts: readonly number[]): string[] {
+  const ns = policy.metadata?.namespace ?? '';
+  const srcNs = src.metadata?.namespace ?? '';
+  const misses: string[] = [];
+  for (const [i, rule] of (policy.spec?.ingress ?? []).entries()) {
+    const n = `rule ${i + 1}`;
+    const peers = ruleFrom(rule) ?? [];
+    const fromOk = peers.length === 0 || peers.some((peer) => peerMatches(view, ns, peer, src));
+    if (fromOk) {
+      if (portMatches(rule.ports, port)) return [];
+      const servicePort = (rule.ports ?? []).some((p) => typeof p.port === 'number' && p.port !== port.port && servicePorts.includes(p.port));
+      misses.push(
+        `${n} admits ${peers.length ? peers.map(describePeer).join(' OR ') : 'everyone'} on ${describePorts(rule.ports)}, not on the pod port ${port.port}/${port.protocol}` +
+          (servicePorts.length > 0 && servicePort ? ' (that is the Service port: policies see the pod port, after kube-proxy\'s DNAT)' : ''),
+      );
+      continue;
+    }
+    for (const peer of peers) {
+      if (peer.ipBlock) {
+        misses.push(`${n} admits ${describePeer(peer)}, which does not hold ${src.metadata?.name} (${src.status?.podIP ?? 'no IP'})`);
+        continue;
+      }
+      const namespaces = peer.namespaceSelector
+        ? view.list('Namespace').map((x) => x.metadata?.name ?? '').filter((name) => labelSelectorMatches(peer.namespaceSelector, namespaceLabels(view, name)))
+        : [ns];
+      const pods = view.list('Pod').filter((p) => namespaces.includes(p.metadata?.namespace ?? '') && (!peer.podSelector || labelSelectorMatches(peer.podSelector, p.metadata?.labels)));
+      const srcLabels = formatSelector(src.metadata?.labels) || 'no labels';
+      if (peer.namespaceSelector && !namespaces.includes(srcNs)) {
+        const alone = !peer.podSelector || labelSelectorMatches(peer.podSelector, src.metadata?.labels);
+        misses.push(
+          namespaces.length === 0
+            ? `${n}'s namespaceSelector ${describeSelector(peer.namespaceSelector)} matches no namespace (namespace ${srcNs} has ${formatSelector(namespaceLabels(view, srcNs))})`
+            : `${n} admits ${describePeer(peer)}: namespace ${srcNs} is not among them (${formatSelector(namespaceLabels(view, srcNs))})${peer.podSelector && alone ? '; namespaceSelector and podSelector in one peer must both match (AND), two peers would be OR' : ''}`,
+        );
+      } else if (pods.length === 0) {
+        misses.push(`${n}'s peer ${describePeer(peer)} selects no pod${peer.namespaceSelector ? '' : ` in namespace ${ns}`} (${src.metadata?.name} has ${srcLabels})`);
+      } else {
+        misses.push(`${n} admits ${describePeer(peer)} (${pods.length} pod${pods.length === 1 ? '' : 's'}), not ${src.metadata?.name} (${srcLabels})`);
+      }
+    }
+  }
+  return misses;
+}

@@ -1,7 +1,7 @@
 import { networkPolicyBlocks } from '../../../src/checks/network-policy-blocks';
 import { viewOf } from '../../support/view';
 import { loud, runOn, scenarioNames } from './scenario-view';
-import { FLANNEL, TWO_TIER, cniAgent, networkPolicy, pod, service } from './service-fixtures';
+import { FLANNEL, TWO_TIER, cniAgent, deployment, networkPolicy, pod, service } from './service-fixtures';
 import { describeShared } from '../../support/scenarios';
 
 const runAll = (yaml: string, namespace: string | null = 'triton') => networkPolicyBlocks.run({ view: viewOf(yaml), namespace: namespace ?? undefined, now: new Date() });
@@ -40,9 +40,28 @@ describe('network-policy-blocks', () => {
     expect(plan.operations.some((o) => o.action !== 'create')).toBe(false);
   });
 
-  it('an allow rule on the Service port instead of the pod port still blocks (NP-04)', () => {
+  it('an allow rule on the Service port instead of the pod port still blocks, and says so (NP-04)', () => {
     const allow80 = networkPolicy('allow-web', { podSelector: { matchLabels: { name: 'mysql' } }, ingress: [{ from: [{ podSelector: { matchLabels: { name: 'webapp-mysql' } } }], ports: [{ port: 80 }] }] });
     expect(run(TWO_TIER + DENY_INGRESS + allow80)).toHaveLength(1);
+    // mysql behind port 80 → 3306: the rule names the Service's port, policies see the pod's.
+    const app = [
+      pod('mysql', { labels: { name: 'mysql' }, ports: [{ containerPort: 3306 }], ip: '10.32.0.5' }),
+      deployment('webapp-mysql', { labels: { name: 'webapp-mysql' }, env: { DB_Host: 'mysql' } }),
+      service('mysql', { selector: { name: 'mysql' }, ports: [{ port: 80, targetPort: 3306, protocol: 'TCP' }] }),
+    ].join('');
+    const [f] = run(app + allow80);
+    expect(f!.summary).toContain('rule 1 admits pods name=webapp-mysql on 80/TCP, not on the pod port 3306/TCP (that is the Service port');
+  });
+
+  it('says why an allow rule misses its client: a selector typo, namespace labels missing, AND instead of OR (NP-03)', () => {
+    const typo = networkPolicy('allow-web', { podSelector: { matchLabels: { name: 'mysql' } }, ingress: [{ from: [{ podSelector: { matchLabels: { name: 'webapp-msql' } } }], ports: [{ port: 3306 }] }] });
+    const [f] = run(TWO_TIER + typo);
+    expect(f!.subject).toMatchObject({ kind: 'NetworkPolicy', name: 'allow-web' });
+    expect(f!.summary).toContain("rule 1's peer pods name=webapp-msql selects no pod in namespace triton");
+    expect(f!.evidence.some((e) => e.text.startsWith('networkpolicy/allow-web rule 1'))).toBe(true);
+    const nsAndPod = networkPolicy('allow-web', { podSelector: { matchLabels: { name: 'mysql' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'web' } }, podSelector: { matchLabels: { name: 'webapp-mysql' } } }] }] });
+    const [g] = run(TWO_TIER + nsAndPod);
+    expect(g!.summary).toContain("rule 1's namespaceSelector team=web matches no namespace");
   });
 
   it('egress deny on the client: plans an egress allow, with DNS when that is blocked too', () => {
