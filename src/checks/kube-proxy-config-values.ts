@@ -3,7 +3,7 @@ import type { Evidence, FindingDraft } from '../domain/finding';
 import { type ObjectRef, kubectl, refOf } from '../domain/object-ref';
 import { type Plan, makePlan } from '../domain/plan';
 import { kubeadmPodSubnet } from './support/cni';
-import { parseCidr } from './support/cidr';
+import { CidrSet, parseCidr } from './support/cidr';
 import { objectEvidence } from './support/evidence';
 import { pointer, testAndReplace } from './support/json-patch';
 import {
@@ -268,6 +268,56 @@ function planFor(fault: ConfigValuesFault): Plan | null {
   return fault.source.kind === 'config' ? configPlan(fault, fault.source.loaded) : flagsPlan(fault, fault.source.flags);
 }
 
+/** Whether every address of `inner` lies in one of the blocks (same family, a prefix at least as long). */
+function covered(blocks: CidrSet, inner: string): boolean {
+  const c = parseCidr(inner);
+  return Boolean(c && blocks.blocks.some((b) => b.family === c.family && c.prefix >= b.prefix) && blocks.has(c.address));
+}
+
+/**
+ * KP-03: a clusterCIDR that parses but does not cover the pod network (kubeadm's podSubnet, the nodes' podCIDRs).
+ * kube-proxy starts and runs; it classifies pod traffic as off-cluster, so masquerading of traffic to ClusterIPs and
+ * NodePort/hairpin behaviour go wrong. A warning: what breaks depends on the network.
+ */
+function clusterCidrMismatch(ctx: CheckContext, kp: KubeProxyDaemonSet): FindingDraft | undefined {
+  if (kp.spec.nodeSelector?.['kubernetes.io/os'] === 'windows') return undefined;
+  const found = sourceOf(ctx, kp);
+  if (found?.source.kind !== 'config') return undefined;
+  const { config, source } = found;
+  const mode = config.detectLocalMode;
+  if (mode !== undefined && mode !== '' && mode !== 'ClusterCIDR') return undefined;
+  const value = typeof config.clusterCIDR === 'string' ? config.clusterCIDR.trim() : '';
+  if (!value || value.split(',').some((p) => !parseCidr(p))) return undefined;
+  const blocks = new CidrSet();
+  for (const p of value.split(',')) blocks.add(p);
+  const subnet = kubeadmPodSubnet(ctx.view);
+  const subnetOff = subnet !== undefined && parseCidr(subnet) !== undefined && !covered(blocks, subnet);
+  const nodesOff = ctx.view.list('Node').flatMap((n) => (n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])).filter((c) => parseCidr(c) && !covered(blocks, c)).map((c) => ({ node: n.metadata?.name ?? '', cidr: c })));
+  if (!subnetOff && nodesOff.length === 0) return undefined;
+  const cmRef = refOf('ConfigMap', source.loaded.configMount.configMap);
+  const network = subnetOff ? subnet : nodesOff.map((n) => n.cidr).join(', ');
+  const fix = subnetOff && !value.includes(',') ? { value: subnet, because: `kubeadm renders clusterCIDR from networking.podSubnet (${subnet}) in kubeadm-config` } : undefined;
+  const plan = fix ? configPlan({ kp, source, bad: [{ code: 'KP-CLUSTER-CIDR', path: ['clusterCIDR'], value, why: '', fix, logSays: /(?!)/ }] }, source.loaded) : null;
+  return {
+    code: 'KP-CLUSTER-CIDR',
+    severity: 'warning',
+    title: `kube-proxy clusterCIDR ${value} does not cover the pod network ${network}`,
+    summary:
+      `ConfigMap ${cmRef.namespace}/${cmRef.name} (${source.loaded.configKey}) sets clusterCIDR: ${value}, but pods get addresses from ${network}. ` +
+      'kube-proxy starts and runs, yet treats pod traffic as coming from outside the cluster: traffic to ClusterIPs is masqueraded or not as it should not be, and NodePort/hairpin connections may fail depending on the network.',
+    subject: kp.ref,
+    evidence: [
+      objectEvidence(cmRef, `${source.loaded.configKey}: clusterCIDR: ${JSON.stringify(value)}`, kubectl.get(cmRef)),
+      ...(subnetOff ? [objectEvidence({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kubeadm-config' }, `kubeadm-config ClusterConfiguration networking.podSubnet: ${subnet}`)] : []),
+      ...nodesOff.slice(0, 3).map((n) => objectEvidence({ apiVersion: 'v1', kind: 'Node', name: n.node }, `node/${n.node}: podCIDR ${n.cidr}`, kubectl.get({ kind: 'Node', name: n.node }, 'wide'))),
+    ],
+    rootCause: true,
+    explains: [kp.ref],
+    advice: plan ? [`The plan sets clusterCIDR to ${subnet} and rolls kube-proxy (it reads its configuration only at start).`] : [`Set clusterCIDR in ${cmRef.name} to the pod network (${network}), then: kubectl -n ${kp.ref.namespace} rollout restart daemonset/${kp.ref.name}`],
+    plan,
+  };
+}
+
 /**
  * KP-02/KP-03: kube-proxy's config.conf (or, without --config, its flags) holds a mode, IPVS scheduler or cluster CIDR
  * it exits on; confirmed by the crash log when one was read.
@@ -276,9 +326,10 @@ export const kubeProxyConfigValues: Check = {
   id: ID,
   title: 'kube-proxy config.conf (or its flags) holds a value kube-proxy exits on (mode, IPVS scheduler, clusterCIDR)',
   codes: ['KP-CONFIG-MODE', 'KP-IPVS-SCHEDULER', 'KP-CLUSTER-CIDR'],
-  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet', 'Node'],
   reads: {
     ConfigMap: ['binaryData', 'data', 'metadata.resourceVersion'],
+    Node: ['spec.podCIDR', 'spec.podCIDRs'],
     DaemonSet: ['metadata.resourceVersion', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.nodeSelector', 'spec.template.spec.volumes', 'spec.updateStrategy'],
     Event: ['count', 'message', 'reason', 'type'],
     Pod: ['metadata.ownerReferences', 'status.conditions', ...CONTAINER_STATUS_READS, 'status.phase'],
@@ -288,7 +339,11 @@ export const kubeProxyConfigValues: Check = {
     const findings: FindingDraft[] = [];
     for (const kp of kubeProxyDaemonSets(ctx.view)) {
       const fault = configValuesFault(ctx, kp);
-      if (!fault) continue;
+      if (!fault) {
+        const mismatch = configPathFault(ctx.view, kp) || kubeconfigFault(ctx.view, kp) ? undefined : clusterCidrMismatch(ctx, kp);
+        if (mismatch) findings.push(mismatch);
+        continue;
+      }
       const pods = podsOf(ctx.view, kp.ref);
       const crashing = crashingPods(ctx.view, kp, ctx.now);
       const logs = crashing.map((p) => crashLogEvidence(ctx.view, p, kp.container.name)).filter((l) => l !== undefined);

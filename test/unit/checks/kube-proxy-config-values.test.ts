@@ -71,6 +71,21 @@ describe('kube-proxy-config-values', () => {
     expect(run(cluster('clusterCIDR: 10.244.0.0\nmode: ""'))[0]!.plan).toBeNull();
   });
 
+  it('warns about a valid clusterCIDR outside the pod network (KP-03), planning kubeadm\'s podSubnet; nodes\' podCIDRs alone name it without a plan', () => {
+    const [f, ...rest] = run(cluster('clusterCIDR: 10.32.0.0/12\nmode: ""', false, KUBEADM_CONFIG));
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ code: 'KP-CLUSTER-CIDR', severity: 'warning', rootCause: true, subject: { kind: 'DaemonSet', name: 'kube-proxy' } });
+    expect(f!.title).toBe('kube-proxy clusterCIDR 10.32.0.0/12 does not cover the pod network 10.244.0.0/16');
+    expect(cmPatch(f!)[1]!.value).toContain('clusterCIDR: 10.244.0.0/16\n');
+    const node = '---\napiVersion: v1\nkind: Node\nmetadata: {name: node01}\nspec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24]}\n';
+    const [g] = run(cluster('clusterCIDR: 10.32.0.0/12\nmode: ""', false, node));
+    expect(g).toMatchObject({ code: 'KP-CLUSTER-CIDR', plan: null });
+    expect(g!.summary).toContain('10.244.1.0/24');
+    // Covering the pod network, or wider than it, is fine.
+    expect(run(cluster('clusterCIDR: 10.244.0.0/16\nmode: ""', false, KUBEADM_CONFIG + node))).toEqual([]);
+    expect(run(cluster('clusterCIDR: 10.0.0.0/8\nmode: ""', false, KUBEADM_CONFIG + node))).toEqual([]);
+  });
+
   it('warns (not critical) when the pods still run on the old config', () => {
     const [f] = run(cluster('mode: IPVS', false));
     expect(f).toMatchObject({ severity: 'warning', code: 'KP-CONFIG-MODE' });
