@@ -19,7 +19,9 @@ export interface SandboxFailure {
   cause: string;
 }
 
-const CRI_FORM = /plugin type="([^"]+)"(?:\s+name="([^"]*)")?\s+failed \((?:add|check|del|delete)\):\s*([\s\S]*)$/;
+const CRI_FORM = /plugin type="([^"]+)"(?:\s+name="([^"]*)")?\s+failed \((?:add|check|del|delete)\):\s*/g;
+/** containerd up to 1.5 (pkg/cri/server/sandbox_run.go) wraps the plugin's error without naming the plugin. */
+const CONTAINERD_15_FORM = /failed to (?:setup|set up) network for sandbox "[^"]*":\s*([\s\S]*)$/;
 const DOCKERSHIM_FORM = /NetworkPlugin cni failed to set up pod "[^"]*" network:\s*([\s\S]*)$/i;
 const CILIUM_DAEMON = /unable to connect to Cilium daemon[\s\S]*$/i;
 
@@ -43,16 +45,18 @@ export function shortenIds(text: string): string {
 }
 
 /**
- * Parses the CNI part of a sandbox failure (containerd/CRI-O `plugin type="…" failed (add): …`,
- * dockershim `NetworkPlugin cni failed to set up pod …`, cilium's daemon error). Sandbox failures
+ * Parses the CNI part of a sandbox failure (containerd/CRI-O `plugin type="…" failed (add): …`, the innermost
+ * when a meta plugin wraps it, containerd ≤ 1.5's `failed to setup network for sandbox "…": …`, dockershim
+ * `NetworkPlugin cni failed to set up pod …`, cilium's daemon error). Sandbox failures
  * that are not about the network (runtime, image, cgroup) return undefined.
  */
 export function parseSandboxError(message: string | undefined): SandboxFailure | undefined {
   if (!message) return undefined;
   const text = message.replace(/\s+/g, ' ').trim();
-  const cri = CRI_FORM.exec(text);
+  // A meta plugin (Multus, a chained plugin) reports the delegate's failure inside its own: the last one failed first.
+  const cri = [...text.matchAll(CRI_FORM)].at(-1);
   if (cri) {
-    const cause = shortenIds(cri[3]!.trim());
+    const cause = shortenIds(text.slice(cri.index + cri[0].length).trim());
     const failure: SandboxFailure = { pluginType: cri[1], family: familyOf(cri[1], cause), cause };
     if (cri[2]) failure.pluginName = cri[2];
     return failure;
@@ -64,6 +68,11 @@ export function parseSandboxError(message: string | undefined): SandboxFailure |
   }
   const cilium = CILIUM_DAEMON.exec(text);
   if (cilium) return { pluginType: 'cilium-cni', family: 'cilium', cause: shortenIds(cilium[0]) };
+  const old = CONTAINERD_15_FORM.exec(text);
+  if (old) {
+    const cause = shortenIds(old[1]!.trim());
+    return { family: familyOf(undefined, cause), cause };
+  }
   return undefined;
 }
 

@@ -66,6 +66,21 @@ describe('parseSandboxError', () => {
     expect(parseSandboxError('networkPlugin cni failed to set up pod "a_b" network: open /run/flannel/subnet.env: no such file or directory')).toMatchObject({ family: 'flannel' });
   });
 
+  it('reads the delegate a meta plugin wraps (Multus), and containerd ≤ 1.5\'s form without a plugin type', () => {
+    // k8snetworkplumbingwg/multus-cni#1276 (thick Multus: the shim's error carries flannel's).
+    const multus = parseSandboxError(
+      'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "5a79e741217dbbd05dfe532f8346627813a11bb7ee9979e43f74b6e322042c4f": plugin type="multus-shim" name="multus-cni-network" failed (add): CmdAdd (shim): CNI request failed with status 400: \'&{ContainerID:5a79e741217d IfName:eth0}\': error adding container to network "cbr0": plugin type="flannel" failed (add): failed to delegate add: bridge port in error state: lower-layer-down',
+    );
+    expect(multus).toMatchObject({ pluginType: 'flannel', family: 'flannel', cause: 'failed to delegate add: bridge port in error state: lower-layer-down' });
+    // containerd 1.4/1.5 (pkg/cri/server/sandbox_run.go): `failed to setup network for sandbox %q: %w`.
+    expect(parseSandboxError('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "14fe2d4a3f9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d": open /run/flannel/subnet.env: no such file or directory')).toMatchObject({
+      family: 'flannel',
+      cause: 'open /run/flannel/subnet.env: no such file or directory',
+    });
+    // k8snetworkplumbingwg/multus-cni#714: a chained plugin misconfigured, no plugin type named.
+    expect(parseSandboxError('failed to setup network for sandbox "6c9215c6217bf47705e90719cb264e419c8bf0ac52f1c2feccb4ad496e015abd": [max-dev/mc-void:cbr0]: error adding container to network "cbr0": must be called as chained plugin')).toMatchObject({ family: 'other' });
+  });
+
   it('falls back to the generic family for other plugins, and ignores non-network sandbox failures', () => {
     expect(parseSandboxError('plugin type="loopback" failed (add): failed to find plugin "loopback" in path [/opt/cni/bin]')).toMatchObject({ family: 'other', pluginType: 'loopback' });
     expect(parseSandboxError('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to create containerd task: OCI runtime create failed')).toBeUndefined();
