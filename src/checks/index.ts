@@ -23,6 +23,7 @@ import { serviceEndpointsNotReady } from './service-endpoints-not-ready';
 import { serviceStaleEndpoints } from './service-stale-endpoints';
 import { envMissingService } from './env-missing-service';
 import { hostNetworkDns } from './host-network-dns';
+import { ingressBackend } from './ingress-backend';
 import { podNotRunning } from './pod-not-running';
 import { nodeDuplicateIp } from './node-duplicate-ip';
 import { nodeNetworkUnavailable } from './node-network-unavailable';
@@ -57,6 +58,7 @@ export const CHECKS: readonly Check[] = [
   serviceStaleEndpoints,
   envMissingService,
   hostNetworkDns,
+  ingressBackend,
   nodeNetworkUnavailable,
   nodeDuplicateIp,
   podNotRunning,

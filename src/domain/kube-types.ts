@@ -5,6 +5,8 @@ import type {
   V1Deployment,
   V1EndpointSlice,
   V1Endpoints,
+  V1Ingress,
+  V1IngressClass,
   V1Namespace,
   V1NetworkPolicy,
   V1Node,
@@ -38,6 +40,8 @@ export type Deployment = Wire<V1Deployment>;
 export type ReplicaSet = Wire<V1ReplicaSet>;
 export type StatefulSet = Wire<V1StatefulSet>;
 export type NetworkPolicy = Wire<V1NetworkPolicy>;
+export type Ingress = Wire<V1Ingress>;
+export type IngressClass = Wire<V1IngressClass>;
 export type Namespace = Wire<V1Namespace>;
 
 /** The resource kinds a check may read, mapped to their object shapes. */
@@ -55,6 +59,8 @@ export interface KindMap {
   ReplicaSet: ReplicaSet;
   StatefulSet: StatefulSet;
   NetworkPolicy: NetworkPolicy;
+  Ingress: Ingress;
+  IngressClass: IngressClass;
 }
 export type Kind = keyof KindMap;
 
@@ -78,6 +84,8 @@ export const RESOURCES: Readonly<Record<Kind, ResourceInfo>> = {
   ReplicaSet: { apiVersion: 'apps/v1', plural: 'replicasets', namespaced: true },
   StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
   NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true },
+  Ingress: { apiVersion: 'networking.k8s.io/v1', plural: 'ingresses', namespaced: true },
+  IngressClass: { apiVersion: 'networking.k8s.io/v1', plural: 'ingressclasses', namespaced: false },
 };
 export const KINDS = Object.keys(RESOURCES) as Kind[];
 

@@ -640,7 +640,7 @@ describe('deploy manifests on the real test apiserver (server-side dry-run)', ()
       ...['pods', 'services', 'endpoints', 'events', 'nodes', 'configmaps', 'namespaces'].flatMap((r) => ['get', 'list', 'watch'].map((v): [string, string] => [v, r])),
       ['list', 'endpointslices', 'discovery.k8s.io'],
       ...['daemonsets', 'deployments', 'replicasets', 'statefulsets'].map((r): [string, string, string] => ['list', r, 'apps']),
-      ['list', 'networkpolicies', 'networking.k8s.io'],
+      ...['networkpolicies', 'ingresses', 'ingressclasses'].map((r): [string, string, string] => ['list', r, 'networking.k8s.io']),
       ['get', 'pods', '', 'log'],
       // Read authorization of requesters (NETDOCTOR_READ_ACCESS=checked) asks the apiserver.
       ['create', 'subjectaccessreviews', 'authorization.k8s.io'],

@@ -7,7 +7,7 @@ import { loadWorkflows } from '../../../src/engine/workflow';
 import { REPO_SCENARIO_DIR } from '../../support/scenarios';
 import { join } from 'node:path';
 
-const CODE = /^(CNI|NODE|KP|DNS|SVC|NP|POD|WL|INTENT)(-[A-Z0-9]+)+$/;
+const CODE = /^(CNI|NODE|KP|DNS|SVC|NP|ING|POD|WL|INTENT)(-[A-Z0-9]+)+$/;
 
 describe('fault codes', () => {
   it.each(CHECKS.map((c) => [c.id, c] as const))('%s declares distinct UPPER-KEBAB codes with an area prefix', (_id, check) => {
