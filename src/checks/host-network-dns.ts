@@ -8,7 +8,7 @@ import { pointer, testAndReplace } from './support/json-patch';
 import { podTemplateOwners } from './support/services';
 
 const ID = 'host-network-dns';
-const TEMPLATE_SPEC = ['hostNetwork', 'dnsPolicy', 'containers.env', 'containers.envFrom', 'containers.name', 'initContainers'];
+const TEMPLATE_SPEC = ['hostNetwork', 'dnsPolicy', 'containers.env', 'containers.envFrom', 'containers.name', 'containers.ports', 'initContainers'];
 
 /**
  * DNS-12: a pod on the host network with dnsPolicy ClusterFirst (the default) gets the node's resolv.conf, not cluster
@@ -23,7 +23,7 @@ export const hostNetworkDns: Check = {
   reads: {
     ConfigMap: ['data'],
     DaemonSet: ['metadata.resourceVersion', 'spec.template.metadata.labels', ...TEMPLATE_SPEC.map((f) => `spec.template.spec.${f}`)],
-    Deployment: ['metadata.resourceVersion', 'spec.template.metadata.labels', ...TEMPLATE_SPEC.map((f) => `spec.template.spec.${f}`)],
+    Deployment: ['metadata.resourceVersion', 'spec.strategy', 'spec.template.metadata.labels', ...TEMPLATE_SPEC.map((f) => `spec.template.spec.${f}`)],
     StatefulSet: ['metadata.resourceVersion', 'spec.template.metadata.labels', ...TEMPLATE_SPEC.map((f) => `spec.template.spec.${f}`)],
     Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'metadata.ownerReferences', 'metadata.resourceVersion', ...TEMPLATE_SPEC.map((f) => `spec.${f}`), 'status.phase'],
     ReplicaSet: ['metadata.ownerReferences', 'metadata.resourceVersion', 'spec.template.metadata.labels', ...TEMPLATE_SPEC.map((f) => `spec.template.spec.${f}`)],
@@ -51,6 +51,12 @@ export const hostNetworkDns: Check = {
               { op: 'add' as const, path, value: 'ClusterFirstWithHostNet' },
             ]
           : testAndReplace(path, 'ClusterFirst', 'ClusterFirstWithHostNet');
+      // On the host network the containers' ports are the node's: a Deployment's surge pod cannot start beside the
+      // old one on the same node, so the rollout of any fix stalls (seen on the real node). No plan then.
+      const strategy = ref.kind === 'Deployment' ? ctx.view.get('Deployment', ns, ref.name)?.spec?.strategy : undefined;
+      const surge = strategy?.rollingUpdate?.maxSurge;
+      const stalls =
+        ref.kind === 'Deployment' && strategy?.type !== 'Recreate' && surge !== 0 && surge !== '0%' && spec.containers.some((c) => (c.ports ?? []).length > 0);
       const evidence: Evidence[] = [
         objectEvidence(ref, `${ref.kind.toLowerCase()}/${ref.name} pod spec: hostNetwork: true, dnsPolicy: ${spec.dnsPolicy ?? 'ClusterFirst (default)'}`),
         ...named.slice(0, 3).map((n) =>
@@ -70,8 +76,16 @@ export const hostNetworkDns: Check = {
         explains: [ref],
         advice: owner.bare
           ? [`A bare pod's dnsPolicy cannot be changed in place: recreate pod ${ref.name} with dnsPolicy: ClusterFirstWithHostNet (kubectl get pod ${ref.name} -n ${ns} -o yaml, edit, kubectl replace --force -f).`]
-          : [`Or drop hostNetwork if the pod does not need the node's network: then ClusterFirst is right.`],
-        plan: owner.bare
+          : [
+              ...(stalls
+                ? [
+                    `Its pods hold their ports on the node, so a rolling update cannot start a new pod beside the old one (the surge pod stays Pending: "didn't have free ports"): ` +
+                      `kubectl -n ${ns} patch deployment ${ref.name} -p '{"spec":{"template":{"spec":{"dnsPolicy":"ClusterFirstWithHostNet"}}}}', then delete the old pods, or give the Deployment strategy rollingUpdate maxSurge: 0.`,
+                  ]
+                : []),
+              `Or drop hostNetwork if the pod does not need the node's network: then ClusterFirst is right.`,
+            ],
+        plan: owner.bare || stalls
           ? null
           : makePlan({
               summary: `Set dnsPolicy ClusterFirstWithHostNet on ${ref.kind.toLowerCase()}/${ref.name}`,

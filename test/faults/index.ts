@@ -20,6 +20,7 @@ import { serviceProtocol } from './service-protocol';
 import { serviceProxyLabel } from './service-proxy-label';
 import { serviceSelectorTypo } from './service-selector-typo';
 import { serviceTargetPort } from './service-target-port';
+import { webappHostNetwork } from './webapp-host-network';
 
 export const FAULTS: readonly Fault[] = [
   kubeProxyConfigPath,
@@ -35,6 +36,7 @@ export const FAULTS: readonly Fault[] = [
   serviceProtocol,
   serviceProxyLabel,
   dbHostMissingService,
+  webappHostNetwork,
   probeWrongPort,
   kubeProxyKubeconfigMissing,
   corefileReloadRefused,

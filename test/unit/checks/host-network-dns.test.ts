@@ -38,6 +38,20 @@ describe('host-network-dns', () => {
     });
   });
 
+  it('offers no plan when a rolling update would stall on the node\'s ports (seen on the real node), unless the strategy cannot surge', () => {
+    const withPorts = (strategy?: Record<string, unknown>) => {
+      const [deploy, rs] = webapp({ hostNetwork: true }) as [Record<string, any>, Record<string, unknown>]; // eslint-disable-line @typescript-eslint/no-explicit-any -- a hand-built fixture
+      deploy.spec.template.spec.containers[0].ports = [{ containerPort: 8080 }];
+      if (strategy) deploy.spec.strategy = strategy;
+      return [deploy, rs];
+    };
+    const [f] = runCheck(hostNetworkDns, cluster([ns, mysql, ...withPorts()]), 'triton');
+    expect(f).toMatchObject({ code: 'WL-HOSTNET-DNS-POLICY', plan: null });
+    expect(f!.advice![0]).toContain("didn't have free ports");
+    expect(runCheck(hostNetworkDns, cluster([ns, mysql, ...withPorts({ type: 'Recreate' })]), 'triton')[0]!.plan).not.toBeNull();
+    expect(runCheck(hostNetworkDns, cluster([ns, mysql, ...withPorts({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } })]), 'triton')[0]!.plan).not.toBeNull();
+  });
+
   it('leaves alone pods off the host network, the right policy, and host-network pods that name no Service (node agents)', () => {
     expect(runCheck(hostNetworkDns, cluster([ns, mysql, ...webapp({ hostNetwork: false })]), 'triton')).toEqual([]);
     expect(runCheck(hostNetworkDns, cluster([ns, mysql, ...webapp({})]), 'triton')).toEqual([]);
