@@ -213,17 +213,18 @@ export const networkPolicyBlocks: Check = {
         ).values(),
       ];
       const culprits = [...ingressIsolating.filter(() => blocked.some((t) => t.ingressBlocked)), ...egressIsolating];
-      const subject = culprits[0] ? policyRef(culprits[0]) : ref;
       const who = blocked.map((t) => t.workload.name).join(', ');
       // Why the allow rules that exist miss the first blocked client (a selector typo, the Service port instead of the pod's).
       const firstIngress = blocked.find((t) => t.ingressBlocked);
       const servicePorts = (svc.spec?.ports ?? []).map((p) => p.port);
       const misses = firstIngress && backendPorts[0]
-        ? ingressIsolating.flatMap((p) => ingressRuleMisses(ctx.view, p, firstIngress.pods[0]!, backendPorts[0]!, servicePorts).map((m) => `networkpolicy/${p.metadata?.name} ${m}`))
+        ? ingressIsolating.flatMap((p) => ingressRuleMisses(ctx.view, p, firstIngress.pods[0]!, backendPorts[0]!, servicePorts).map((text) => ({ policy: policyRef(p), text: `networkpolicy/${p.metadata?.name} ${text}` })))
         : [];
+      // An allow rule that misses its client is the mistake; a deny-all beside it is the intent.
+      const subject = misses[0]?.policy ?? (culprits[0] ? policyRef(culprits[0]) : ref);
       const evidence: Evidence[] = [
         ...culprits.map((p) => objectEvidence(policyRef(p), describePolicy(p), kubectl.describe(policyRef(p)))),
-        ...misses.slice(0, 3).map((m) => objectEvidence(subject, m, kubectl.describe(subject))),
+        ...misses.slice(0, 3).map((m) => objectEvidence(m.policy, m.text, kubectl.describe(m.policy))),
         objectEvidence(ref, `service/${ref.name}: selector ${formatSelector(svc.spec?.selector)}, pod ports ${portText}`),
         ...blocked.map((t) =>
           objectEvidence(t.workload, `${t.workload.kind.toLowerCase()}/${t.workload.name} (pods ${formatSelector(t.labels)}) talks to it: ${t.reference}; ${[t.ingressBlocked ? 'ingress to the backends denied' : '', t.egressBlocked ? 'its own egress denied' : '', t.egressDnsBlocked ? 'DNS egress denied' : ''].filter(Boolean).join(', ')}`),
@@ -249,7 +250,7 @@ export const networkPolicyBlocks: Check = {
         summary:
           `NetworkPolicy ${culprits.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(', ')} ${direction} ${who} ` +
           `(which name${blocked.length === 1 ? 's' : ''} the Service in env) on ${portText}: their connections time out while DNS, endpoints and ports look fine.` +
-          (misses[0] ? ` Its allow rule misses them: ${misses[0].replace(/^networkpolicy\/\S+ /, '')}.` : ''),
+          (misses[0] ? ` The allow rule misses them: ${misses[0].text}.` : ''),
         subject,
         evidence,
         rootCause: true,

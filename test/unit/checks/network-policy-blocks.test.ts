@@ -57,7 +57,7 @@ describe('network-policy-blocks', () => {
     const typo = networkPolicy('allow-web', { podSelector: { matchLabels: { name: 'mysql' } }, ingress: [{ from: [{ podSelector: { matchLabels: { name: 'webapp-msql' } } }], ports: [{ port: 3306 }] }] });
     const [f] = run(TWO_TIER + typo);
     expect(f!.subject).toMatchObject({ kind: 'NetworkPolicy', name: 'allow-web' });
-    expect(f!.summary).toContain("rule 1's peer pods name=webapp-msql selects no pod in namespace triton");
+    expect(f!.summary).toContain("networkpolicy/allow-web rule 1's peer pods name=webapp-msql selects no pod in namespace triton");
     expect(f!.evidence.some((e) => e.text.startsWith('networkpolicy/allow-web rule 1'))).toBe(true);
     const nsAndPod = networkPolicy('allow-web', { podSelector: { matchLabels: { name: 'mysql' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'web' } }, podSelector: { matchLabels: { name: 'webapp-mysql' } } }] }] });
     const [g] = run(TWO_TIER + nsAndPod);
