@@ -1,7 +1,7 @@
 import type { Check } from '../domain/check';
 import type { Evidence, FindingDraft } from '../domain/finding';
 import { type ObjectRef, kubectl, refOf } from '../domain/object-ref';
-import { DNS_NAMESPACE, coreDnsExplains, coreDnsLogLines, coreDnsPods, coreDnsRef, distinctLines } from './support/dns';
+import { DNS_NAMESPACE, coreDnsAllLogLines, coreDnsExplains, coreDnsPods, coreDnsRef, distinctLines } from './support/dns';
 import { eventEvidence, logEvidence, warningEvents } from './support/evidence';
 import { podStateText } from './support/pod-evidence';
 import { CONTAINER_STATUS_READS, isReady } from './support/pods';
@@ -47,21 +47,14 @@ export const corednsRbac: Check = {
   run(ctx) {
     const { view } = ctx;
     const pods = coreDnsPods(view);
-    const hits = coreDnsLogLines(view, pods, FORBIDDEN);
-    // A Ready CoreDNS has synced: a forbidden line in its log is history (RBAC fixed since), not today's fault.
-    const failing = hits.filter((h) => !isReady(h.pod));
-    if (failing.length === 0) return [];
-    const first = failing[0]!.match;
+    // Every forbidden line of every unready pod: each names one resource the plugin may not list.
+    const lines = coreDnsAllLogLines(view, pods.filter((p) => !isReady(p)), FORBIDDEN);
+    if (lines.length === 0) return [];
+    const first = lines[0]!.match;
     const [account, namespace] = [first[2]!, first[1]!];
-    // Every resource any pod's log says it may not list: one line per pod is read, so the others come from the rest of each log.
-    const denied = new Map<string, Denied>();
-    for (const h of failing) {
-      const log = [true, false].map((previous) => view.log({ namespace: DNS_NAMESPACE, pod: h.pod.metadata?.name ?? '', container: h.container, previous }) ?? '').join('\n');
-      for (const line of log.split('\n')) {
-        const m = FORBIDDEN.exec(line);
-        if (m) denied.set(`${m[5]}/${m[4]}`, { resource: m[4]!, group: m[5]! });
-      }
-    }
+    const denied = new Map<string, Denied>(lines.map(({ match: m }) => [`${m[5]}/${m[4]}`, { resource: m[4]!, group: m[5]! }]));
+    // One line per pod for the evidence and the counts (a Ready CoreDNS has synced: an old line in its log is history).
+    const failing = lines.filter((h, i) => lines.findIndex((o) => o.pod === h.pod) === i);
     const list = [...denied.values()];
     const role = roleOf(namespace, account);
     const deployment = coreDnsRef(view, pods);

@@ -1,7 +1,7 @@
 import type { Check } from '../domain/check';
 import type { Evidence, FindingDraft } from '../domain/finding';
 import { kubectl, refOf } from '../domain/object-ref';
-import { COREFILE_REF, DNS_NAMESPACE, coreDnsPods, corefileForward } from './support/dns';
+import { COREFILE_REF, DNS_NAMESPACE, coreDnsAllLogLines, coreDnsPods, corefileForward } from './support/dns';
 import { logEvidence } from './support/evidence';
 import { CONTAINER_STATUS_READS, isReady } from './support/pods';
 
@@ -34,16 +34,9 @@ export const corednsUpstream: Check = {
     ReplicaSet: ['metadata.ownerReferences'],
   },
   run(ctx) {
-    const failures: { pod: string; container: string; name: string; upstream: string; error: string; line: string }[] = [];
-    for (const pod of coreDnsPods(ctx.view).filter(isReady)) {
-      const podName = pod.metadata?.name ?? '';
-      for (const c of pod.spec?.containers ?? []) {
-        for (const raw of ctx.view.log({ namespace: DNS_NAMESPACE, pod: podName, container: c.name, previous: false })?.split('\n') ?? []) {
-          const m = UPSTREAM_ERROR.exec(raw);
-          if (m && m[2] !== PROBE_TYPE) failures.push({ pod: podName, container: c.name, name: m[1]!, upstream: `${m[3]}:${m[4]}`, error: m[5]!, line: raw.trim() });
-        }
-      }
-    }
+    const failures = coreDnsAllLogLines(ctx.view, coreDnsPods(ctx.view).filter(isReady), UPSTREAM_ERROR, 'current')
+      .filter((h) => h.match[2] !== PROBE_TYPE)
+      .map((h) => ({ pod: h.pod.metadata?.name ?? '', container: h.container, name: h.match[1]!, upstream: `${h.match[3]}:${h.match[4]}`, error: h.match[5]!, line: h.line }));
     if (failures.length < MIN_FAILURES) return [];
     const upstreams = [...new Set(failures.map((f) => f.upstream))];
     const names = [...new Set(failures.map((f) => f.name))];

@@ -57,6 +57,10 @@ function requirementHolds(r: Requirement, value: string | undefined): boolean {
   }
 }
 
+/** `key=value:Effect, *:NoSchedule` as a DaemonSet's evidence line shows them. */
+const tolerationsText = (spec: PodSpec | undefined): string =>
+  (spec?.tolerations ?? []).map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}`).join(', ') || '(none)';
+
 const describeRequirement = (r: Requirement): string => `${r.key} ${r.operator}${r.values?.length ? ` (${r.values.join(',')})` : ''}`;
 
 /** Why the DaemonSet's pods may not run on this node (empty: they may). */
@@ -117,7 +121,7 @@ function someNodesLeftOut(ctx: CheckContext, ds: DaemonSet, excluded: { node: st
       (affected.length > 0 ? ` ${affected.length} pod(s)${ctx.namespace ? ` of namespace ${ctx.namespace}` : ''} run there: ${affected.slice(0, 3).map((p) => p.metadata?.name).join(', ')}${affected.length > 3 ? ', …' : ''}.` : ''),
     subject: ref,
     evidence: [
-      objectEvidence(ref, `daemonset/${ref.name}: desired ${ds.status?.desiredNumberScheduled ?? '?'} of ${excluded.length} nodes; tolerations ${(ds.spec?.template?.spec?.tolerations ?? []).map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}`).join(', ') || '(none)'}`),
+      objectEvidence(ref, `daemonset/${ref.name}: desired ${ds.status?.desiredNumberScheduled ?? '?'} of ${excluded.length} nodes; tolerations ${tolerationsText(ds.spec?.template?.spec)}`),
       ...left.slice(0, 3).map((e) => objectEvidence({ apiVersion: 'v1', kind: 'Node', name: e.node }, `node/${e.node}: ${e.reasons.join('; ')}`, `kubectl get node ${e.node} --show-labels`)),
       ...affected.slice(0, 2).map((p) => objectEvidence(refOf('Pod', p), `pod/${p.metadata?.name} runs on ${p.spec?.nodeName}`, kubectl.get(refOf('Pod', p), 'wide'))),
     ],
@@ -180,7 +184,7 @@ export const daemonsetNoNodes: Check = {
               : ''),
         subject: ref,
         evidence: [
-          objectEvidence(ref, `daemonset/${ref.name}: desired ${desired ?? '?'}, current ${ds.status?.currentNumberScheduled ?? '?'}, ready ${ds.status?.numberReady ?? '?'}; nodeSelector ${formatSelector(spec?.nodeSelector) || '(none)'}; tolerations ${(spec?.tolerations ?? []).map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}`).join(', ') || '(none)'}`),
+          objectEvidence(ref, `daemonset/${ref.name}: desired ${desired ?? '?'}, current ${ds.status?.currentNumberScheduled ?? '?'}, ready ${ds.status?.numberReady ?? '?'}; nodeSelector ${formatSelector(spec?.nodeSelector) || '(none)'}; tolerations ${tolerationsText(spec)}`),
           ...excluded.slice(0, 3).map((e) => objectEvidence({ apiVersion: 'v1', kind: 'Node', name: e.node }, `node/${e.node}: ${e.reasons.join('; ')}`, `kubectl get node ${e.node} --show-labels`)),
           { type: 'command', text: 'node taints', command: kubectl.list('nodes', undefined, ['-o', 'custom-columns=NAME:.metadata.name,TAINTS:.spec.taints']) },
         ],

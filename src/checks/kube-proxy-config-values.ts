@@ -198,11 +198,18 @@ function sourceOf(ctx: CheckContext, kp: KubeProxyDaemonSet): { source: ValuesSo
   return { source: { kind: 'flags', flags }, config };
 }
 
+/**
+ * The values this check judges: not a Windows kube-proxy's, and none while kube-proxy cannot read its config or
+ * kubeconfig at all (kube-proxy-config-path and kube-proxy-kubeconfig own those).
+ */
+function judgedSource(ctx: CheckContext, kp: KubeProxyDaemonSet): ReturnType<typeof sourceOf> {
+  if (kp.spec.nodeSelector?.['kubernetes.io/os'] === 'windows' || configPathFault(ctx.view, kp) || kubeconfigFault(ctx.view, kp)) return undefined;
+  return sourceOf(ctx, kp);
+}
+
 /** KP-02/KP-03: values in kube-proxy's config file (or its flags) that make it exit at start. */
 export function configValuesFault(ctx: CheckContext, kp: KubeProxyDaemonSet): ConfigValuesFault | undefined {
-  const windows = kp.spec.nodeSelector?.['kubernetes.io/os'] === 'windows';
-  if (windows || configPathFault(ctx.view, kp) || kubeconfigFault(ctx.view, kp)) return undefined;
-  const found = sourceOf(ctx, kp);
+  const found = judgedSource(ctx, kp);
   if (!found) return undefined;
   const { config } = found;
   const bad = [
@@ -280,8 +287,7 @@ function covered(blocks: CidrSet, inner: string): boolean {
  * NodePort/hairpin behaviour go wrong. A warning: what breaks depends on the network.
  */
 function clusterCidrMismatch(ctx: CheckContext, kp: KubeProxyDaemonSet): FindingDraft | undefined {
-  if (kp.spec.nodeSelector?.['kubernetes.io/os'] === 'windows') return undefined;
-  const found = sourceOf(ctx, kp);
+  const found = judgedSource(ctx, kp);
   if (found?.source.kind !== 'config') return undefined;
   const { config, source } = found;
   const mode = config.detectLocalMode;
@@ -340,7 +346,7 @@ export const kubeProxyConfigValues: Check = {
     for (const kp of kubeProxyDaemonSets(ctx.view)) {
       const fault = configValuesFault(ctx, kp);
       if (!fault) {
-        const mismatch = configPathFault(ctx.view, kp) || kubeconfigFault(ctx.view, kp) ? undefined : clusterCidrMismatch(ctx, kp);
+        const mismatch = clusterCidrMismatch(ctx, kp);
         if (mismatch) findings.push(mismatch);
         continue;
       }

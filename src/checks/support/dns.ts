@@ -150,24 +150,28 @@ export interface CoreDnsLogLine {
 export function coreDnsLogLines(view: ClusterView, pods: readonly Pod[], pattern: RegExp): CoreDnsLogLine[] {
   const hits: CoreDnsLogLine[] = [];
   for (const pod of pods) {
-    const hit = podLogLine(view, pod, pattern);
-    if (hit) hits.push(hit);
+    const first = podLogMatches(view, pod, pattern).next();
+    if (!first.done) hits.push(first.value);
   }
   return hits;
 }
 
-function podLogLine(view: ClusterView, pod: Pod, pattern: RegExp): CoreDnsLogLine | undefined {
+/** Every log line of the pods matching `pattern`, in the same order (`instances` limits which logs are read). */
+export function coreDnsAllLogLines(view: ClusterView, pods: readonly Pod[], pattern: RegExp, instances: 'both' | 'current' = 'both'): CoreDnsLogLine[] {
+  return pods.flatMap((pod) => [...podLogMatches(view, pod, pattern, instances === 'both' ? [true, false] : [false])]);
+}
+
+function* podLogMatches(view: ClusterView, pod: Pod, pattern: RegExp, instances: readonly boolean[] = [true, false]): Generator<CoreDnsLogLine> {
   const namespace = pod.metadata?.namespace ?? DNS_NAMESPACE;
   const name = pod.metadata?.name ?? '';
   for (const c of pod.spec?.containers ?? []) {
-    for (const previous of [true, false]) {
+    for (const previous of instances) {
       for (const raw of view.log({ namespace, pod: name, container: c.name, previous })?.split('\n') ?? []) {
         const match = pattern.exec(raw);
-        if (match) return { pod, container: c.name, previous, line: raw.trim(), match };
+        if (match) yield { pod, container: c.name, previous, line: raw.trim(), match };
       }
     }
   }
-  return undefined;
 }
 
 /** One hit per distinct line (digits aside): every replica usually logs the same failure. */
