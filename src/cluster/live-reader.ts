@@ -1,6 +1,6 @@
-import type { ClusterReader, LogKey, ReadError, ReadScope } from '../domain/cluster-view';
+import type { ClusterReader, EachNamespaceScope, LogKey, NamespaceObjects, ReadError, ReadScope } from '../domain/cluster-view';
 import { NetdoctorError } from '../domain/errors';
-import { type Kind, type Pod, RESOURCES } from '../domain/kube-types';
+import { type Kind, type Pod, RESOURCES, namespaceOrder } from '../domain/kube-types';
 import { ApiError } from '../domain/errors';
 import { ATTRIBUTED_KINDS, type ManagedFieldsEntry, slimManagedFields } from '../domain/managed-fields';
 import type { KubeApi } from './kube-api';
@@ -77,7 +77,8 @@ interface ListRequest {
   fields: FieldTree | undefined;
   errors: ReadError[];
   clock: ServerClock;
-  strings: StringTable;
+  /** Shared strings for the whole read; absent: per page. */
+  strings?: StringTable;
 }
 
 /** Runs tasks with bounded concurrency (log reads go through the kubelet; do not stampede it). */
@@ -145,7 +146,7 @@ export class LiveReader implements ClusterReader {
     lists.forEach(({ kind }, i) => snapshot.add(kind, results[i]!));
     // The apiserver's clock (its Date header, second resolution): ages are the cluster's, whatever the bot's clock says.
     if (Number.isFinite(clock.newest)) snapshot.observedAt = new Date(clock.newest);
-    await this.readLogs(snapshot, errors);
+    await this.readLogs(snapshot, errors, this.options.maxLogs ?? 50);
     return snapshot;
   }
 
@@ -158,51 +159,135 @@ export class LiveReader implements ClusterReader {
     return (await Promise.all(namespaces.map((ns) => this.listAll(list, ns)))).flat();
   }
 
-  /** Every page of one LIST; each item projected as it is read, so only the declared fields outlive the page. */
-  private async listAll({ kind, fields, errors, clock, strings }: ListRequest, namespace: string | undefined): Promise<RawObject[]> {
-    const items: RawObject[] = [];
+  /**
+   * Every page of one LIST, each item projected as it is read, so only the declared fields outlive the page.
+   * A continue token that expired mid-list (410) starts the list over: `restarted` marks its first page.
+   * Without a string table, each page shares strings within itself only (a stream must not hold every string it met).
+   */
+  private async *pages({ kind, fields, errors, clock, strings }: ListRequest, namespace: string | undefined): AsyncGenerator<{ items: RawObject[]; restarted: boolean }> {
     let token: string | undefined;
     const seen = { bytes: 0, items: 0 };
+    let restarted = false;
     for (let restarts = 0; ; ) {
+      let page: ListPage;
       try {
         const res = await this.api.request(apiPath(kind, namespace), {
           query: { limit: nextPageLimit(this.options.pageBytes ?? DEFAULT_PAGE_BYTES, seen.bytes, seen.items), continue: token },
         });
         const date = Date.parse(res.headers.date ?? '');
         if (date > clock.newest) clock.newest = date;
-        const page = JSON.parse(res.body) as ListPage;
+        page = JSON.parse(res.body) as ListPage;
         seen.bytes += res.body.length;
         seen.items += page.items?.length ?? 0;
-        for (const item of page.items ?? []) {
-          // managedFields are often the largest part of an object: only who wrote which spec field, and when, is kept (kinds a baseline covers).
-          if (item.metadata) {
-            const slim = ATTRIBUTED_KINDS.has(kind) ? slimManagedFields(item.metadata.managedFields as ManagedFieldsEntry[] | undefined) : undefined;
-            if (slim) item.metadata.managedFields = slim;
-            else delete item.metadata.managedFields;
-          }
-          items.push(fields ? project(item, fields, strings) : item);
-        }
-        token = page.metadata?.continue || undefined;
-        if (!token) return items;
       } catch (e) {
         if (e instanceof ApiError && e.code === 'gone' && restarts < 3) {
-          // The continue token expired mid-list: start over for a consistent list.
           restarts++;
-          items.length = 0;
+          restarted = true;
           token = undefined;
           continue;
         }
         if (e instanceof ApiError && (e.code === 'forbidden' || e.code === 'not_found')) {
           errors.push({ kind, namespace, message: readErrorMessage(e, kind, namespace) });
-          return [];
+          return;
         }
         throw unreachable(e);
       }
+      const table = strings ?? new StringTable();
+      const items = (page.items ?? []).map((item) => {
+        // managedFields are often the largest part of an object: only who wrote which spec field, and when, is kept (kinds a baseline covers).
+        if (item.metadata) {
+          const slim = ATTRIBUTED_KINDS.has(kind) ? slimManagedFields(item.metadata.managedFields as ManagedFieldsEntry[] | undefined) : undefined;
+          if (slim) item.metadata.managedFields = slim;
+          else delete item.metadata.managedFields;
+        }
+        return fields ? project(item, fields, table) : item;
+      });
+      yield { items, restarted };
+      restarted = false;
+      token = page.metadata?.continue || undefined;
+      if (!token) return;
     }
   }
 
-  private async readLogs(snapshot: ClusterSnapshot, errors: ReadError[]): Promise<void> {
-    const keys = snapshot.list('Pod').flatMap(logTargets).slice(0, this.options.maxLogs ?? 50);
+  /** One LIST whole; after a 410 it starts over, for a consistent list. */
+  private async listAll(list: ListRequest, namespace: string | undefined): Promise<RawObject[]> {
+    const items: RawObject[] = [];
+    for await (const page of this.pages(list, namespace)) {
+      if (page.restarted) items.length = 0;
+      for (const item of page.items) items.push(item);
+    }
+    return items;
+  }
+
+  /**
+   * One kind listed cluster-wide as runs of one namespace's items, in the apiserver's key order
+   * (`<namespace>/<name>`, as etcd and the watch cache keep them). After a 410 the list starts over
+   * and goes on after the last item taken (a complete list, no longer one consistent snapshot).
+   */
+  private async *namespaceRuns(list: ListRequest): AsyncGenerator<{ namespace: string; items: RawObject[] }> {
+    let run: { namespace: string; items: RawObject[] } | undefined;
+    let last: string | undefined;
+    let resuming = false;
+    for await (const page of this.pages(list, undefined)) {
+      resuming ||= page.restarted;
+      for (const item of page.items) {
+        const namespace = item.metadata?.namespace ?? '';
+        const key = `${namespace}/${item.metadata?.name ?? ''}`;
+        if (last !== undefined && key <= last) {
+          if (resuming) continue;
+          throw new NetdoctorError('cluster_unreachable', `the apiserver listed ${RESOURCES[list.kind].plural} out of key order (${key} after ${last}): cannot read the cluster namespace by namespace`);
+        }
+        resuming = false;
+        last = key;
+        if (run && run.namespace !== namespace) {
+          yield run;
+          run = undefined;
+        }
+        (run ??= { namespace, items: [] }).items.push(item);
+      }
+    }
+    if (run) yield run;
+  }
+
+  /**
+   * Every namespace's objects of the scope's kinds, one namespace at a time: one cluster-wide paged
+   * LIST per kind, merged by namespace (all list in the same key order), so the calls are those of a
+   * cluster-wide read and only a page per kind and one namespace's objects are alive at once. Each
+   * namespace's failing containers' logs are read with it (the run's log budget shared).
+   */
+  async *eachNamespace(scope: EachNamespaceScope): AsyncGenerator<NamespaceObjects> {
+    const clock = { newest: Number.NEGATIVE_INFINITY };
+    const streams = scope.kinds.map((kind) => ({ kind, runs: this.namespaceRuns({ kind, fields: scope.fields?.[kind], errors: scope.readErrors, clock }) }));
+    const excepted = (kind: Kind, namespace: string): boolean => scope.except.some((l) => l.kind === kind && l.namespace === namespace);
+    let logs = this.options.maxLogs ?? 50;
+    try {
+      const heads = await Promise.all(streams.map((s) => s.runs.next()));
+      for (;;) {
+        const open = heads.flatMap((h) => (h.done ? [] : [h.value.namespace]));
+        if (open.length === 0) return;
+        const namespace = open.sort(namespaceOrder)[0]!;
+        const errors: ReadError[] = [];
+        const snapshot = new ClusterSnapshot(errors, this.options.cluster);
+        const taken = streams.flatMap((s, i) => {
+          const head = heads[i]!;
+          if (head.done || head.value.namespace !== namespace) return [];
+          if (!excepted(s.kind, namespace)) snapshot.add(s.kind, head.value.items);
+          return [i];
+        });
+        await Promise.all(taken.map(async (i) => (heads[i] = await streams[i]!.runs.next())));
+        if (snapshot.objectCount === 0) continue; // a namespace read already (infrastructure): nothing of its own
+        if (Number.isFinite(clock.newest)) snapshot.observedAt = new Date(clock.newest);
+        logs -= await this.readLogs(snapshot, errors, logs);
+        yield { namespace, view: snapshot };
+      }
+    } finally {
+      await Promise.all(streams.map((s) => s.runs.return(undefined)));
+    }
+  }
+
+  /** The logs of the view's failing containers, at most `budget` of them; resolves how many it asked for. */
+  private async readLogs(snapshot: ClusterSnapshot, errors: ReadError[], budget: number): Promise<number> {
+    const keys = snapshot.list('Pod').flatMap(logTargets).slice(0, Math.max(0, budget));
     const tasks = keys.map((key) => async () => {
       try {
         const res = await this.api.request(
@@ -221,6 +306,7 @@ export class LiveReader implements ClusterReader {
       }
     });
     await pool(tasks, 8);
+    return keys.length;
   }
 }
 

@@ -1,19 +1,9 @@
 import type { ClusterView, LogKey, ReadError } from '../domain/cluster-view';
-import { type Kind, type KindMap, type KubeEvent, type RawObject, RESOURCES, isKind } from '../domain/kube-types';
+import { type Kind, type KindMap, type KubeEvent, type RawObject, RESOURCES, byEventTime, byNamespaceAndName, isKind } from '../domain/kube-types';
 import type { ObjectRef } from '../domain/object-ref';
 
 const logKeyString = (k: LogKey): string => `${k.namespace}/${k.pod}/${k.container}${k.previous ? '#previous' : ''}`;
 const nsName = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
-const byNamespaceAndName = (a: RawObject, b: RawObject): number =>
-  nsName(a.metadata?.namespace, a.metadata?.name ?? '').localeCompare(nsName(b.metadata?.namespace, b.metadata?.name ?? ''));
-
-function eventTime(e: KubeEvent): string {
-  const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-  return typeof t === 'string' ? t : '';
-}
-
-/** RFC 3339 timestamps in UTC order by code unit; no locale rules needed. */
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The in-memory ClusterView both readers build: indexed once, then read by every check. */
 export class ClusterSnapshot implements ClusterView {
@@ -102,7 +92,7 @@ export class ClusterSnapshot implements ClusterView {
     const key = `${ref.kind}/${nsName(ref.namespace, ref.name)}`;
     const list = this.eventsByObject.get(key);
     if (!list) return [];
-    if (this.unsortedEvents.delete(key)) list.sort((a, b) => compareText(eventTime(a), eventTime(b)));
+    if (this.unsortedEvents.delete(key)) list.sort(byEventTime);
     return list;
   }
 

@@ -62,9 +62,32 @@ export interface NamespacedList {
   namespace: string;
 }
 
+/** A cluster-wide read taken one namespace at a time (the daily digest), after a read of what every namespace shares. */
+export interface EachNamespaceScope {
+  /** Namespaced kinds to list in every namespace. */
+  kinds: Kind[];
+  /** Lists already read (the infrastructure namespaces, `alsoLists`): their objects are left out. */
+  except: NamespacedList[];
+  fields?: Projection;
+  /** Where reads that fail for every namespace (a kind the bot may not list) are told. */
+  readErrors: ReadError[];
+}
+
+/** One namespace's objects of a cluster-wide read (and its containers' logs), alone. */
+export interface NamespaceObjects {
+  namespace: string;
+  view: ClusterView;
+}
+
 /** Turns a scope into a ClusterView: live from the apiserver, or from an offline dump. */
 export interface ClusterReader {
   read(scope: ReadScope): Promise<ClusterView>;
+  /**
+   * Each namespace's objects in turn, in namespace order, so only one namespace's objects need be
+   * alive at a time (a reader holding the whole cluster anyway, like a dump, may leave it out:
+   * the engine then slices one read).
+   */
+  eachNamespace?(scope: EachNamespaceScope): AsyncIterable<NamespaceObjects>;
   /** Whether the namespace exists (a clear error for typos, before any analysis). */
   namespaceExists(namespace: string): Promise<boolean>;
   /** API calls made so far (0 for dumps). */

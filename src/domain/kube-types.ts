@@ -100,3 +100,29 @@ export interface RawObject {
   metadata?: { name?: string; namespace?: string; [k: string]: unknown };
   [k: string]: unknown;
 }
+
+const nsName = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
+
+/** The stable order of a view's lists: by namespace, then name. */
+export const byNamespaceAndName = (a: RawObject, b: RawObject): number =>
+  nsName(a.metadata?.namespace, a.metadata?.name ?? '').localeCompare(nsName(b.metadata?.namespace, b.metadata?.name ?? ''));
+
+/** An event's metadata, which hand-made dumps may leave out. */
+const eventMeta = (e: KubeEvent): KubeEvent['metadata'] | undefined => e.metadata;
+
+function eventTime(e: KubeEvent): string {
+  const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? eventMeta(e)?.creationTimestamp;
+  return typeof t === 'string' ? t : '';
+}
+
+/** Events oldest first (RFC 3339 timestamps in UTC order by code unit; no locale rules needed). */
+export const byEventTime = (a: KubeEvent, b: KubeEvent): number => {
+  const [x, y] = [eventTime(a), eventTime(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** Namespaces in the order an apiserver lists objects (by key, `<namespace>/<name>`: `a-b` before `a`). */
+export const namespaceOrder = (a: string, b: string): number => {
+  const [x, y] = [`${a}/`, `${b}/`];
+  return x < y ? -1 : x > y ? 1 : 0;
+};

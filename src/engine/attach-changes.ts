@@ -1,8 +1,6 @@
 import type { JsonPatchOp } from '../checks/support/json-patch';
 import { type Baseline, type FieldChange, changeLine, clockTime } from '../domain/baseline';
-import type { ClusterView } from '../domain/cluster-view';
 import { type Evidence, type Finding, SEVERITY_RANK } from '../domain/finding';
-import { isKind } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refLabel, sameRef, shellWord } from '../domain/object-ref';
 import { type Operation, type Plan, makePlan } from '../domain/plan';
 import { fieldValues } from './changes-since';
@@ -28,15 +26,14 @@ function restoreOps(previous: Baseline, current: Baseline, change: FieldChange):
 const WAIT_FOR: Record<string, Plan['verify']['waitFor']> = { Service: 'endpoints', Deployment: 'rollout', DaemonSet: 'rollout', StatefulSet: 'rollout' };
 
 /** "Restore these fields to the last healthy values": one guarded JSON patch per changed object the finding touches. */
-function restorePlan(finding: Finding, changes: FieldChange[], previous: Baseline, current: Baseline, view: ClusterView): Plan | null {
+function restorePlan(finding: Finding, changes: FieldChange[], previous: Baseline, current: Baseline, resourceVersionOf: (ref: ObjectRef) => string | undefined): Plan | null {
   const byObject = new Map<string, FieldChange[]>();
   for (const c of changes.filter(restorable)) byObject.set(refLabel(c.ref), [...(byObject.get(refLabel(c.ref)) ?? []), c]);
   if (byObject.size === 0) return null;
   const operations: Operation[] = [...byObject.values()].map((list) => {
     const ref = list[0]!.ref;
-    const obj = isKind(ref.kind) ? view.get(ref.kind, ref.namespace, ref.name) : undefined;
     const target = current.objects.find((o) => sameRef(o.ref, ref))!.ref;
-    return { action: 'patch', target, patchType: 'json', patch: list.flatMap((c) => restoreOps(previous, current, c)), resourceVersion: obj?.metadata?.resourceVersion };
+    return { action: 'patch', target, patchType: 'json', patch: list.flatMap((c) => restoreOps(previous, current, c)), resourceVersion: resourceVersionOf(ref) };
   });
   const fields = [...byObject.entries()].map(([label, list]) => `${label} ${list.map((c) => c.field).join(', ')}`).join('; ');
   return makePlan({
@@ -53,13 +50,19 @@ function restorePlan(finding: Finding, changes: FieldChange[], previous: Baselin
  * or explained objects they touch; a root cause without an exact plan gets a restore plan; roots
  * with changes rank first within their severity. The rest are the report's unexplained changes.
  */
-export function attachChanges(findings: readonly Finding[], changes: readonly FieldChange[], previous: Baseline, current: Baseline, view: ClusterView): { findings: Finding[]; unexplained: FieldChange[] } {
+export function attachChanges(
+  findings: readonly Finding[],
+  changes: readonly FieldChange[],
+  previous: Baseline,
+  current: Baseline,
+  resourceVersionOf: (ref: ObjectRef) => string | undefined,
+): { findings: Finding[]; unexplained: FieldChange[] } {
   const explained = new Set<FieldChange>();
   const withChanges = findings.map((f) => {
     const mine = changes.filter((c) => touches(f, c.ref));
     if (mine.length === 0) return f;
     for (const c of mine) explained.add(c);
-    const plan = f.plan ?? (f.rootCause ? restorePlan(f, mine, previous, current, view) : null);
+    const plan = f.plan ?? (f.rootCause ? restorePlan(f, mine, previous, current, resourceVersionOf) : null);
     return { ...f, evidence: [...mine.map((c) => changeEvidence(c, previous.takenAt)), ...f.evidence], plan };
   });
   const changed = new Set(withChanges.filter((f, i) => f !== findings[i]).map((f) => f.id));

@@ -98,17 +98,28 @@ function own(view: ClusterView, namespace: string | undefined): Entry[] {
   ];
 }
 
+const baselineObject = ({ kind, obj, fields }: Entry): BaselineObject => {
+  const ref = refOf(kind, obj);
+  return { ref: { ...ref, apiVersion: ref.apiVersion ?? RESOURCES[kind].apiVersion }, fields };
+};
+
+/** The baseline objects of a namespace's own Services, workloads and NetworkPolicies. */
+export const ownBaselineObjects = (view: ClusterView, namespace: string | undefined): BaselineObject[] => own(view, namespace).map(baselineObject);
+
+/** The baseline objects of the plumbing a namespace depends on (all of it when the namespace is undefined). */
+export const plumbingBaselineObjects = (view: ClusterView, namespace: string | undefined): BaselineObject[] => plumbing(view, namespace).map(baselineObject);
+
+/** A baseline of these objects, each ref once: a later one replaces an earlier (plumbing last keeps its image and command). */
+export function baselineOf(objects: Iterable<BaselineObject>, cluster: string | undefined, namespace: string | undefined, takenAt: Date): Baseline {
+  const byRef = new Map<string, BaselineObject>();
+  for (const o of objects) byRef.set(refKey(o.ref), o);
+  return { version: BASELINE_VERSION, ...(cluster ? { cluster } : {}), namespace: namespace ?? CLUSTER_WIDE, takenAt: takenAt.toISOString(), objects: [...byRef.values()] };
+}
+
 /**
  * The slim baseline of a view: only the fields that decide networking, nothing else of the objects.
- * Without a namespace (cluster-wide runs: the digest) it covers every namespace the view holds.
+ * Without a namespace it covers every namespace the view holds.
  */
 export function takeBaseline(view: ClusterView, namespace: string | undefined, takenAt: Date): Baseline {
-  const entries = new Map<string, Entry>();
-  // Plumbing last: a kube-system DaemonSet keeps its plumbing fields (image, command) on a cluster-wide run.
-  for (const e of [...own(view, namespace), ...plumbing(view, namespace)]) entries.set(refKey(refOf(e.kind, e.obj)), e);
-  const objects: BaselineObject[] = [...entries.values()].map(({ kind, obj, fields }) => {
-    const ref = refOf(kind, obj);
-    return { ref: { ...ref, apiVersion: ref.apiVersion ?? RESOURCES[kind].apiVersion }, fields };
-  });
-  return { version: BASELINE_VERSION, ...(view.cluster ? { cluster: view.cluster } : {}), namespace: namespace ?? CLUSTER_WIDE, takenAt: takenAt.toISOString(), objects };
+  return baselineOf([...ownBaselineObjects(view, namespace), ...plumbingBaselineObjects(view, namespace)], view.cluster, namespace, takenAt);
 }

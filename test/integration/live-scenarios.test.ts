@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { ScriptedKubelet, kubeletTlsFromPkiDir } from '../cluster/kubelet';
 import { loadScenario } from '../cluster/load-scenario';
 import { main } from '../../src/cli/main';
+import { CHECKS } from '../../src/checks';
 import { DumpReader } from '../../src/cluster/dump-reader';
+import { LiveReader } from '../../src/cluster/live-reader';
+import { loadWorkflows } from '../../src/engine/workflow';
 import type { KubeApi } from '../../src/cluster/kube-api';
 import type { Report } from '../../src/domain/report';
 import { silentLogger } from '../../src/domain/run-context';
@@ -54,6 +57,14 @@ describe.each(listAllScenarios().map((s) => [s.name, s] as const))('scenario %s 
       namespace: scenario.expect.namespace,
     });
     expect(rootSummary(live)).toEqual(rootSummary(fromDump));
+  });
+
+  it('the digest, read namespace by namespace through the live LISTs, ranks the root causes the dump does', async () => {
+    const clusterHealth = loadWorkflows(CHECKS).get('cluster-health')!;
+    const ctx = { runId: 't', log: silentLogger, clock: () => new Date() };
+    const [fromLive, fromDump] = await Promise.all([diagnose(ctx, new LiveReader(api), clusterHealth, {}), diagnose(ctx, new DumpReader(scenario.dir), clusterHealth, {})]);
+    expect(fromLive.readErrors).toEqual([]);
+    expect(rootSummary(fromLive)).toEqual(rootSummary(fromDump));
   });
 
   it("measures ages on the apiserver's clock (its Date header, whole seconds), not the bot's", () => {

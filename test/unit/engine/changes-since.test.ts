@@ -7,6 +7,7 @@ import { lastWriter, slimManagedFields } from '../../../src/domain/managed-field
 import { silentLogger } from '../../../src/domain/run-context';
 import { attachChanges } from '../../../src/engine/attach-changes';
 import { changesSince } from '../../../src/engine/changes-since';
+import { resourceVersionIn } from '../../../src/engine/run-steps';
 import { diagnose } from '../../../src/engine/diagnose';
 import { takeBaseline } from '../../../src/engine/take-baseline';
 import { loadWorkflows } from '../../../src/engine/workflow';
@@ -78,7 +79,7 @@ describe('changes since the last healthy baseline', () => {
     const current = takeBaseline(edited, 'triton', new Date('2026-11-30T11:00:00Z'));
     const subject = { apiVersion: 'v1', kind: 'Service', namespace: 'triton', name: 'mysql' };
     const finding: Finding = { id: 'service-no-endpoints/Service/triton/mysql', check: 'service-no-endpoints', code: 'SVC-NO-ENDPOINTS', severity: 'critical', title: 't', summary: 's', subject, evidence: [], rootCause: true, causedBy: null, symptoms: [], explains: [subject], advice: [], plan: null };
-    const { findings, unexplained } = attachChanges([finding], changesSince(previous, current, edited), previous, current, edited);
+    const { findings, unexplained } = attachChanges([finding], changesSince(previous, current, edited), previous, current, resourceVersionIn(edited));
     expect(unexplained).toEqual([]);
     expect(findings[0]!.evidence[0]!.text).toBe('spec.selector changed from name=mysql to name=sql00001 by kubectl-edit at 2026-11-30 10:42 UTC, 3 h after the last healthy run');
     expect(findings[0]!.plan).toMatchObject({

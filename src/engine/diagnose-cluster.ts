@@ -1,0 +1,189 @@
+import { BASELINE_VERSION, type Baseline, type BaselineObject, type BaselineStore, CLUSTER_WIDE, type FieldChange } from '../domain/baseline';
+import type { CheckContext } from '../domain/check';
+import type { ClusterReader, ClusterView, NamespacedList, ReadError } from '../domain/cluster-view';
+import type { Evidence } from '../domain/finding';
+import { type Kind, RESOURCES, namespaceOrder } from '../domain/kube-types';
+import { type ObjectRef, refKey } from '../domain/object-ref';
+import type { CheckRun, Report } from '../domain/report';
+import type { RunContext } from '../domain/run-context';
+import { changesSince } from './changes-since';
+import { projectionFor } from './engine-reads';
+import { INFRA_NAMESPACES } from './infra-namespaces';
+import { type DraftOf, linkFindings } from './link-findings';
+import { eachNamespaceOf, layeredView } from './namespace-views';
+import { secretValuesIn } from './redact';
+import { countersOf, extraLists, lastHealthy, reportOf, resourceVersionIn, runChecks, withChanges } from './run-steps';
+import { baselineOf, ownBaselineObjects, plumbingBaselineObjects } from './take-baseline';
+import type { Workflow } from './workflow';
+
+const unionBy = <T>(a: readonly T[], b: readonly T[], key: (x: T) => string): T[] => {
+  const seen = new Set(a.map(key));
+  return [...a, ...b.filter((x) => !seen.has(key(x)))];
+};
+const evidenceKey = (e: Evidence): string => `${e.type}\n${e.text}\n${e.command ?? ''}`;
+const perObject = (e: Evidence): boolean => e.type === 'event' || e.type === 'log';
+
+function mergedEvidence(kept: readonly Evidence[], later: readonly Evidence[]): Evidence[] {
+  const commands = new Set(kept.filter((e) => !perObject(e)).map((e) => e.command ?? e.text));
+  return unionBy(kept, later.filter((e) => perObject(e) || !commands.has(e.command ?? e.text)), evidenceKey);
+}
+
+/**
+ * One draft per fault across namespace runs: each namespace's run sees the infrastructure's faults
+ * (a CoreDNS crash, a missing CNI agent) with its own pods as the symptoms they explain. The first
+ * run's draft is kept (the infrastructure namespaces run first: its summary and counts are theirs),
+ * with the objects explained and depended on of all, the events and log lines each run adds about
+ * its own objects, and a later run's other evidence only where it names a command the kept draft
+ * has none for (a later run's summary of what the first saw would only repeat it).
+ */
+class DraftsByFault {
+  private readonly drafts = new Map<string, DraftOf>();
+
+  add(run: readonly DraftOf[]): void {
+    const inRun = new Map<string, number>();
+    for (const d of run) {
+      const fault = `${d.check}\n${d.draft.code}\n${refKey(d.draft.subject)}`;
+      // Two drafts of one run on the same object stay two (their ids get #2); the n-th of each run merge.
+      const n = (inRun.get(fault) ?? 0) + 1;
+      inRun.set(fault, n);
+      const key = `${fault}\n${n}`;
+      const first = this.drafts.get(key);
+      if (!first) {
+        this.drafts.set(key, d);
+        continue;
+      }
+      const { explains, dependsOn, evidence } = d.draft;
+      const merged = {
+        ...first.draft,
+        evidence: mergedEvidence(first.draft.evidence, evidence),
+        ...(explains || first.draft.explains ? { explains: unionBy<ObjectRef>(first.draft.explains ?? [], explains ?? [], refKey) } : {}),
+        ...(dependsOn || first.draft.dependsOn ? { dependsOn: unionBy<ObjectRef>(first.draft.dependsOn ?? [], dependsOn ?? [], refKey) } : {}),
+      };
+      this.drafts.set(key, { ...first, draft: merged });
+    }
+  }
+
+  all(): DraftOf[] {
+    return [...this.drafts.values()];
+  }
+}
+
+/** The baseline objects and changes of one part of the cluster (a namespace, or the shared part), against its part of the last baseline. */
+function partChanges(previous: BaselineObject[], current: BaselineObject[], view: ClusterView): FieldChange[] {
+  const asBaseline = (objects: BaselineObject[]): Baseline => ({ version: BASELINE_VERSION, namespace: CLUSTER_WIDE, takenAt: '', objects });
+  return changesSince(asBaseline(previous), asBaseline(current), view);
+}
+
+/**
+ * A cluster-wide run (the daily digest), namespace by namespace, so its memory does not grow with
+ * the cluster. What every namespace shares is read once: the infrastructure namespaces, the
+ * cluster-scoped kinds and the kinds checks read everywhere. Then each namespace's own objects
+ * are read in turn, checked as a namespace run checks them (beside the shared part), and dropped
+ * before the next. What outlives a namespace: its findings, its baseline's networking fields, and
+ * the changes since the last digest (with the resourceVersions a restore plan needs).
+ * A fault several namespaces' runs see (one CoreDNS fault from each) is one finding.
+ */
+export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterReader, workflow: Workflow, cluster: string | undefined, baselines?: BaselineStore): Promise<Report> {
+  const started = ctx.clock();
+  const before = countersOf(reader);
+  const kinds = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needs))].sort();
+  const fields = projectionFor(workflow.checks);
+  const everywhere = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needsEverywhere ?? []))].sort();
+  const alsoLists = extraLists(workflow.checks);
+  const exists = await Promise.all(INFRA_NAMESPACES.map((n) => reader.namespaceExists(n)));
+  const infra = INFRA_NAMESPACES.filter((_, i) => exists[i]);
+  // Without any infrastructure namespace, kube-system is still read (its lists come back empty).
+  const sharedNamespaces = infra.length > 0 ? infra : INFRA_NAMESPACES.slice(0, 1);
+  const shared = await reader.read({
+    namespace: sharedNamespaces[0],
+    alsoNamespaces: sharedNamespaces.slice(1),
+    kinds,
+    fields,
+    ...(everywhere.length > 0 ? { everywhere } : {}),
+    ...(alsoLists.length > 0 ? { alsoLists } : {}),
+  });
+  const namespaced = kinds.filter((k) => RESOURCES[k].namespaced && !everywhere.includes(k));
+  const except: NamespacedList[] = [...namespaced.flatMap((kind) => sharedNamespaces.map((namespace) => ({ kind, namespace }))), ...alsoLists];
+
+  const clusterName = cluster ?? shared.cluster ?? 'default';
+  const previous = baselines ? await lastHealthy(ctx, baselines, clusterName, CLUSTER_WIDE) : undefined;
+  const previousByNamespace = new Map<string, BaselineObject[]>();
+  for (const o of previous?.objects ?? []) previousByNamespace.set(o.ref.namespace ?? '', [...(previousByNamespace.get(o.ref.namespace ?? '') ?? []), o]);
+
+  const drafts = new DraftsByFault();
+  const checkRuns = new Map<string, CheckRun>();
+  const secrets = new Set(secretValuesIn(shared));
+  const readErrors: ReadError[] = [...shared.readErrors];
+  const baselineObjects: BaselineObject[] = [];
+  const changes: FieldChange[] = [];
+  const resourceVersions = new Map<string, string | undefined>();
+  let objects = shared.objectCount;
+  let observedAt = shared.observedAt;
+
+  const check = (namespace: string, view: ClusterView): void => {
+    // The cluster's clock at this namespace's read, not ours.
+    const checkCtx: CheckContext = { view, namespace, now: view.observedAt ?? started };
+    const run = runChecks(ctx, workflow.checks, checkCtx);
+    drafts.add(run.drafts);
+    // A check that failed in any namespace is reported failed (with its first error).
+    for (const c of run.checks) if (checkRuns.get(c.id)?.status !== 'failed') checkRuns.set(c.id, c);
+  };
+  const keepChanges = (previousPart: BaselineObject[], currentPart: BaselineObject[], view: ClusterView): void => {
+    baselineObjects.push(...currentPart);
+    if (!previous) return;
+    const found = partChanges(previousPart, currentPart, view);
+    const versionOf = resourceVersionIn(view);
+    for (const c of found) resourceVersions.set(refKey(c.ref), versionOf(c.ref));
+    changes.push(...found);
+  };
+
+  // Without an infrastructure namespace, the run of kube-system's (empty) namespace still checks the cluster-scoped kinds (Nodes).
+  for (const namespace of sharedNamespaces) check(namespace, shared);
+  const visit = (namespace: string, view: ClusterView): void => {
+    check(namespace, view);
+    if (!baselines) return;
+    keepChanges(previousByNamespace.get(namespace) ?? [], ownBaselineObjects(view, namespace), view);
+    previousByNamespace.delete(namespace);
+  };
+  const visited = new Set(sharedNamespaces);
+  const scope = { kinds: namespaced, except, fields, readErrors };
+  for await (const { namespace, view: local } of eachNamespaceOf(reader, scope)) {
+    visit(namespace, layeredView(shared, local));
+    visited.add(namespace);
+    for (const s of secretValuesIn(local)) secrets.add(s);
+    readErrors.push(...local.readErrors);
+    objects += local.objectCount;
+    if (local.observedAt && (!observedAt || local.observedAt > observedAt)) observedAt = local.observedAt;
+  }
+  // Namespaces whose only objects are of kinds read everywhere (a namespace of Services alone) are in the shared read.
+  const rest = new Set(everywhere.flatMap((kind) => shared.list(kind).map((o) => o.metadata?.namespace ?? '')));
+  for (const namespace of [...rest].filter((n) => n && !visited.has(n)).sort(namespaceOrder)) visit(namespace, shared);
+  // The shared part last: the infrastructure namespaces' own objects and the plumbing (whose fields win), against
+  // the rest of the last baseline (which also holds the namespaces that are gone).
+  if (baselines) {
+    const sharedPart = [...sharedNamespaces.flatMap((ns) => ownBaselineObjects(shared, ns)), ...plumbingBaselineObjects(shared, undefined)];
+    keepChanges([...previousByNamespace.values()].flat(), baselineOf(sharedPart, undefined, undefined, started).objects, shared);
+  }
+  const current = baselines ? baselineOf(baselineObjects, clusterName, undefined, observedAt ?? started) : undefined;
+
+  const secretList = [...secrets].sort((a, b) => b.length - a.length);
+  const findings = linkFindings(drafts.all());
+  const linked = previous && current ? withChanges(findings, previous, current, changes, (ref) => resourceVersions.get(refKey(ref)), secretList) : { findings };
+  const report = reportOf(ctx, reader, before, {
+    target: cluster ? { cluster } : {},
+    workflow: workflow.name,
+    started,
+    ...(observedAt ? { observedAt } : {}),
+    findings: linked.findings,
+    ...('changes' in linked ? { changes: linked.changes } : {}),
+    checks: workflow.checks.map((c) => checkRuns.get(c.id) ?? { id: c.id, status: 'ok' }),
+    readErrors: unionBy(readErrors, [], (e) => JSON.stringify(e)),
+    objects,
+    secrets: secretList,
+  });
+  // Every day's cluster-wide state is kept, so the next digest shows what changed since.
+  if (baselines && current) {
+    await baselines.save(clusterName, CLUSTER_WIDE, current).catch((err: unknown) => ctx.log.warn({ err }, 'could not keep the cluster-wide baseline'));
+  }
+  return report;
+}

@@ -1,0 +1,96 @@
+// The cluster-wide run (the digest) reads and checks one namespace at a time. It must find what one
+// pass of the checks over the whole cluster finds, on every scenario, and keep the same baseline.
+import { CHECKS } from '../../../src/checks';
+import { DumpReader } from '../../../src/cluster/dump-reader';
+import type { ClusterView } from '../../../src/domain/cluster-view';
+import type { Finding } from '../../../src/domain/finding';
+import { refKey } from '../../../src/domain/object-ref';
+import { silentLogger } from '../../../src/domain/run-context';
+import { changesSince } from '../../../src/engine/changes-since';
+import { diagnose } from '../../../src/engine/diagnose';
+import { projectionFor } from '../../../src/engine/engine-reads';
+import { linkFindings } from '../../../src/engine/link-findings';
+import { layeredView } from '../../../src/engine/namespace-views';
+import { runChecks } from '../../../src/engine/run-steps';
+import { takeBaseline } from '../../../src/engine/take-baseline';
+import { loadWorkflows } from '../../../src/engine/workflow';
+import { MemoryBaselines } from '../../support/memory-ports';
+import { listAllScenarios } from '../../support/scenarios';
+import { viewOf } from '../../support/view';
+
+const workflow = loadWorkflows(CHECKS).get('cluster-health')!;
+const ctx = { runId: 'each-namespace', log: silentLogger, clock: () => new Date('2026-03-01T07:00:00Z') };
+const kinds = [...new Set(workflow.checks.flatMap((c) => c.needs))];
+
+/** One pass of every check over the whole cluster (what a cluster-wide run did before it went namespace by namespace). */
+async function wholeCluster(reader: DumpReader): Promise<{ findings: Finding[]; view: ClusterView }> {
+  const view = await reader.read({ alsoNamespaces: [], kinds, fields: projectionFor(workflow.checks) });
+  return { findings: linkFindings(runChecks(ctx, workflow.checks, { view, now: view.observedAt ?? ctx.clock() }).drafts), view };
+}
+
+const shape = (f: Finding): string => `${f.id} ${f.code} root=${f.rootCause} under=${f.causedBy}`;
+
+describe('cluster-wide run, namespace by namespace', () => {
+  it.each(listAllScenarios().map((s) => [s.name, s.dir]))('%s: the faults one pass over the whole cluster finds, each explaining as much', async (_name, dir) => {
+    const reader = new DumpReader(dir);
+    const report = await diagnose(ctx, reader, workflow, {});
+    const whole = await wholeCluster(reader);
+    const found = new Map(report.findings.map((f) => [f.id, f]));
+    // intent-drift compares a namespace with its declared intent: only a namespace's run has one, so it adds to a digest.
+    expect(report.findings.filter((f) => f.check !== 'intent-drift').map(shape)).toEqual(expect.arrayContaining(whole.findings.map(shape)));
+    expect(report.findings.filter((f) => f.check !== 'intent-drift').length).toBe(whole.findings.length);
+    for (const f of whole.findings) expect(found.get(f.id)!.explains.map(refKey)).toEqual(expect.arrayContaining(f.explains.map(refKey)));
+    expect(report.checks.filter((c) => c.status !== 'ok')).toEqual([]);
+  });
+
+  it.each(listAllScenarios().map((s) => [s.name, s.dir]))('%s: keeps the baseline of the whole cluster', async (_name, dir) => {
+    const baselines = new MemoryBaselines();
+    const reader = new DumpReader(dir);
+    await diagnose(ctx, reader, workflow, { cluster: 'lab' }, baselines);
+    const kept = baselines.kept.get('lab/*')![0]!;
+    const whole = takeBaseline((await wholeCluster(reader)).view, undefined, ctx.clock());
+    const byRef = (objects: typeof kept.objects) => Object.fromEntries(objects.map((o) => [refKey(o.ref), o.fields]));
+    expect(byRef(kept.objects)).toEqual(byRef(whole.objects));
+  });
+
+  it('tells every change since the last digest, in any namespace, in the shared part and of namespaces gone', async () => {
+    const scenarios = new Map(listAllScenarios().map((s) => [s.name, s.dir]));
+    const [before, after] = [new DumpReader(scenarios.get('repo/intent-nodeport')!), new DumpReader(scenarios.get('repo/svc-selector')!)];
+    const baselines = new MemoryBaselines();
+    await diagnose(ctx, before, workflow, { cluster: 'lab' }, baselines);
+    const report = await diagnose(ctx, after, workflow, { cluster: 'lab' }, baselines);
+    const whole = await wholeCluster(after);
+    const expected = changesSince(takeBaseline((await wholeCluster(before)).view, undefined, ctx.clock()), takeBaseline(whole.view, undefined, ctx.clock()), whole.view);
+    expect(expected.length).toBeGreaterThan(0);
+    const told = [...(report.changes?.unexplained ?? []), ...report.findings.flatMap((f) => f.evidence.filter((e) => e.type === 'change').map((e) => e.text))];
+    const line = (c: (typeof expected)[number]): string => `${refKey(c.ref)} ${c.path}`;
+    const unexplained = new Set((report.changes?.unexplained ?? []).map(line));
+    // Each change is either listed as unexplained or shown on the finding it touches.
+    for (const c of expected) expect(unexplained.has(line(c)) || told.some((t) => typeof t === 'string' && t.includes(c.field === 'object' ? 'was' : c.field))).toBe(true);
+  });
+});
+
+describe('layeredView', () => {
+  const docs = (objects: object[]): string => objects.map((o) => JSON.stringify(o)).join('\n---\n');
+  const shared = viewOf(docs([
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'a', name: 'x' } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'c', name: 'x' } },
+    { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'kube-system', name: 'coredns' } },
+    { apiVersion: 'v1', kind: 'Event', metadata: { namespace: 'default', name: 'e1' }, involvedObject: { kind: 'Node', name: 'n1' }, lastTimestamp: '2026-03-01T06:00:00Z' },
+  ]));
+  const local = viewOf(docs([
+    { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'b', name: 'web' } },
+    { apiVersion: 'v1', kind: 'Event', metadata: { namespace: 'b', name: 'e2' }, involvedObject: { kind: 'Node', name: 'n1' }, lastTimestamp: '2026-03-01T05:00:00Z' },
+  ]));
+  const view = layeredView(shared, local);
+
+  it('answers with both parts, in the view order', () => {
+    expect(view.list('Pod').map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`)).toEqual(['b/web', 'kube-system/coredns']);
+    expect(view.list('Pod', 'b').map((p) => p.metadata?.name)).toEqual(['web']);
+    expect(view.list('Service').map((s) => s.metadata?.namespace)).toEqual(['a', 'c']);
+    expect(view.get('Pod', 'b', 'web')).toBeDefined();
+    expect(view.get('Pod', 'kube-system', 'coredns')).toBeDefined();
+    expect(view.events({ kind: 'Node', name: 'n1' }).map((e) => e.metadata?.name)).toEqual(['e2', 'e1']);
+    expect(view.objectCount).toBe(6);
+  });
+});
