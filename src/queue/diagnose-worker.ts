@@ -45,11 +45,13 @@ function withStages(reader: ClusterReader, onRead: () => Promise<void>): Cluster
       return reader.bytesRead;
     },
     namespaceExists: (ns) => reader.namespaceExists(ns),
+    // A cluster-wide run reads the shared part first, then namespace by namespace between checks: the stage starts after the first.
     read: async (scope) => {
       const view = await reader.read(scope);
       await onRead();
       return view;
     },
+    ...(reader.eachNamespace ? { eachNamespace: reader.eachNamespace.bind(reader) } : {}),
   };
 }
 
