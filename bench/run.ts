@@ -235,15 +235,16 @@ async function main(): Promise<void> {
         rows.push({
           n: '3',
           benchmark: 'Cluster digest extrapolated to 5,000 nodes / 150,000 pods (from the two largest sizes)',
-          value: `≈ ${round(readS + checksS, 0)} s (read ${round(readS, 0)} s at exponent ${round(eRead, 2)}, checks ${round(checksS, 0)} s at exponent ${round(eChecks, 2)}), peak RSS ≈ ${round(rssGiB, 1)} GiB (${Math.round(perObject / 1024)} KiB per object held)`,
+          value: `≈ ${round(readS + checksS, 0)} s (read ${round(readS, 0)} s at exponent ${round(eRead, 2)}, checks ${round(checksS, 0)} s at exponent ${round(eChecks, 2)}), peak RSS ≈ ${round(rssGiB * 1024, 0)} MiB (${round(perObject, 0)} bytes more per object)`,
           target: 'RSS < 512 MiB',
           verdict: rssGiB * 1024 < 512 ? 'would fit' : 'would not fit',
         });
         results.notes.push(
           `Cluster digest scaling: sizes ${scale.levels.map((l) => l.pods).join(' / ')} pods; ${scale.stoppedBecause}. Between the two largest sizes time grows with exponent ` +
-            `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The live reader keeps the fields the checks and the engine declare of every object it lists ` +
-            `for the run: ${Math.round(perObject / 1024)} KiB per object, so 150,000 pods (≈${Math.round((b.objects * f) / 1000)}k objects) would need ≈${round(rssGiB, 1)} GiB; ` +
-            'flat RSS needs the digest processed namespace by namespace, which the checks that read across namespaces (CNI agents per node, IPs per node, policy sources) do not allow yet. ' +
+            `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The digest is read and checked namespace by namespace: what stays alive is the ` +
+            'shared part (the infrastructure namespaces, Nodes, and the Services of every namespace that env vars may name), one namespace with a page per kind, and what each ' +
+            `namespace leaves (its findings, its baseline's networking fields): ${round(perObject, 0)} bytes per object between the two largest sizes, so 150,000 pods ` +
+            `(≈${Math.round((b.objects * f) / 1000)}k objects) would peak at ≈${round(rssGiB * 1024, 0)} MiB. ` +
             `The pod LIST alone would be ≈ ${podPages} pages (${b.callBreakdown.pods ?? 0} at ${b.pods} pods, sized to ≈ 512 KiB each), fetched one after another within the list (continue tokens), so the read is bound by that chain, not by concurrency.` +
             (eChecks > 1.1 ? ` The checks grow superlinearly (exponent ${round(eChecks, 2)}; at ${b.pods} pods: ${Object.entries(b.phases.checkMs).slice(0, 3).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}).` : ''),
         );

@@ -125,6 +125,7 @@ export const corednsBind: Check = {
   title: 'CoreDNS cannot bind its port: `bind: permission denied` (SELinux / allowPrivilegeEscalation) or `address already in use` (hostNetwork)',
   codes: ['DNS-BIND-DENIED', 'DNS-PORT-IN-USE'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'Node', 'Service'],
+  infraOnly: true,
   reads: {
     Deployment: ['metadata.resourceVersion', 'spec.template.spec.containers.image', 'spec.template.spec.containers.name', 'spec.template.spec.containers.securityContext', 'spec.template.spec.hostNetwork'],
     Node: ['status.nodeInfo'],

@@ -178,6 +178,7 @@ export const corednsCorefile: Check = {
   title: 'CoreDNS refuses its Corefile: `Corefile:N - Error during parsing` (e.g. `Unknown directive \'proxy\'`), `plugin/forward: not an IP address or file`, other plugin setup errors',
   codes: ['DNS-COREFILE-PROXY', 'DNS-COREFILE-PARSE'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'ConfigMap', 'Service'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['data', 'metadata.resourceVersion'],
     Deployment: ['spec.template.spec.containers.image', 'spec.template.spec.containers.name'],

@@ -14,6 +14,7 @@ export const corednsLoop: Check = {
   title: 'CoreDNS crash-loops on a forwarding loop (loop plugin: forward . /etc/resolv.conf meets a node-local resolver)',
   codes: ['DNS-LOOP'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'ConfigMap', 'Service', 'Event'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['data'],
     Deployment: ['spec.template.spec.dnsPolicy'],

@@ -37,6 +37,7 @@ export const corednsRbac: Check = {
   title: 'CoreDNS may not list/watch Services, EndpointSlices or Namespaces (RBAC): never Ready, kube-dns without endpoints',
   codes: ['DNS-RBAC-FORBIDDEN'],
   needs: ['Pod', 'Deployment', 'ReplicaSet', 'Service', 'Event'],
+  infraOnly: true,
   reads: {
     Deployment: ['spec.template.metadata.labels'],
     Event: ['count', 'message', 'reason', 'type'],

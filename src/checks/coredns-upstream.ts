@@ -27,6 +27,7 @@ export const corednsUpstream: Check = {
   title: 'CoreDNS cannot reach its upstream resolvers: external names fail (i/o timeout, unreachable)',
   codes: ['DNS-UPSTREAM-UNREACHABLE'],
   needs: ['Pod', 'ConfigMap', 'Deployment', 'ReplicaSet'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['data'],
     Deployment: ['spec.template.metadata.labels'],

@@ -266,6 +266,7 @@ export const kubeDnsService: Check = {
   title: 'kube-dns Service: missing, not at the kubelet clusterDNS IP, selector that misses CoreDNS, wrong ports, no ready endpoints',
   codes: ['DNS-SVC-MISSING', 'DNS-SVC-CLUSTERIP', 'DNS-SCALED-TO-ZERO', 'DNS-SVC-SELECTOR', 'DNS-SVC-PORTS', 'DNS-NO-READY-ENDPOINTS', 'DNS-ENDPOINTS-NOT-PUBLISHED'],
   needs: ['Service', 'Pod', 'Deployment', 'ReplicaSet', 'EndpointSlice', 'Endpoints', 'ConfigMap', 'DaemonSet', 'Event'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['data'],
     DaemonSet: ['metadata.creationTimestamp', 'metadata.generation', 'spec.template.metadata.labels', 'status'],

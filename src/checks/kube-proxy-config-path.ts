@@ -51,6 +51,7 @@ export const kubeProxyConfigPath: Check = {
   title: 'kube-proxy --config points at a file its ConfigMap does not provide',
   codes: ['KP-CONFIG-PATH'],
   needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['binaryData', 'data'],
     DaemonSet: ['metadata.resourceVersion', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.volumes', 'spec.updateStrategy'],

@@ -333,6 +333,7 @@ export const kubeProxyConfigValues: Check = {
   title: 'kube-proxy config.conf (or its flags) holds a value kube-proxy exits on (mode, IPVS scheduler, clusterCIDR)',
   codes: ['KP-CONFIG-MODE', 'KP-IPVS-SCHEDULER', 'KP-CLUSTER-CIDR'],
   needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet', 'Node'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['binaryData', 'data', 'metadata.resourceVersion'],
     Node: ['spec.podCIDR', 'spec.podCIDRs'],

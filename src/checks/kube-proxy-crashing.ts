@@ -28,6 +28,7 @@ export const kubeProxyCrashing: Check = {
   title: 'kube-proxy pods are crashing',
   codes: ['KP-CRASHING'],
   needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['binaryData', 'data'],
     DaemonSet: ['spec.selector', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.nodeSelector', 'spec.template.spec.volumes'],

@@ -91,6 +91,7 @@ export const kubeProxyKubeconfig: Check = {
   title: "kube-proxy config's clientConnection.kubeconfig points at a file its ConfigMap does not provide",
   codes: ['KP-KUBECONFIG-PATH', 'KP-KUBECONFIG-MISSING'],
   needs: ['DaemonSet', 'ConfigMap', 'Pod', 'Event', 'ReplicaSet'],
+  infraOnly: true,
   reads: {
     ConfigMap: ['binaryData', 'data', 'metadata.resourceVersion'],
     DaemonSet: ['metadata.resourceVersion', 'spec.template.spec.containers.args', 'spec.template.spec.containers.command', 'spec.template.spec.containers.name', 'spec.template.spec.containers.volumeMounts', 'spec.template.spec.volumes'],

@@ -18,6 +18,7 @@ export const nodeDuplicateIp: Check = {
   title: 'Nodes that share an InternalIP (Vagrant/VirtualBox NAT): cross-node pod traffic, logs and exec fail',
   codes: ['NODE-DUPLICATE-IP'],
   needs: ['Node'],
+  infraOnly: true,
   reads: {
     Node: ['metadata.annotations', 'status.addresses'],
   },

@@ -163,23 +163,37 @@ export class LiveReader implements ClusterReader {
    * Every page of one LIST, each item projected as it is read, so only the declared fields outlive the page.
    * A continue token that expired mid-list (410) starts the list over: `restarted` marks its first page.
    * Without a string table, each page shares strings within itself only (a stream must not hold every string it met).
+   * `ahead`: the next page is requested as soon as this one is parsed, so the apiserver works while the consumer does.
    */
-  private async *pages({ kind, fields, errors, clock, strings }: ListRequest, namespace: string | undefined): AsyncGenerator<{ items: RawObject[]; restarted: boolean }> {
-    let token: string | undefined;
+  private async *pages(list: ListRequest, namespace: string | undefined, ahead = false): AsyncGenerator<{ items: RawObject[]; restarted: boolean }> {
+    const { kind, fields, errors, clock, strings } = list;
     const seen = { bytes: 0, items: 0 };
+    const fetchPage = async (token: string | undefined): Promise<ListPage> => {
+      const res = await this.api.request(apiPath(kind, namespace), {
+        query: { limit: nextPageLimit(this.options.pageBytes ?? DEFAULT_PAGE_BYTES, seen.bytes, seen.items), continue: token },
+      });
+      const date = Date.parse(res.headers.date ?? '');
+      if (date > clock.newest) clock.newest = date;
+      const page = JSON.parse(res.body) as ListPage;
+      seen.bytes += res.body.length;
+      seen.items += page.items?.length ?? 0;
+      return page;
+    };
+    // A page fetched ahead is awaited on the next turn; until then its failure must not count as unhandled.
+    const started = (token: string | undefined): Promise<ListPage> => {
+      const page = fetchPage(token);
+      page.catch(() => undefined);
+      return page;
+    };
+    let next: Promise<ListPage> | undefined;
+    let token: string | undefined;
     let restarted = false;
     for (let restarts = 0; ; ) {
       let page: ListPage;
       try {
-        const res = await this.api.request(apiPath(kind, namespace), {
-          query: { limit: nextPageLimit(this.options.pageBytes ?? DEFAULT_PAGE_BYTES, seen.bytes, seen.items), continue: token },
-        });
-        const date = Date.parse(res.headers.date ?? '');
-        if (date > clock.newest) clock.newest = date;
-        page = JSON.parse(res.body) as ListPage;
-        seen.bytes += res.body.length;
-        seen.items += page.items?.length ?? 0;
+        page = await (next ?? fetchPage(token));
       } catch (e) {
+        next = undefined;
         if (e instanceof ApiError && e.code === 'gone' && restarts < 3) {
           restarts++;
           restarted = true;
@@ -192,6 +206,8 @@ export class LiveReader implements ClusterReader {
         }
         throw unreachable(e);
       }
+      token = page.metadata?.continue || undefined;
+      next = ahead && token ? started(token) : undefined;
       const table = strings ?? new StringTable();
       const items = (page.items ?? []).map((item) => {
         // managedFields are often the largest part of an object: only who wrote which spec field, and when, is kept (kinds a baseline covers).
@@ -204,7 +220,6 @@ export class LiveReader implements ClusterReader {
       });
       yield { items, restarted };
       restarted = false;
-      token = page.metadata?.continue || undefined;
       if (!token) return;
     }
   }
@@ -228,7 +243,7 @@ export class LiveReader implements ClusterReader {
     let run: { namespace: string; items: RawObject[] } | undefined;
     let last: string | undefined;
     let resuming = false;
-    for await (const page of this.pages(list, undefined)) {
+    for await (const page of this.pages(list, undefined, true)) {
       resuming ||= page.restarted;
       for (const item of page.items) {
         const namespace = item.metadata?.namespace ?? '';

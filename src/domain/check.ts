@@ -33,5 +33,11 @@ export interface Check {
    * vars name in other namespaces: listed cluster-wide in the same round instead of per namespace.
    */
   readonly needsEverywhere?: readonly Kind[];
+  /**
+   * Its findings come from cluster-scoped objects and the infrastructure namespaces alone, whatever namespace the run
+   * targets (kube-proxy, CoreDNS, Nodes): a cluster-wide run checks namespace by namespace and runs it once, not per
+   * namespace. A test holds each such check to it on every scenario.
+   */
+  readonly infraOnly?: boolean;
   run(ctx: CheckContext): FindingDraft[];
 }

@@ -1,5 +1,5 @@
 import { BASELINE_VERSION, type Baseline, type BaselineObject, type BaselineStore, CLUSTER_WIDE, type FieldChange } from '../domain/baseline';
-import type { CheckContext } from '../domain/check';
+import type { Check, CheckContext } from '../domain/check';
 import type { ClusterReader, ClusterView, NamespacedList, ReadError } from '../domain/cluster-view';
 import type { Evidence } from '../domain/finding';
 import { type Kind, RESOURCES, namespaceOrder } from '../domain/kube-types';
@@ -120,10 +120,10 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
   let objects = shared.objectCount;
   let observedAt = shared.observedAt;
 
-  const check = (namespace: string, view: ClusterView): void => {
+  const check = (namespace: string, view: ClusterView, skip?: (c: Check) => boolean): void => {
     // The cluster's clock at this namespace's read, not ours.
     const checkCtx: CheckContext = { view, namespace, now: view.observedAt ?? started };
-    const run = runChecks(ctx, workflow.checks, checkCtx);
+    const run = runChecks(ctx, workflow.checks, checkCtx, skip);
     drafts.add(run.drafts);
     // A check that failed in any namespace is reported failed (with its first error).
     for (const c of run.checks) if (checkRuns.get(c.id)?.status !== 'failed') checkRuns.set(c.id, c);
@@ -139,8 +139,9 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
 
   // Without an infrastructure namespace, the run of kube-system's (empty) namespace still checks the cluster-scoped kinds (Nodes).
   for (const namespace of sharedNamespaces) check(namespace, shared);
+  // Checks of the infrastructure alone ran with the shared part; each namespace adds nothing to what they find.
   const visit = (namespace: string, view: ClusterView): void => {
-    check(namespace, view);
+    check(namespace, view, (c) => c.infraOnly === true);
     if (!baselines) return;
     keepChanges(previousByNamespace.get(namespace) ?? [], ownBaselineObjects(view, namespace), view);
     previousByNamespace.delete(namespace);

@@ -22,19 +22,26 @@ export function extraLists(checks: readonly Check[]): NamespacedList[] {
 }
 
 /** Each check over the view in isolation: a failing check is reported, the run goes on. */
-export function runChecks(ctx: RunContext, workflowChecks: readonly Check[], checkCtx: CheckContext): { drafts: DraftOf[]; checks: CheckRun[] } {
+export function runChecks(
+  ctx: RunContext,
+  workflowChecks: readonly Check[],
+  checkCtx: CheckContext,
+  skip: (check: Check) => boolean = () => false,
+): { drafts: DraftOf[]; checks: CheckRun[] } {
   const drafts: DraftOf[] = [];
-  const checks: CheckRun[] = workflowChecks.map((check, order) => {
+  // The order is the workflow's (it breaks ties between equally severe causes), skipped checks included.
+  const checks: CheckRun[] = workflowChecks.flatMap((check, order): CheckRun[] => {
+    if (skip(check)) return [];
     try {
       const found = check.run(checkCtx);
       const undeclared = found.find((d) => !check.codes.includes(d.code));
       // A code outside the declared list would break every consumer keyed on codes: the check fails instead.
       if (undeclared) throw new Error(`finding code "${undeclared.code}" is not among the check's declared codes`);
       for (const draft of found) drafts.push({ check: check.id, order, draft: draft.plan ? { ...draft, plan: pinPreconditions(draft.plan, checkCtx.view) } : draft });
-      return { id: check.id, status: 'ok' };
+      return [{ id: check.id, status: 'ok' }];
     } catch (e) {
       ctx.log.warn({ check: check.id, ...(checkCtx.namespace ? { namespace: checkCtx.namespace } : {}), err: e }, 'check failed');
-      return { id: check.id, status: 'failed', error: (e as Error).message };
+      return [{ id: check.id, status: 'failed', error: (e as Error).message }];
     }
   });
   return { drafts, checks };

@@ -11,7 +11,8 @@ import { diagnose } from '../../../src/engine/diagnose';
 import { projectionFor } from '../../../src/engine/engine-reads';
 import { linkFindings } from '../../../src/engine/link-findings';
 import { layeredView } from '../../../src/engine/namespace-views';
-import { runChecks } from '../../../src/engine/run-steps';
+import { INFRA_NAMESPACES } from '../../../src/engine/infra-namespaces';
+import { extraLists, runChecks } from '../../../src/engine/run-steps';
 import { takeBaseline } from '../../../src/engine/take-baseline';
 import { loadWorkflows } from '../../../src/engine/workflow';
 import { MemoryBaselines } from '../../support/memory-ports';
@@ -67,6 +68,34 @@ describe('cluster-wide run, namespace by namespace', () => {
     const unexplained = new Set((report.changes?.unexplained ?? []).map(line));
     // Each change is either listed as unexplained or shown on the finding it touches.
     for (const c of expected) expect(unexplained.has(line(c)) || told.some((t) => typeof t === 'string' && t.includes(c.field === 'object' ? 'was' : c.field))).toBe(true);
+  });
+});
+
+describe('infraOnly checks', () => {
+  const infraOnly = CHECKS.filter((c) => c.infraOnly);
+  const fields = projectionFor(CHECKS);
+  const everywhere = [...new Set(CHECKS.flatMap((c) => c.needsEverywhere ?? []))];
+  const alsoLists = extraLists(CHECKS);
+  const everyKind = [...new Set(CHECKS.flatMap((c) => c.needs))];
+
+  it('are the checks of kube-proxy, CoreDNS and Nodes', () => {
+    expect(infraOnly.map((c) => c.id).sort()).toEqual(
+      ['coredns-bind', 'coredns-corefile', 'coredns-loop', 'coredns-rbac', 'coredns-upstream', 'kube-dns-service', 'kube-proxy-config-path', 'kube-proxy-config-values', 'kube-proxy-crashing', 'kube-proxy-kubeconfig', 'node-duplicate-ip'],
+    );
+  });
+
+  // What lets the digest run them once: in every namespace of every scenario, a check of the infrastructure alone
+  // finds exactly what it finds with the infrastructure namespaces only (and no target namespace of its own).
+  it.each(listAllScenarios().map((s) => [s.name, s.dir]))('%s: find in each namespace what they find in the infrastructure alone', async (_name, dir) => {
+    const reader = new DumpReader(dir);
+    const infraRead = { alsoNamespaces: INFRA_NAMESPACES.slice(1), kinds: everyKind, fields, everywhere, alsoLists };
+    const shared = await reader.read({ namespace: INFRA_NAMESPACES[0], ...infraRead });
+    const namespaces = new Set((await reader.read({ alsoNamespaces: [], kinds: everyKind })).list('Pod').map((p) => p.metadata?.namespace ?? ''));
+    const now = shared.observedAt ?? ctx.clock();
+    for (const namespace of [...namespaces].filter((n) => !INFRA_NAMESPACES.includes(n))) {
+      const full = await reader.read({ namespace, ...infraRead, alsoNamespaces: INFRA_NAMESPACES });
+      for (const check of infraOnly) expect([check.id, check.run({ view: full, namespace, now })]).toEqual([check.id, check.run({ view: shared, namespace: INFRA_NAMESPACES[0], now })]);
+    }
   });
 });
 
