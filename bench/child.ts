@@ -2,20 +2,25 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FloorResult, LiveResult, LoggedRequest } from './diagnose-child';
+import type { FloorResult, LiveHeapResult, LiveResult, LoggedRequest } from './diagnose-child';
 import { run } from './stats';
 
 const CHILD = path.join(__dirname, 'diagnose-child.ts');
 const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 
-async function child<T>(args: string[]): Promise<T> {
-  const r = await run(process.execPath, ['-r', REGISTER, CHILD, ...args], { timeoutMs: 300_000 });
+async function child<T>(args: string[], nodeFlags: string[] = []): Promise<T> {
+  const r = await run(process.execPath, [...nodeFlags, '-r', REGISTER, CHILD, ...args], { timeoutMs: 300_000 });
   if (r.code !== 0) throw new Error(`diagnose-child ${args[0]} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
 }
 
 export function liveRun(kubeconfig: string, workflow: string, namespace?: string): Promise<LiveResult> {
   return child<LiveResult>(['live', kubeconfig, workflow, ...(namespace ? [namespace] : [])]);
+}
+
+/** A cluster-wide run that collects garbage at namespace boundaries to measure what stays alive (not timed: collections cost). */
+export function liveHeapRun(kubeconfig: string, workflow: string): Promise<LiveHeapResult> {
+  return child<LiveHeapResult>(['heap', kubeconfig, workflow], ['--expose-gc']);
 }
 
 export async function floorRun(kubeconfig: string, requests: LoggedRequest[]): Promise<FloorResult> {
@@ -43,4 +48,4 @@ export function callBreakdown(requests: LoggedRequest[]): Record<string, number>
   return out;
 }
 
-export type { LiveResult, FloorResult };
+export type { LiveResult, FloorResult, LiveHeapResult };

@@ -41,6 +41,13 @@ export interface LiveResult {
   phases: { readMs: number; checksMs: number; otherMs: number; checkMs: Record<string, number> };
 }
 
+/** The heap in use after a full collection: once the shared part is read, and at every 10th namespace after it. */
+export interface LiveHeapResult {
+  sharedHeapBytes: number;
+  maxHeapBytes: number;
+  namespaces: number;
+}
+
 export interface FloorResult {
   wallMs: number;
   warmWallMs: number;
@@ -184,10 +191,35 @@ async function floor(kubeconfig: string, requestsFile: string): Promise<FloorRes
   return { wallMs: cold.wallMs, warmWallMs: warm.wallMs, apiCalls: cold.client.calls, bytesRead: cold.client.bytesRead, peakRssBytes };
 }
 
+/** What a cluster-wide run holds as it goes namespace by namespace (run with --expose-gc). */
+async function liveHeap(kubeconfig: string, workflowName: string): Promise<LiveHeapResult> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('heap mode needs node --expose-gc');
+  const api = await KubeApi.fromKubeConfig(await loadKubeConfig({ file: kubeconfig, env: {} }));
+  const reader = new LiveReader(api);
+  const eachNamespace = reader.eachNamespace.bind(reader);
+  const heapNow = (): number => {
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const result = { sharedHeapBytes: 0, maxHeapBytes: 0, namespaces: 0 };
+  reader.eachNamespace = async function* (scope) {
+    result.sharedHeapBytes = heapNow();
+    for await (const namespace of eachNamespace(scope)) {
+      yield namespace;
+      if (++result.namespaces % 10 === 0) result.maxHeapBytes = Math.max(result.maxHeapBytes, heapNow());
+    }
+  };
+  await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date() }, reader, pickWorkflow(loadWorkflows(CHECKS), workflowName), {});
+  api.close();
+  result.maxHeapBytes = Math.max(result.maxHeapBytes, result.sharedHeapBytes);
+  return result;
+}
+
 async function main(): Promise<void> {
   const [mode, kubeconfig, a, b] = process.argv.slice(2);
-  if (!kubeconfig || !a) throw new Error('usage: diagnose-child.ts live|floor <kubeconfig> <workflow [namespace] | requests.json>');
-  const result = mode === 'live' ? await live(kubeconfig, a, b) : await floor(kubeconfig, a);
+  if (!kubeconfig || !a) throw new Error('usage: diagnose-child.ts live|heap|floor <kubeconfig> <workflow [namespace] | requests.json>');
+  const result = mode === 'live' ? await live(kubeconfig, a, b) : mode === 'heap' ? await liveHeap(kubeconfig, a) : await floor(kubeconfig, a);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

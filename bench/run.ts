@@ -207,7 +207,8 @@ async function main(): Promise<void> {
           n: '3',
           benchmark: 'Cluster digest peak RSS, measured at each size',
           value: `${scale.levels.map((l) => `${l.pods} pods ${mib(l.peakRssBytes.median)}`).join(', ')}; RSS exponent over objects ${scale.rssExponentFit} (least squares over all sizes; ` +
-            `${scale.rssExponents.join(' / ')} between consecutive sizes)`,
+            `${scale.rssExponents.join(' / ')} between consecutive sizes); heap alive as it goes namespace by namespace (after a full collection): ` +
+            `${scale.levels.map((l) => mib(l.liveHeap.maxHeapBytes)).join(' / ')}, exponent ${scale.heapExponentFit}`,
           target: 'flat as the cluster grows; < 512 MiB at 150,000 pods',
           verdict: `${scale.rssExponentFit <= 0.05 ? 'flat' : `grows (exponent ${scale.rssExponentFit})`}${largest.pods >= 150_000 ? (largest.peakRssBytes.median < 512 * 2 ** 20 ? ', 150,000 pods met' : ', 150,000 pods missed') : ''}`,
         });
@@ -241,10 +242,11 @@ async function main(): Promise<void> {
         });
         results.notes.push(
           `Cluster digest scaling: sizes ${scale.levels.map((l) => l.pods).join(' / ')} pods; ${scale.stoppedBecause}. Between the two largest sizes time grows with exponent ` +
-            `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The digest is read and checked namespace by namespace: what stays alive is the ` +
-            'shared part (the infrastructure namespaces, Nodes, and the Services of every namespace that env vars may name), one namespace with a page per kind, and what each ' +
-            `namespace leaves (its findings, its baseline's networking fields): ${round(perObject, 0)} bytes per object between the two largest sizes, so 150,000 pods ` +
-            `(≈${Math.round((b.objects * f) / 1000)}k objects) would peak at ≈${round(rssGiB * 1024, 0)} MiB. ` +
+            `${scale.timeExponents.at(-1)} (read ${round(eRead, 2)}, checks ${round(eChecks, 2)}). The digest is read and checked namespace by namespace: the heap alive after a full ` +
+            `collection at namespace boundaries is ${mib(a.liveHeap.maxHeapBytes)} → ${mib(b.liveHeap.maxHeapBytes)} (${round((b.liveHeap.maxHeapBytes - a.liveHeap.maxHeapBytes) / (b.objects - a.objects), 0)} bytes per object more): ` +
+            'the shared part (the infrastructure namespaces, Nodes, and the Services of every namespace that env vars may name), one namespace with a page per kind, and what each ' +
+            `namespace leaves (its findings, its baseline's networking fields). Peak RSS grows by ${round(perObject, 0)} bytes per object: V8 sizes its heap by the garbage the parsed pages ` +
+            `leave, not by what is alive. At that rate 150,000 pods (≈${Math.round((b.objects * f) / 1000)}k objects) would peak at ≈${round(rssGiB * 1024, 0)} MiB. ` +
             `The pod LIST alone would be ≈ ${podPages} pages (${b.callBreakdown.pods ?? 0} at ${b.pods} pods, sized to ≈ 512 KiB each), fetched one after another within the list (continue tokens), so the read is bound by that chain, not by concurrency.` +
             (eChecks > 1.1 ? ` The checks grow superlinearly (exponent ${round(eChecks, 2)}; at ${b.pods} pods: ${Object.entries(b.phases.checkMs).slice(0, 3).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}).` : ''),
         );

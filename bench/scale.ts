@@ -2,7 +2,7 @@
 // clusters of growing size loaded through the real apiserver (100 to 30,000 pods by default,
 // 150,000 with --scale-150k). Sizes grow in place (each level adds namespaces of apps and
 // nodes), so the 10,000-pod cluster contains the 1,000-pod one.
-import { callBreakdown, liveRun } from './child';
+import { callBreakdown, liveHeapRun, liveRun, type LiveHeapResult } from './child';
 import type { BenchEnv } from './cluster-env';
 import { waitForSlices } from './namespace';
 import { ensureNodes, loadNamespace, nodeNames } from './synth';
@@ -24,6 +24,8 @@ export interface ScaleLevel {
   findings: number;
   rootCauses: number;
   phases: import('./child').LiveResult['phases'];
+  /** What stays alive as the digest goes namespace by namespace (a separate run, collecting garbage at namespace boundaries). */
+  liveHeap: LiveHeapResult;
 }
 
 export interface ScaleBench {
@@ -33,6 +35,8 @@ export interface ScaleBench {
   rssExponents: number[];
   /** The slope of log(peak RSS) over log(objects) fitted by least squares over every size: 0 is flat, 1 is linear. */
   rssExponentFit?: number;
+  /** The same slope for the heap alive at namespace boundaries. */
+  heapExponentFit?: number;
   stoppedBecause: string;
 }
 
@@ -96,7 +100,10 @@ export async function benchScale(
       runs.push(last);
       o.log(`  rep ${i + 1}/${o.reps}: ${last.wallMs.toFixed(0)} ms, ${last.apiCalls} calls, ${last.objects} objects, rss ${(last.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     }
+    const liveHeap = await liveHeapRun(env.cluster.kubeconfigPath, 'cluster-health');
+    o.log(`  live heap: ${(liveHeap.sharedHeapBytes / 2 ** 20).toFixed(0)} MiB after the shared read, at most ${(liveHeap.maxHeapBytes / 2 ** 20).toFixed(0)} MiB over ${liveHeap.namespaces} namespaces`);
     levels.push({
+      liveHeap,
       targetPods: target,
       pods,
       namespaces: nsCount,
@@ -127,6 +134,7 @@ export async function benchScale(
     timeExponents: exp((l) => l.wallMs.median),
     rssExponents: exp((l) => l.peakRssBytes.median),
     ...(rssFit !== undefined ? { rssExponentFit: round(rssFit, 2) } : {}),
+    ...(levels.length > 1 ? { heapExponentFit: round(logLogSlope(levels.map((l) => [l.objects, l.liveHeap.maxHeapBytes])), 2) } : {}),
     stoppedBecause,
   };
 }
