@@ -2,6 +2,7 @@ import type { Check, CheckContext } from '../domain/check';
 import type { FindingDraft } from '../domain/finding';
 import type { DaemonSet, KubeNode } from '../domain/kube-types';
 import { kubectl, refOf } from '../domain/object-ref';
+import { byIdentity } from './support/by-identity';
 import { CNI_AGENTS } from './support/cni';
 import { objectEvidence } from './support/evidence';
 import { formatSelector, selectorMatches } from './support/selectors';
@@ -97,6 +98,11 @@ function isCritical(ds: DaemonSet): boolean {
 /** A node left out only for its OS (kube-proxy's kubernetes.io/os=linux on a Windows node) is meant to be. */
 const OS_SELECTOR = /^nodeSelector (?:beta\.)?kubernetes\.io\/os=/;
 
+/** Which nodes keep a DaemonSet off and why, per DaemonSet and node list (the same objects in every namespace's run of a digest). */
+const exclusionsOf = byIdentity((ds: DaemonSet) =>
+  byIdentity((nodes: readonly KubeNode[]) => nodes.map((n) => ({ node: n.metadata?.name ?? '', reasons: exclusionReasons(ds.spec?.template?.spec, n) }))),
+);
+
 /**
  * KP-04 and its CNI twin: kube-proxy or the CNI agent runs on some nodes, but taints it does not tolerate, a
  * nodeSelector or a required affinity keep it off others (a new tainted pool, a relabelled node). Pods there get no
@@ -158,7 +164,7 @@ export const daemonsetNoNodes: Check = {
     for (const ds of daemonSets) {
       const desired = ds.status?.desiredNumberScheduled;
       const spec = ds.spec?.template?.spec;
-      const excluded = nodes.map((n) => ({ node: n.metadata?.name ?? '', reasons: exclusionReasons(spec, n) }));
+      const excluded = exclusionsOf(ds)(nodes);
       if (desired !== undefined && desired > 0) {
         const partial = isCritical(ds) ? someNodesLeftOut(ctx, ds, excluded) : undefined;
         if (partial) findings.push(partial);

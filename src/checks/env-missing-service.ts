@@ -3,6 +3,7 @@ import type { Evidence, FindingDraft } from '../domain/finding';
 import type { Service } from '../domain/kube-types';
 import { type ObjectRef, kubectl, refOf } from '../domain/object-ref';
 import { type Plan, makePlan } from '../domain/plan';
+import { byIdentity } from './support/by-identity';
 import { objectEvidence } from './support/evidence';
 import { hostIn, serviceNameOf } from './support/hostnames';
 import { pointer, testAndReplace } from './support/json-patch';
@@ -52,6 +53,18 @@ interface Candidate {
 }
 
 /** A function of string arguments computed once per distinct arguments. */
+// Derived once per list: a digest hands every namespace's run the same list of every namespace's Services.
+const namespacesOf = byIdentity((objects: readonly { metadata?: { namespace?: string } }[]) => new Set(objects.map((o) => o.metadata?.namespace ?? '')));
+const servicesByName = byIdentity((services: readonly Service[]) => {
+  const byName = new Map<string, Service[]>();
+  for (const s of services) {
+    const same = byName.get(s.metadata?.name ?? '');
+    if (same) same.push(s);
+    else byName.set(s.metadata?.name ?? '', [s]);
+  }
+  return byName;
+});
+
 function memo<A extends string[], R>(compute: (...args: A) => R): (...args: A) => R {
   const seen = new Map<string, R>();
   return (...args: A) => {
@@ -96,14 +109,14 @@ export const envMissingService: Check = {
     const loaded = new Set(
       ctx.namespace && wideReadFailed
         ? [ctx.namespace, 'kube-system']
-        : [...namespaces, ...ctx.view.list('Pod').map((p) => p.metadata?.namespace ?? ''), ...ctx.view.list('Service').map((s) => s.metadata?.namespace ?? '')],
+        : [...namespaces, ...namespacesOf(ctx.view.list('Pod')), ...namespacesOf(ctx.view.list('Service'))],
     );
     const known = new Set([...loaded, ...namespaces]);
     // A named namespace that does not exist resolves nothing either (when the namespace list was read).
     const namespaceListed = namespaces.length > 0 && !ctx.view.readErrors.some((e) => e.kind === 'Namespace');
     // Many workloads name the same missing host: each lookup once per run, not once per env var (1,000 workloads × 1,000 Services).
     const similarServices = memo((namespace: string, name: string) => ctx.view.list('Service', namespace).filter((s) => similarNames(name, s.metadata?.name ?? '')));
-    const sameNameServices = memo((name: string) => ctx.view.list('Service').filter((s) => s.metadata?.name === name));
+    const sameNameServices = (name: string): readonly Service[] => servicesByName(ctx.view.list('Service')).get(name) ?? [];
     for (const owner of podTemplateOwners(ctx.view, ctx.namespace)) {
       const ns = owner.ref.namespace ?? 'default';
       for (const env of envValues(ctx, owner)) {
