@@ -108,7 +108,11 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
   const clusterName = cluster ?? shared.cluster ?? 'default';
   const previous = baselines ? await lastHealthy(ctx, baselines, clusterName, CLUSTER_WIDE) : undefined;
   const previousByNamespace = new Map<string, BaselineObject[]>();
-  for (const o of previous?.objects ?? []) previousByNamespace.set(o.ref.namespace ?? '', [...(previousByNamespace.get(o.ref.namespace ?? '') ?? []), o]);
+  for (const o of previous?.objects ?? []) {
+    const part = previousByNamespace.get(o.ref.namespace ?? '');
+    if (part) part.push(o);
+    else previousByNamespace.set(o.ref.namespace ?? '', [o]);
+  }
 
   const drafts = new DraftsByFault();
   const checkRuns = new Map<string, CheckRun>();
