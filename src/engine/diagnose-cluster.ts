@@ -2,17 +2,16 @@ import { BASELINE_VERSION, type Baseline, type BaselineObject, type BaselineStor
 import type { Check, CheckContext } from '../domain/check';
 import type { ClusterReader, ClusterView, NamespacedList, ReadError } from '../domain/cluster-view';
 import type { Evidence } from '../domain/finding';
-import { type Kind, RESOURCES, namespaceOrder } from '../domain/kube-types';
+import { RESOURCES, namespaceOrder } from '../domain/kube-types';
 import { type ObjectRef, refKey } from '../domain/object-ref';
 import type { CheckRun, Report } from '../domain/report';
 import type { RunContext } from '../domain/run-context';
 import { changesSince } from './changes-since';
-import { projectionFor } from './engine-reads';
 import { INFRA_NAMESPACES } from './infra-namespaces';
 import { type DraftOf, linkFindings } from './link-findings';
 import { eachNamespaceOf, layeredView } from './namespace-views';
-import { secretValuesIn } from './redact';
-import { countersOf, extraLists, lastHealthy, reportOf, resourceVersionIn, runChecks, withChanges } from './run-steps';
+import { longestFirst, secretValuesIn } from './redact';
+import { countersOf, lastHealthy, readsOf, reportOf, resourceVersionIn, runChecks, withChanges } from './run-steps';
 import { baselineOf, ownBaselineObjects, plumbingBaselineObjects } from './take-baseline';
 import type { Workflow } from './workflow';
 
@@ -86,10 +85,7 @@ function partChanges(previous: BaselineObject[], current: BaselineObject[], view
 export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterReader, workflow: Workflow, cluster: string | undefined, baselines?: BaselineStore): Promise<Report> {
   const started = ctx.clock();
   const before = countersOf(reader);
-  const kinds = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needs))].sort();
-  const fields = projectionFor(workflow.checks);
-  const everywhere = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needsEverywhere ?? []))].sort();
-  const alsoLists = extraLists(workflow.checks);
+  const { kinds, fields, everywhere, alsoLists } = readsOf(workflow.checks);
   const exists = await Promise.all(INFRA_NAMESPACES.map((n) => reader.namespaceExists(n)));
   const infra = INFRA_NAMESPACES.filter((_, i) => exists[i]);
   // Without any infrastructure namespace, kube-system is still read (its lists come back empty).
@@ -171,7 +167,7 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
   }
   const current = baselines ? baselineOf(baselineObjects, clusterName, undefined, observedAt ?? started) : undefined;
 
-  const secretList = [...secrets].sort((a, b) => b.length - a.length);
+  const secretList = longestFirst(secrets);
   const findings = linkFindings(drafts.all());
   const linked = previous && current ? withChanges(findings, previous, current, changes, (ref) => resourceVersions.get(refKey(ref)), secretList) : { findings };
   const report = reportOf(ctx, reader, before, {

@@ -1,7 +1,6 @@
 import type { CheckContext } from '../domain/check';
 import type { ClusterReader, ReadScope } from '../domain/cluster-view';
 import { NetdoctorError } from '../domain/errors';
-import type { Kind } from '../domain/kube-types';
 import { type Report, verdictOf } from '../domain/report';
 import type { BaselineStore } from '../domain/baseline';
 import { changesSince } from './changes-since';
@@ -11,8 +10,7 @@ import { linkFindings } from './link-findings';
 import { secretValuesIn } from './redact';
 import type { Workflow } from './workflow';
 import { INFRA_NAMESPACES } from './infra-namespaces';
-import { projectionFor } from './engine-reads';
-import { countersOf, extraLists, lastHealthy, reportOf, resourceVersionIn, runChecks, withChanges } from './run-steps';
+import { countersOf, extraLists, lastHealthy, readsOf, reportOf, resourceVersionIn, runChecks, withChanges } from './run-steps';
 import { diagnoseEachNamespace } from './diagnose-cluster';
 
 export { INFRA_NAMESPACES, extraLists };
@@ -24,11 +22,7 @@ export interface DiagnoseTarget {
 }
 
 async function scopeFor(reader: ClusterReader, workflow: Workflow, namespace: string, cluster: string | undefined): Promise<ReadScope> {
-  const kinds = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needs))].sort();
-  // Only what the checks and the engine read outlives the read: most of an object's bytes are fields nobody reads.
-  const fields = projectionFor(workflow.checks);
-  const alsoLists = extraLists(workflow.checks);
-  const everywhere = [...new Set<Kind>(workflow.checks.flatMap((c) => c.needsEverywhere ?? []))].sort();
+  const { kinds, fields, everywhere, alsoLists } = readsOf(workflow.checks);
   const candidates = INFRA_NAMESPACES.filter((n) => n !== namespace);
   const exists = await Promise.all([namespace, ...candidates].map((n) => reader.namespaceExists(n)));
   if (!exists[0]) throw new NetdoctorError('unknown_namespace', `namespace "${namespace}" does not exist${cluster ? ` in cluster ${cluster}` : ''}`);

@@ -41,9 +41,11 @@ export function secretValuesIn(view: ClusterView): string[] {
       for (const e of c.env ?? []) if (e.value && e.value.length >= MIN_LITERAL && !PLAIN_VALUE.test(e.value) && looksSecret(e.name)) values.add(e.value);
     }
   }
-  // Longest first, so a value that contains another is replaced whole.
-  return [...values].sort((a, b) => b.length - a.length);
+  return longestFirst(values);
 }
+
+/** Secret values longest first, so a value that contains another is replaced whole. */
+export const longestFirst = (values: Iterable<string>): string[] => [...values].sort((a, b) => b.length - a.length);
 
 /** A text with credentials replaced: URL userinfo, values of credential-named settings, and the known secret values. */
 export function redactText(text: string, secrets: readonly string[] = []): string {

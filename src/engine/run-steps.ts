@@ -1,6 +1,7 @@
 import type { Check, CheckContext } from '../domain/check';
-import type { ClusterView, NamespacedList, ReadError } from '../domain/cluster-view';
-import { isKind } from '../domain/kube-types';
+import type { ClusterView, NamespacedList, ReadError, ReadScope } from '../domain/cluster-view';
+import { type Kind, isKind } from '../domain/kube-types';
+import { projectionFor } from './engine-reads';
 import { NetdoctorError } from '../domain/errors';
 import { type CheckRun, REPORT_API_VERSION, type Report } from '../domain/report';
 import type { Baseline, BaselineStore, ChangesSince, FieldChange } from '../domain/baseline';
@@ -19,6 +20,19 @@ export function extraLists(checks: readonly Check[]): NamespacedList[] {
   const seen = new Map<string, NamespacedList>();
   for (const read of checks.flatMap((c) => c.alsoReads ?? [])) seen.set(`${read.kind}/${read.namespace}`, { kind: read.kind, namespace: read.namespace });
   return [...seen.values()];
+}
+
+/**
+ * What a run of these checks reads: the kinds, the fields kept of them (most of an object's bytes are fields nobody
+ * reads), the kinds read in every namespace and the single lists read outside the run's namespaces.
+ */
+export function readsOf(checks: readonly Check[]): Pick<ReadScope, 'kinds' | 'fields' | 'everywhere' | 'alsoLists'> & { everywhere: Kind[]; alsoLists: NamespacedList[] } {
+  return {
+    kinds: [...new Set<Kind>(checks.flatMap((c) => c.needs))].sort(),
+    fields: projectionFor(checks),
+    everywhere: [...new Set<Kind>(checks.flatMap((c) => c.needsEverywhere ?? []))].sort(),
+    alsoLists: extraLists(checks),
+  };
 }
 
 /** Each check over the view in isolation: a failing check is reported, the run goes on. */
