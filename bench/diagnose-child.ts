@@ -75,7 +75,18 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
         },
       })),
     };
+    // Read time is wall time while any read is under way: the namespaces' lists start during the shared read.
     let readMs = 0;
+    let reading = 0;
+    let since = 0;
+    const timedRead = async <T>(step: () => Promise<T>): Promise<T> => {
+      if (reading++ === 0) since = nowMs();
+      try {
+        return await step();
+      } finally {
+        if (--reading === 0) readMs += nowMs() - since;
+      }
+    };
     const api = await KubeApi.fromKubeConfig(kc);
     const requests: LoggedRequest[] = [];
     const request = api.request.bind(api);
@@ -88,22 +99,13 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
     };
     const reader = new LiveReader(api);
     const read = reader.read.bind(reader);
-    reader.read = async (scope) => {
-      const t = nowMs();
-      try {
-        return await read(scope);
-      } finally {
-        readMs += nowMs() - t;
-      }
-    };
+    reader.read = (scope) => timedRead(() => read(scope));
     // A cluster-wide run reads namespace by namespace between its checks: the time inside the reader's steps is read time.
     const eachNamespace = reader.eachNamespace.bind(reader);
     reader.eachNamespace = async function* (scope) {
       const namespaces = eachNamespace(scope);
       for (;;) {
-        const t = nowMs();
-        const next = await namespaces.next();
-        readMs += nowMs() - t;
+        const next = await timedRead(() => namespaces.next());
         if (next.done) return;
         yield next.value;
       }
@@ -152,13 +154,14 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
 
 async function floor(kubeconfig: string, requestsFile: string): Promise<FloorResult> {
   const requests = JSON.parse(fs.readFileSync(requestsFile, 'utf8')) as LoggedRequest[];
-  // Lists: one chain per collection (first page without a continue token); everything else as is.
-  const chains = new Map<string, Record<string, string>>();
+  // Lists: one chain per collection, each page with the limit the reader asked for (a first page, without a
+  // continue token, starts the chain again); everything else as is.
+  const chains = new Map<string, Record<string, string>[]>();
   const singles: LoggedRequest[] = [];
   for (const r of requests) {
-    if (r.query.limit !== undefined) {
-      if (!r.query.continue) chains.set(r.path, r.query);
-    } else singles.push(r);
+    if (r.query.limit === undefined) singles.push(r);
+    else if (!r.query.continue) chains.set(r.path, [r.query]);
+    else chains.get(r.path)?.push(r.query);
   }
   const url = (path: string, query: Record<string, string>) => {
     const q = new URLSearchParams(query).toString();
@@ -169,10 +172,11 @@ async function floor(kubeconfig: string, requestsFile: string): Promise<FloorRes
     const client = new BareClient(creds, 16);
     const t0 = nowMs();
     await Promise.all([
-      ...[...chains].map(async ([path, query]) => {
+      ...[...chains].map(async ([path, pages]) => {
         let token: string | undefined;
+        let page = 0;
         do {
-          const q: Record<string, string> = { ...query };
+          const q: Record<string, string> = { ...pages[Math.min(page++, pages.length - 1)]! };
           delete q.continue;
           if (token) q.continue = token;
           const head = (await client.request('GET', url(path, q), undefined, { keep: false, peek: 1024 })).body.slice(0, 1024);

@@ -2,7 +2,7 @@
 // clusters of growing size loaded through the real apiserver (100 to 30,000 pods by default,
 // 150,000 with --scale-150k). Sizes grow in place (each level adds namespaces of apps and
 // nodes), so the 10,000-pod cluster contains the 1,000-pod one.
-import { callBreakdown, liveHeapRun, liveRun, type LiveHeapResult } from './child';
+import { callBreakdown, floorRun, liveHeapRun, liveRun, type LiveHeapResult } from './child';
 import type { BenchEnv } from './cluster-env';
 import { waitForSlices } from './namespace';
 import { ensureNodes, loadNamespace, nodeNames } from './synth';
@@ -24,6 +24,10 @@ export interface ScaleLevel {
   findings: number;
   rootCauses: number;
   phases: import('./child').LiveResult['phases'];
+  /** The median run's requests by a bare client (no parsing, no checks): what the apiserver and the wire cost alone. */
+  floorMs: Figure;
+  /** The median run's read phase over the floor's median. */
+  readFloorRatio: number;
   /** What stays alive as the digest goes namespace by namespace (a separate run, collecting garbage at namespace boundaries). */
   liveHeap: LiveHeapResult;
 }
@@ -33,6 +37,8 @@ export interface ScaleBench {
   /** log(t2/t1) / log(n2/n1) between consecutive levels, n = objects read. */
   timeExponents: number[];
   rssExponents: number[];
+  /** The floor's exponents between consecutive levels: how the apiserver's own cost grows. */
+  floorExponents: number[];
   /** The slope of log(peak RSS) over log(objects) fitted by least squares over every size: 0 is flat, 1 is linear. */
   rssExponentFit?: number;
   /** The same slope for the heap alive at namespace boundaries. */
@@ -100,6 +106,11 @@ export async function benchScale(
       runs.push(last);
       o.log(`  rep ${i + 1}/${o.reps}: ${last.wallMs.toFixed(0)} ms, ${last.apiCalls} calls, ${last.objects} objects, rss ${(last.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     }
+    const median = [...runs].sort((a, b) => a.wallMs - b.wallMs)[runs.length >> 1]!;
+    // A fresh child does the requests twice (cold, then warm): both are samples.
+    const floors = [await floorRun(env.cluster.kubeconfigPath, median.requests), await floorRun(env.cluster.kubeconfigPath, median.requests)];
+    const floorMs = figure(floors.flatMap((f) => [f.wallMs, f.warmWallMs]));
+    o.log(`  floor: ${floorMs.median.toFixed(0)} ms (read ${median.phases.readMs.toFixed(0)} ms, ${round(median.phases.readMs / floorMs.median, 2)}× its floor)`);
     const liveHeap = await liveHeapRun(env.cluster.kubeconfigPath, 'cluster-health');
     o.log(`  live heap: ${(liveHeap.sharedHeapBytes / 2 ** 20).toFixed(0)} MiB after the shared read, at most ${(liveHeap.maxHeapBytes / 2 ** 20).toFixed(0)} MiB over ${liveHeap.namespaces} namespaces`);
     levels.push({
@@ -118,7 +129,9 @@ export async function benchScale(
       heapUsedBytes: last!.heapUsedBytes,
       findings: last!.findings.length,
       rootCauses: last!.findings.filter((f) => f.rootCause).length,
-      phases: [...runs].sort((a, b) => a.wallMs - b.wallMs)[runs.length >> 1]!.phases,
+      phases: median.phases,
+      floorMs,
+      readFloorRatio: round(median.phases.readMs / floorMs.median, 2),
     });
   }
   const exp = (f: (l: ScaleLevel) => number) =>
@@ -133,6 +146,7 @@ export async function benchScale(
     levels,
     timeExponents: exp((l) => l.wallMs.median),
     rssExponents: exp((l) => l.peakRssBytes.median),
+    floorExponents: exp((l) => l.floorMs.median),
     ...(rssFit !== undefined ? { rssExponentFit: round(rssFit, 2) } : {}),
     ...(levels.length > 1 ? { heapExponentFit: round(logLogSlope(levels.map((l) => [l.objects, l.liveHeap.maxHeapBytes])), 2) } : {}),
     stoppedBecause,

@@ -267,17 +267,21 @@ export class LiveReader implements ClusterReader {
   /**
    * Every namespace's objects of the scope's kinds, one namespace at a time: one cluster-wide paged
    * LIST per kind, merged by namespace (all list in the same key order), so the calls are those of a
-   * cluster-wide read and only a page per kind and one namespace's objects are alive at once. Each
-   * namespace's failing containers' logs are read with it (the run's log budget shared).
+   * cluster-wide read, and only a page or two per kind and two namespaces' objects (the one being
+   * checked, the next being read meanwhile) are alive at once. Each namespace's failing containers'
+   * logs are read with it (the run's log budget shared).
    */
   async *eachNamespace(scope: EachNamespaceScope): AsyncGenerator<NamespaceObjects> {
     const clock = { newest: Number.NEGATIVE_INFINITY };
     const streams = scope.kinds.map((kind) => ({ kind, runs: this.namespaceRuns({ kind, fields: scope.fields?.[kind], errors: scope.readErrors, clock }) }));
     const excepted = (kind: Kind, namespace: string): boolean => scope.except.some((l) => l.kind === kind && l.namespace === namespace);
     let logs = this.options.maxLogs ?? 50;
+    // The streams taken from advance while the consumer checks the namespace just yielded.
+    let advancing: Promise<unknown> | undefined;
     try {
       const heads = await Promise.all(streams.map((s) => s.runs.next()));
       for (;;) {
+        await advancing;
         const open = heads.flatMap((h) => (h.done ? [] : [h.value.namespace]));
         if (open.length === 0) return;
         const namespace = open.sort(namespaceOrder)[0]!;
@@ -289,13 +293,15 @@ export class LiveReader implements ClusterReader {
           if (!excepted(s.kind, namespace)) snapshot.add(s.kind, head.value.items);
           return [i];
         });
-        await Promise.all(taken.map(async (i) => (heads[i] = await streams[i]!.runs.next())));
+        advancing = Promise.all(taken.map(async (i) => (heads[i] = await streams[i]!.runs.next())));
+        advancing.catch(() => undefined); // awaited on the next turn, or in finally
         if (snapshot.objectCount === 0) continue; // a namespace read already (infrastructure): nothing of its own
         if (Number.isFinite(clock.newest)) snapshot.observedAt = new Date(clock.newest);
         logs -= await this.readLogs(snapshot, errors, logs);
         yield { namespace, view: snapshot };
       }
     } finally {
+      await advancing?.catch(() => undefined);
       await Promise.all(streams.map((s) => s.runs.return(undefined)));
     }
   }

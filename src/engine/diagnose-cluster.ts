@@ -15,16 +15,27 @@ import { countersOf, lastHealthy, readsOf, reportOf, resourceVersionIn, runCheck
 import { baselineOf, ownBaselineObjects, plumbingBaselineObjects } from './take-baseline';
 import type { Workflow } from './workflow';
 
-const unionBy = <T>(a: readonly T[], b: readonly T[], key: (x: T) => string): T[] => {
-  const seen = new Set(a.map(key));
-  return [...a, ...b.filter((x) => !seen.has(key(x)))];
-};
 const evidenceKey = (e: Evidence): string => `${e.type}\n${e.text}\n${e.command ?? ''}`;
 const perObject = (e: Evidence): boolean => e.type === 'event' || e.type === 'log';
 
-function mergedEvidence(kept: readonly Evidence[], later: readonly Evidence[]): Evidence[] {
-  const commands = new Set(kept.filter((e) => !perObject(e)).map((e) => e.command ?? e.text));
-  return unionBy(kept, later.filter((e) => perObject(e) || !commands.has(e.command ?? e.text)), evidenceKey);
+/** Items in the order first added, each key once; adding is linear in what is added, not in what is held. */
+class KeyedUnion<T> {
+  readonly items = new Map<string, T>();
+  constructor(private readonly key: (x: T) => string) {}
+  add(xs: readonly T[] | undefined): void {
+    for (const x of xs ?? []) if (!this.items.has(this.key(x))) this.items.set(this.key(x), x);
+  }
+}
+
+/** A fault's first draft and what later runs add to it. */
+interface FaultDrafts {
+  first: DraftOf;
+  evidence: KeyedUnion<Evidence>;
+  /** The commands (or texts) of the kept evidence that is not an event or log line. */
+  commands: Set<string>;
+  explains?: KeyedUnion<ObjectRef>;
+  dependsOn?: KeyedUnion<ObjectRef>;
+  merged: boolean;
 }
 
 /**
@@ -36,7 +47,7 @@ function mergedEvidence(kept: readonly Evidence[], later: readonly Evidence[]): 
  * has none for (a later run's summary of what the first saw would only repeat it).
  */
 class DraftsByFault {
-  private readonly drafts = new Map<string, DraftOf>();
+  private readonly faults = new Map<string, FaultDrafts>();
 
   add(run: readonly DraftOf[]): void {
     const inRun = new Map<string, number>();
@@ -46,24 +57,34 @@ class DraftsByFault {
       const n = (inRun.get(fault) ?? 0) + 1;
       inRun.set(fault, n);
       const key = `${fault}\n${n}`;
-      const first = this.drafts.get(key);
-      if (!first) {
-        this.drafts.set(key, d);
-        continue;
+      let f = this.faults.get(key);
+      if (!f) {
+        f = { first: d, evidence: new KeyedUnion(evidenceKey), commands: new Set(), merged: false };
+        this.faults.set(key, f);
+      } else f.merged = true;
+      for (const e of d.draft.evidence) {
+        const command = e.command ?? e.text;
+        if (perObject(e)) f.evidence.add([e]);
+        else if (!f.commands.has(command) || f.first === d) {
+          f.evidence.add([e]);
+          f.commands.add(command);
+        }
       }
-      const { explains, dependsOn, evidence } = d.draft;
-      const merged = {
-        ...first.draft,
-        evidence: mergedEvidence(first.draft.evidence, evidence),
-        ...(explains || first.draft.explains ? { explains: unionBy<ObjectRef>(first.draft.explains ?? [], explains ?? [], refKey) } : {}),
-        ...(dependsOn || first.draft.dependsOn ? { dependsOn: unionBy<ObjectRef>(first.draft.dependsOn ?? [], dependsOn ?? [], refKey) } : {}),
-      };
-      this.drafts.set(key, { ...first, draft: merged });
+      if (d.draft.explains) (f.explains ??= new KeyedUnion(refKey)).add(d.draft.explains);
+      if (d.draft.dependsOn) (f.dependsOn ??= new KeyedUnion(refKey)).add(d.draft.dependsOn);
     }
   }
 
   all(): DraftOf[] {
-    return [...this.drafts.values()];
+    return [...this.faults.values()].map(({ first, evidence, explains, dependsOn, merged }) => !merged ? first : ({
+      ...first,
+      draft: {
+        ...first.draft,
+        evidence: [...evidence.items.values()],
+        ...(explains ? { explains: [...explains.items.values()] } : {}),
+        ...(dependsOn ? { dependsOn: [...dependsOn.items.values()] } : {}),
+      },
+    }));
   }
 }
 
@@ -90,101 +111,113 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
   const infra = INFRA_NAMESPACES.filter((_, i) => exists[i]);
   // Without any infrastructure namespace, kube-system is still read (its lists come back empty).
   const sharedNamespaces = infra.length > 0 ? infra : INFRA_NAMESPACES.slice(0, 1);
-  const shared = await reader.read({
-    namespace: sharedNamespaces[0],
-    alsoNamespaces: sharedNamespaces.slice(1),
-    kinds,
-    fields,
-    ...(everywhere.length > 0 ? { everywhere } : {}),
-    ...(alsoLists.length > 0 ? { alsoLists } : {}),
-  });
   const namespaced = kinds.filter((k) => RESOURCES[k].namespaced && !everywhere.includes(k));
   const except: NamespacedList[] = [...namespaced.flatMap((kind) => sharedNamespaces.map((namespace) => ({ kind, namespace }))), ...alsoLists];
+  const listErrors: ReadError[] = [];
+  // The namespaces' lists start while the shared part is read: the apiserver works on both at once, as in one whole read.
+  const namespaces = eachNamespaceOf(reader, { kinds: namespaced, except, fields, readErrors: listErrors });
+  const first = namespaces.next();
+  first.catch(() => undefined); // awaited once the shared part is checked
+  try {
+    const shared = await reader.read({
+      namespace: sharedNamespaces[0],
+      alsoNamespaces: sharedNamespaces.slice(1),
+      kinds,
+      fields,
+      ...(everywhere.length > 0 ? { everywhere } : {}),
+      ...(alsoLists.length > 0 ? { alsoLists } : {}),
+    });
 
-  const clusterName = cluster ?? shared.cluster ?? 'default';
-  const previous = baselines ? await lastHealthy(ctx, baselines, clusterName, CLUSTER_WIDE) : undefined;
-  const previousByNamespace = new Map<string, BaselineObject[]>();
-  for (const o of previous?.objects ?? []) {
-    const part = previousByNamespace.get(o.ref.namespace ?? '');
-    if (part) part.push(o);
-    else previousByNamespace.set(o.ref.namespace ?? '', [o]);
+    const clusterName = cluster ?? shared.cluster ?? 'default';
+    const previous = baselines ? await lastHealthy(ctx, baselines, clusterName, CLUSTER_WIDE) : undefined;
+    const previousByNamespace = new Map<string, BaselineObject[]>();
+    for (const o of previous?.objects ?? []) {
+      const part = previousByNamespace.get(o.ref.namespace ?? '');
+      if (part) part.push(o);
+      else previousByNamespace.set(o.ref.namespace ?? '', [o]);
+    }
+
+    const drafts = new DraftsByFault();
+    const checkRuns = new Map<string, CheckRun>();
+    const secrets = new Set(secretValuesIn(shared));
+    const readErrors = new KeyedUnion<ReadError>((e) => JSON.stringify(e));
+    readErrors.add(shared.readErrors);
+    const baselineObjects: BaselineObject[] = [];
+    const changes: FieldChange[] = [];
+    const resourceVersions = new Map<string, string | undefined>();
+    let objects = shared.objectCount;
+    let observedAt = shared.observedAt;
+
+    const check = (namespace: string, view: ClusterView, skip?: (c: Check) => boolean): void => {
+      // The cluster's clock at this namespace's read, not ours.
+      const checkCtx: CheckContext = { view, namespace, now: view.observedAt ?? started };
+      const run = runChecks(ctx, workflow.checks, checkCtx, skip);
+      drafts.add(run.drafts);
+      // A check that failed in any namespace is reported failed (with its first error).
+      for (const c of run.checks) if (checkRuns.get(c.id)?.status !== 'failed') checkRuns.set(c.id, c);
+    };
+    const keepChanges = (previousPart: BaselineObject[], currentPart: BaselineObject[], view: ClusterView): void => {
+      baselineObjects.push(...currentPart);
+      if (!previous) return;
+      const found = partChanges(previousPart, currentPart, view);
+      const versionOf = resourceVersionIn(view);
+      for (const c of found) resourceVersions.set(refKey(c.ref), versionOf(c.ref));
+      changes.push(...found);
+    };
+
+    // Without an infrastructure namespace, the run of kube-system's (empty) namespace still checks the cluster-scoped kinds (Nodes).
+    for (const namespace of sharedNamespaces) check(namespace, shared);
+    // Checks of the infrastructure alone ran with the shared part; each namespace adds nothing to what they find.
+    const visit = (namespace: string, view: ClusterView): void => {
+      check(namespace, view, (c) => c.infraOnly === true);
+      if (!baselines) return;
+      keepChanges(previousByNamespace.get(namespace) ?? [], ownBaselineObjects(view, namespace), view);
+      previousByNamespace.delete(namespace);
+    };
+    const visited = new Set(sharedNamespaces);
+    for (let next = await first; !next.done; next = await namespaces.next()) {
+      const { namespace, view: local } = next.value;
+      visit(namespace, layeredView(shared, local));
+      visited.add(namespace);
+      for (const s of secretValuesIn(local)) secrets.add(s);
+      readErrors.add(local.readErrors);
+      objects += local.objectCount;
+      if (local.observedAt && (!observedAt || local.observedAt > observedAt)) observedAt = local.observedAt;
+    }
+    // What the lists could not read at all (a kind the bot may not list), told once they are done.
+    readErrors.add(listErrors);
+    // Namespaces whose only objects are of kinds read everywhere (a namespace of Services alone) are in the shared read.
+    const rest = new Set(everywhere.flatMap((kind) => shared.list(kind).map((o) => o.metadata?.namespace ?? '')));
+    for (const namespace of [...rest].filter((n) => n && !visited.has(n)).sort(namespaceOrder)) visit(namespace, shared);
+    // The shared part last: the infrastructure namespaces' own objects and the plumbing (whose fields win), against
+    // the rest of the last baseline (which also holds the namespaces that are gone).
+    if (baselines) {
+      const sharedPart = [...sharedNamespaces.flatMap((ns) => ownBaselineObjects(shared, ns)), ...plumbingBaselineObjects(shared, undefined)];
+      keepChanges([...previousByNamespace.values()].flat(), baselineOf(sharedPart, undefined, undefined, started).objects, shared);
+    }
+    const current = baselines ? baselineOf(baselineObjects, clusterName, undefined, observedAt ?? started) : undefined;
+
+    const secretList = longestFirst(secrets);
+    const findings = linkFindings(drafts.all());
+    const linked = previous && current ? withChanges(findings, previous, current, changes, (ref) => resourceVersions.get(refKey(ref)), secretList) : { findings };
+    const report = reportOf(ctx, reader, before, {
+      target: cluster ? { cluster } : {},
+      workflow: workflow.name,
+      started,
+      ...(observedAt ? { observedAt } : {}),
+      findings: linked.findings,
+      ...('changes' in linked ? { changes: linked.changes } : {}),
+      checks: workflow.checks.map((c) => checkRuns.get(c.id) ?? { id: c.id, status: 'ok' }),
+      readErrors: [...readErrors.items.values()],
+      objects,
+      secrets: secretList,
+    });
+    // Every day's cluster-wide state is kept, so the next digest shows what changed since.
+    if (baselines && current) {
+      await baselines.save(clusterName, CLUSTER_WIDE, current).catch((err: unknown) => ctx.log.warn({ err }, 'could not keep the cluster-wide baseline'));
+    }
+    return report;
+  } finally {
+    await namespaces.return(undefined);
   }
-
-  const drafts = new DraftsByFault();
-  const checkRuns = new Map<string, CheckRun>();
-  const secrets = new Set(secretValuesIn(shared));
-  const readErrors: ReadError[] = [...shared.readErrors];
-  const baselineObjects: BaselineObject[] = [];
-  const changes: FieldChange[] = [];
-  const resourceVersions = new Map<string, string | undefined>();
-  let objects = shared.objectCount;
-  let observedAt = shared.observedAt;
-
-  const check = (namespace: string, view: ClusterView, skip?: (c: Check) => boolean): void => {
-    // The cluster's clock at this namespace's read, not ours.
-    const checkCtx: CheckContext = { view, namespace, now: view.observedAt ?? started };
-    const run = runChecks(ctx, workflow.checks, checkCtx, skip);
-    drafts.add(run.drafts);
-    // A check that failed in any namespace is reported failed (with its first error).
-    for (const c of run.checks) if (checkRuns.get(c.id)?.status !== 'failed') checkRuns.set(c.id, c);
-  };
-  const keepChanges = (previousPart: BaselineObject[], currentPart: BaselineObject[], view: ClusterView): void => {
-    baselineObjects.push(...currentPart);
-    if (!previous) return;
-    const found = partChanges(previousPart, currentPart, view);
-    const versionOf = resourceVersionIn(view);
-    for (const c of found) resourceVersions.set(refKey(c.ref), versionOf(c.ref));
-    changes.push(...found);
-  };
-
-  // Without an infrastructure namespace, the run of kube-system's (empty) namespace still checks the cluster-scoped kinds (Nodes).
-  for (const namespace of sharedNamespaces) check(namespace, shared);
-  // Checks of the infrastructure alone ran with the shared part; each namespace adds nothing to what they find.
-  const visit = (namespace: string, view: ClusterView): void => {
-    check(namespace, view, (c) => c.infraOnly === true);
-    if (!baselines) return;
-    keepChanges(previousByNamespace.get(namespace) ?? [], ownBaselineObjects(view, namespace), view);
-    previousByNamespace.delete(namespace);
-  };
-  const visited = new Set(sharedNamespaces);
-  const scope = { kinds: namespaced, except, fields, readErrors };
-  for await (const { namespace, view: local } of eachNamespaceOf(reader, scope)) {
-    visit(namespace, layeredView(shared, local));
-    visited.add(namespace);
-    for (const s of secretValuesIn(local)) secrets.add(s);
-    readErrors.push(...local.readErrors);
-    objects += local.objectCount;
-    if (local.observedAt && (!observedAt || local.observedAt > observedAt)) observedAt = local.observedAt;
-  }
-  // Namespaces whose only objects are of kinds read everywhere (a namespace of Services alone) are in the shared read.
-  const rest = new Set(everywhere.flatMap((kind) => shared.list(kind).map((o) => o.metadata?.namespace ?? '')));
-  for (const namespace of [...rest].filter((n) => n && !visited.has(n)).sort(namespaceOrder)) visit(namespace, shared);
-  // The shared part last: the infrastructure namespaces' own objects and the plumbing (whose fields win), against
-  // the rest of the last baseline (which also holds the namespaces that are gone).
-  if (baselines) {
-    const sharedPart = [...sharedNamespaces.flatMap((ns) => ownBaselineObjects(shared, ns)), ...plumbingBaselineObjects(shared, undefined)];
-    keepChanges([...previousByNamespace.values()].flat(), baselineOf(sharedPart, undefined, undefined, started).objects, shared);
-  }
-  const current = baselines ? baselineOf(baselineObjects, clusterName, undefined, observedAt ?? started) : undefined;
-
-  const secretList = longestFirst(secrets);
-  const findings = linkFindings(drafts.all());
-  const linked = previous && current ? withChanges(findings, previous, current, changes, (ref) => resourceVersions.get(refKey(ref)), secretList) : { findings };
-  const report = reportOf(ctx, reader, before, {
-    target: cluster ? { cluster } : {},
-    workflow: workflow.name,
-    started,
-    ...(observedAt ? { observedAt } : {}),
-    findings: linked.findings,
-    ...('changes' in linked ? { changes: linked.changes } : {}),
-    checks: workflow.checks.map((c) => checkRuns.get(c.id) ?? { id: c.id, status: 'ok' }),
-    readErrors: unionBy(readErrors, [], (e) => JSON.stringify(e)),
-    objects,
-    secrets: secretList,
-  });
-  // Every day's cluster-wide state is kept, so the next digest shows what changed since.
-  if (baselines && current) {
-    await baselines.save(clusterName, CLUSTER_WIDE, current).catch((err: unknown) => ctx.log.warn({ err }, 'could not keep the cluster-wide baseline'));
-  }
-  return report;
 }

@@ -3,7 +3,7 @@
 import { CHECKS } from '../../../src/checks';
 import { DumpReader } from '../../../src/cluster/dump-reader';
 import { changeLine } from '../../../src/domain/baseline';
-import type { ClusterView } from '../../../src/domain/cluster-view';
+import type { ClusterView, EachNamespaceScope, NamespaceObjects, ReadScope } from '../../../src/domain/cluster-view';
 import type { Finding } from '../../../src/domain/finding';
 import { refKey } from '../../../src/domain/object-ref';
 import { silentLogger } from '../../../src/domain/run-context';
@@ -70,6 +70,33 @@ describe('cluster-wide run, namespace by namespace', () => {
     // Each change is told once: listed as unexplained, or as evidence on the finding it touches.
     const told = [...report.changes!.unexplained.map((c) => changeLine(c, since)), ...report.findings.flatMap((f) => f.evidence.filter((e) => e.type === 'change').map((e) => e.text))];
     expect(told.sort()).toEqual(expected.map((c) => changeLine(c, since)).sort());
+  });
+
+  it('closes the namespaces\' lists, started beside the shared read, when the shared read fails', async () => {
+    /** A reader whose shared read (the infrastructure namespaces) fails while its namespace stream has begun. */
+    class SharedReadFails extends DumpReader {
+      streamed = 0;
+      streamClosed = false;
+      override async read(scope: ReadScope): Promise<ClusterView> {
+        if (scope.namespace !== undefined) throw new Error('the apiserver went away');
+        return super.read(scope);
+      }
+      async *eachNamespace(scope: EachNamespaceScope): AsyncGenerator<NamespaceObjects> {
+        try {
+          const view = await super.read({ alsoNamespaces: [], kinds: scope.kinds });
+          for (const namespace of ['data', 'triton']) {
+            this.streamed++;
+            yield { namespace, view };
+          }
+        } finally {
+          this.streamClosed = true;
+        }
+      }
+    }
+    const reader = new SharedReadFails(listAllScenarios().find((s) => s.name === 'repo/env-service-other-namespace')!.dir);
+    await expect(diagnose(ctx, reader, workflow, {})).rejects.toThrow('the apiserver went away');
+    expect(reader.streamed).toBe(1);
+    expect(reader.streamClosed).toBe(true);
   });
 });
 
