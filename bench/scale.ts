@@ -112,7 +112,7 @@ export async function benchScale(
     const floorMs = figure(floors.flatMap((f) => [f.wallMs, f.warmWallMs]));
     o.log(`  floor: ${floorMs.median.toFixed(0)} ms (read ${median.phases.readMs.toFixed(0)} ms, ${round(median.phases.readMs / floorMs.median, 2)}× its floor)`);
     const liveHeap = await liveHeapRun(env.cluster.kubeconfigPath, 'cluster-health');
-    o.log(`  live heap: ${(liveHeap.sharedHeapBytes / 2 ** 20).toFixed(0)} MiB after the shared read, at most ${(liveHeap.maxHeapBytes / 2 ** 20).toFixed(0)} MiB over ${liveHeap.namespaces} namespaces`);
+    o.log(`  live heap: ${(liveHeap.sharedHeapBytes / 2 ** 20).toFixed(0)} MiB after the shared read and the first namespace, at most ${(liveHeap.maxHeapBytes / 2 ** 20).toFixed(0)} MiB over ${liveHeap.namespaces} namespaces`);
     levels.push({
       liveHeap,
       targetPods: target,
