@@ -95,17 +95,13 @@ export async function benchScale(
     o.log(`scale ${target}: ${pods} pods, ${nsCount} namespaces, ${nodes} nodes loaded in ${loadS} s`);
     await waitForSlices(env, undefined, services, o.log);
     await liveRun(env.cluster.kubeconfigPath, 'cluster-health'); // warm-up
-    const walls: number[] = [];
-    const rss: number[] = [];
     const runs: Awaited<ReturnType<typeof liveRun>>[] = [];
-    let last: Awaited<ReturnType<typeof liveRun>> | undefined;
     for (let i = 0; i < o.reps; i++) {
-      last = await liveRun(env.cluster.kubeconfigPath, 'cluster-health');
-      walls.push(last.wallMs);
-      rss.push(last.peakRssBytes);
-      runs.push(last);
-      o.log(`  rep ${i + 1}/${o.reps}: ${last.wallMs.toFixed(0)} ms, ${last.apiCalls} calls, ${last.objects} objects, rss ${(last.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+      const run = await liveRun(env.cluster.kubeconfigPath, 'cluster-health');
+      runs.push(run);
+      o.log(`  rep ${i + 1}/${o.reps}: ${run.wallMs.toFixed(0)} ms, ${run.apiCalls} calls, ${run.objects} objects, rss ${(run.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     }
+    // Counts, phases and the floor's requests are the median run's.
     const median = [...runs].sort((a, b) => a.wallMs - b.wallMs)[runs.length >> 1]!;
     // A fresh child does the requests twice (cold, then warm): both are samples.
     const floors = [await floorRun(env.cluster.kubeconfigPath, median.requests), await floorRun(env.cluster.kubeconfigPath, median.requests)];
@@ -119,16 +115,16 @@ export async function benchScale(
       pods,
       namespaces: nsCount,
       nodes,
-      objects: last!.objects,
+      objects: median.objects,
       loadS,
-      wallMs: figure(walls),
-      apiCalls: last!.apiCalls,
-      callBreakdown: callBreakdown(last!.requests),
-      bytesRead: last!.bytesRead,
-      peakRssBytes: figure(rss),
-      heapUsedBytes: last!.heapUsedBytes,
-      findings: last!.findings.length,
-      rootCauses: last!.findings.filter((f) => f.rootCause).length,
+      wallMs: figure(runs.map((r) => r.wallMs)),
+      apiCalls: median.apiCalls,
+      callBreakdown: callBreakdown(median.requests),
+      bytesRead: median.bytesRead,
+      peakRssBytes: figure(runs.map((r) => r.peakRssBytes)),
+      heapUsedBytes: median.heapUsedBytes,
+      findings: median.findings.length,
+      rootCauses: median.findings.filter((f) => f.rootCause).length,
       phases: median.phases,
       floorMs,
       readFloorRatio: round(median.phases.readMs / floorMs.median, 2),

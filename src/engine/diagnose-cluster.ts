@@ -23,7 +23,10 @@ class KeyedUnion<T> {
   readonly items = new Map<string, T>();
   constructor(private readonly key: (x: T) => string) {}
   add(xs: readonly T[] | undefined): void {
-    for (const x of xs ?? []) if (!this.items.has(this.key(x))) this.items.set(this.key(x), x);
+    for (const x of xs ?? []) {
+      const key = this.key(x);
+      if (!this.items.has(key)) this.items.set(key, x);
+    }
   }
 }
 
