@@ -14,6 +14,8 @@ export interface DumpReadBench {
   objects: number;
   files: number;
   bytes: number;
+  /** Worker threads that parsed beside the main thread. */
+  parseThreads: number;
   generateMs: number;
   wallMs: Figure;
   cpuMs: Figure;
@@ -74,6 +76,7 @@ export async function benchDumpRead(objects: number, runs: number, log: (line: s
     return {
       objects: made.objects,
       files: made.files,
+      parseThreads: reads[0]!.parseThreads,
       bytes: made.bytes,
       generateMs: round(generateMs, 0),
       wallMs: figure(reads.map((r) => r.totalMs)),

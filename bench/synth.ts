@@ -96,6 +96,27 @@ export function nodeNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `worker-${String(i).padStart(4, '0')}`);
 }
 
+/**
+ * Takes a loaded namespace and the nodes added for it out of the cluster, and waits until the
+ * namespace controller has emptied it, so a later stage measures only its own objects. Pods go
+ * first with no grace period: no kubelet runs them to confirm a graceful stop.
+ */
+export async function removeNamespace(client: BareClient, ns: string, nodes: string[]): Promise<void> {
+  await client.json('DELETE', `/api/v1/namespaces/${ns}/pods?gracePeriodSeconds=0`);
+  await client.json('DELETE', `/api/v1/namespaces/${ns}`);
+  await pool(nodes.length, 8, (i) => client.json('DELETE', `/api/v1/nodes/${nodes[i]!}`));
+  for (const deadline = nowMs() + 300_000; ; ) {
+    try {
+      await client.json('GET', `/api/v1/namespaces/${ns}`);
+    } catch (e) {
+      if (e instanceof HttpError && e.status === 404) return;
+      throw e;
+    }
+    if (nowMs() > deadline) throw new Error(`namespace ${ns} was not gone 5 min after its deletion`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Loads one namespace of apps; returns what it created and the pods it made fail. */
 export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet, spec: NamespaceSpec): Promise<LoadStats & { failing: string[] }> {
   const t0 = nowMs();

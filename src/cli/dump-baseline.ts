@@ -13,7 +13,7 @@ export function dumpBaseline(dir: string): BaselineStore {
   return {
     async latest(_cluster: string, namespace: string): Promise<Baseline> {
       try {
-        const reader = new DumpReader(dir);
+        const reader = await DumpReader.open(dir);
         const clusterWide = namespace === CLUSTER_WIDE;
         if (!clusterWide && !(await reader.namespaceExists(namespace))) throw new NetdoctorError('bad_input', `${dir} holds no namespace "${namespace}"`);
         const scope = clusterWide ? { alsoNamespaces: [], kinds: [...KINDS] } : { namespace, alsoNamespaces: INFRA_NAMESPACES.filter((n) => n !== namespace), kinds: [...KINDS] };

@@ -14,7 +14,7 @@ import type { CliIo } from './io';
  */
 export async function intentInit(namespace: string | undefined, values: { from?: string; out?: string }, io: CliIo, live: () => Promise<{ reader: ClusterReader; close(): void }>): Promise<void> {
   if (!namespace) throw new NetdoctorError('bad_input', 'intent init takes one namespace');
-  const source = values.from ? { reader: new DumpReader(values.from), close: () => undefined } : await live();
+  const source = values.from ? { reader: await DumpReader.open(values.from), close: () => undefined } : await live();
   const reader = source.reader;
   try {
     if (!(await reader.namespaceExists(namespace))) throw new NetdoctorError('unknown_namespace', `namespace "${namespace}" does not exist`);

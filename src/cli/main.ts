@@ -72,7 +72,7 @@ async function diagnoseCommand(args: string[], io: CliIo): Promise<void> {
   let reader: ClusterReader;
   let api: KubeApi | undefined;
   if (values.now !== undefined && !values.from) throw new NetdoctorError('bad_input', '--now applies to a dump (--from); a live read takes the apiserver\'s clock');
-  if (values.from) reader = new DumpReader(values.from as string, values.now !== undefined ? { now: parseInstant(values.now as string) } : {});
+  if (values.from) reader = await DumpReader.open(values.from as string, values.now !== undefined ? { now: parseInstant(values.now as string) } : {});
   else ({ reader, api } = await liveReader(values, io, cluster));
   try {
     const baselines = values.baseline !== undefined ? dumpBaseline(values.baseline as string) : undefined;

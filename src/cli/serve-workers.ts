@@ -3,11 +3,11 @@
 // work, and in the Bolt receiver's event loop it held Slack acks back by hundreds of milliseconds
 // (issue 20). The thread is `netdoctor worker` wired from the same configuration; BullMQ still
 // does all the scheduling (jobs, locks, stalled checks) inside it.
-import * as path from 'node:path';
-import { type MessagePort, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { type Config, loadConfig } from '../config';
 import { dumpReaderFor, liveReaderFor, liveWriterFor } from '../cluster/connect';
 import type { Logger } from '../domain/run-context';
+import { siblingThread } from '../domain/source-thread';
 import { createLogger } from '../observability/logger';
 import { type MetricsSnapshot, createMetrics } from '../observability/metrics';
 import { RedisSetupError } from '../queue/redis';
@@ -83,26 +83,12 @@ export interface ServeWorkerThread {
   close(): Promise<void>;
 }
 
-const ENTRY = 'serve-workers-thread';
-
-/**
- * The thread's entry file next to this one: the built `.js` in dist/ (production, the image);
- * from the TypeScript sources (jest, the bench) it is compiled on load by the repo's swc hook.
- */
-function threadWorker(data: ServeWorkersData): Worker {
-  const ext = path.extname(__filename);
-  const entry = path.join(__dirname, `${ENTRY}${ext}`);
-  if (ext === '.js') return new Worker(entry, { workerData: data });
-  const hook = path.resolve(__dirname, '..', '..', 'scripts', 'ts-register.js');
-  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: data });
-}
-
 /**
  * Starts the workers' thread and resolves once its workers are ready. A Redis that is
  * unreachable or may evict keys rejects with RedisSetupError, as an in-process start would.
  */
 export async function startServeWorkers(data: ServeWorkersData, log: Logger): Promise<ServeWorkerThread> {
-  const thread = threadWorker(data);
+  const thread = siblingThread(__filename, 'serve-workers-thread', { workerData: data });
   let stopping = false;
   let nextId = 0;
   const scrapes = new Map<number, (m: MetricsSnapshot) => void>();

@@ -36,6 +36,6 @@ export function liveWriterFor(config: Config): WriterFactory {
 export function dumpReaderFor(served: string, dir: string): ReaderFactory {
   return (cluster) => {
     only(served, cluster);
-    return new DumpReader(dir);
+    return DumpReader.open(dir);
   };
 }

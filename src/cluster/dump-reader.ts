@@ -14,7 +14,8 @@ import {
   readDumpFile,
   walkDump,
 } from './dump-files';
-import { parseObjects, splitKubectlLogs } from './dump-parse';
+import { parseDumpFile, parseDumpFiles } from './dump-objects';
+import { splitKubectlLogs } from './dump-parse';
 import { newestTimestamp } from './dump-clock';
 import { ClusterSnapshot } from './snapshot';
 
@@ -67,11 +68,16 @@ function snapshotTakenAt(file: DumpFile, limits: DumpLimits): Date {
   return at;
 }
 
-/** Everything in a dump directory: its objects (Lists flattened; every kind), its log files and what was skipped. */
-export function readDumpFiles(
-  dir: string,
-  limits: DumpLimits = DEFAULT_DUMP_LIMITS,
-): { objects: RawObject[]; logs: (DumpLog | PodLogsFile)[]; skipped: ReadError[]; takenAt?: Date } {
+/** What a dump directory holds, found and size-checked but not yet parsed. */
+interface DumpPlan {
+  objectFiles: DumpFile[];
+  logs: (DumpLog | PodLogsFile)[];
+  skipped: ReadError[];
+  takenAt?: Date;
+}
+
+/** A dump's object files and logs, and what was skipped; files over the limits are refused here, from their sizes. */
+function planDump(dir: string, limits: DumpLimits): DumpPlan {
   const root = dumpRoot(dir);
   const { files, skipped } = walkDump(root, limits);
   const logs: (DumpLog | PodLogsFile)[] = [];
@@ -85,18 +91,17 @@ export function readDumpFiles(
   }
   for (const file of [...objectFiles, ...logs.map((l) => l.file)]) checkFileSize(file, limits);
   checkTotalSize(objectFiles, limits);
-  const objects: RawObject[] = [];
-  for (const file of objectFiles) {
-    const text = readDumpFile(file, limits);
-    let parsed: RawObject[];
-    try {
-      parsed = parseObjects(text, file.rel.endsWith('.json'));
-    } catch (e) {
-      throw new NetdoctorError('unreadable_dump', `cannot parse ${file.rel}: ${(e as Error).message.split('\n')[0]}`);
-    }
-    for (const o of parsed) objects.push(o);
-  }
-  return { objects, logs, skipped: skipped.map((s) => ({ kind: 'File', message: `${s.rel}: ${s.reason}` })), ...(takenAt ? { takenAt } : {}) };
+  return { objectFiles, logs, skipped: skipped.map((s) => ({ kind: 'File', message: `${s.rel}: ${s.reason}` })), ...(takenAt ? { takenAt } : {}) };
+}
+
+/** Everything in a dump directory, parsed on this thread: its objects (Lists flattened; every kind), its log files and what was skipped. */
+export function readDumpFiles(dir: string, limits: DumpLimits = DEFAULT_DUMP_LIMITS): DumpFiles {
+  const { objectFiles, ...rest } = planDump(dir, limits);
+  return { objects: objectFiles.flatMap((f) => parseDumpFile(f, limits)), ...rest };
+}
+
+export interface DumpFiles extends Omit<DumpPlan, 'objectFiles'> {
+  objects: RawObject[];
 }
 
 /** The container logs of the log files whose namespace is in scope, each with its text. */
@@ -141,15 +146,27 @@ export class DumpReader implements ClusterReader {
   private readonly limits: DumpLimits;
   private readonly observedAt: Date | undefined;
 
+  /** Reads the dump on this thread; `DumpReader.open` parses a large one on several. */
   constructor(
     readonly dir: string,
     options: DumpReaderOptions = {},
+    files?: DumpFiles,
   ) {
     this.limits = { ...DEFAULT_DUMP_LIMITS, ...options.limits };
-    const files = readDumpFiles(dir, this.limits);
-    ({ objects: this.objects, logs: this.logs, skipped: this.skipped } = files);
+    const read = files ?? readDumpFiles(dir, this.limits);
+    ({ objects: this.objects, logs: this.logs, skipped: this.skipped } = read);
     if (this.objects.length === 0) throw new NetdoctorError('unreadable_dump', `no Kubernetes objects found in ${dir}`);
-    this.observedAt = options.now ?? files.takenAt ?? newestTimestamp(this.objects);
+    this.observedAt = options.now ?? read.takenAt ?? newestTimestamp(this.objects);
+  }
+
+  /**
+   * The reader for a dump, its object files parsed by spare cores side by side (the CLI, the workers):
+   * what a constructor would read, refused with the same errors.
+   */
+  static async open(dir: string, options: DumpReaderOptions = {}): Promise<DumpReader> {
+    const limits = { ...DEFAULT_DUMP_LIMITS, ...options.limits };
+    const { objectFiles, ...rest } = planDump(dir, limits);
+    return new DumpReader(dir, options, { objects: await parseDumpFiles(objectFiles, limits), ...rest });
   }
 
   async namespaceExists(namespace: string): Promise<boolean> {
