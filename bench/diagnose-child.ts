@@ -16,6 +16,7 @@ import { LiveReader } from '../src/cluster/live-reader';
 import { silentLogger } from '../src/domain/run-context';
 import { diagnose } from '../src/engine/diagnose';
 import { loadWorkflows, pickWorkflow } from '../src/engine/workflow';
+import { heapReclaimer } from '../src/observability/heap';
 import { BareClient, credsFromKubeconfig } from './kube-client';
 import { nowMs } from './stats';
 
@@ -111,7 +112,7 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
       }
     };
     const t0 = nowMs();
-    const report = await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date() }, reader, timed, { namespace });
+    const report = await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date(), ...(process.env.BENCH_NO_RECLAIM ? {} : { reclaimMemory: heapReclaimer() }) }, reader, timed, { namespace });
     const wallMs = nowMs() - t0;
     api.close();
     const checksMs = Object.values(checkMs).reduce((a, b) => a + b, 0);

@@ -30,14 +30,15 @@ export interface DumpRefusal {
   baseRssBytes: number;
 }
 
-async function main(dir: string): Promise<DumpReadResult | DumpRefusal> {
+/** `serial`: the constructor, which parses on the main thread alone (the reference for the threads' gain). */
+async function main(dir: string, serial: boolean): Promise<DumpReadResult | DumpRefusal> {
   const peakRssBytes = () => process.resourceUsage().maxRSS * 1024;
   const baseRssBytes = peakRssBytes();
   const cpu0 = process.cpuUsage();
   const t0 = nowMs();
   let reader: DumpReader;
   try {
-    reader = await DumpReader.open(dir);
+    reader = serial ? new DumpReader(dir) : await DumpReader.open(dir);
   } catch (e) {
     if (!(e instanceof NetdoctorError)) throw e;
     return { refused: e.message, totalMs: nowMs() - t0, peakRssBytes: peakRssBytes(), baseRssBytes };
@@ -51,11 +52,11 @@ async function main(dir: string): Promise<DumpReadResult | DumpRefusal> {
   const cpu = process.cpuUsage(cpu0);
   let objects = 0;
   for (const kind of KINDS) objects += view.list(kind).length;
-  const parseThreads = parseThreadsFor(walkDump(dumpRoot(dir), DEFAULT_DUMP_LIMITS).files);
+  const parseThreads = serial ? 0 : parseThreadsFor(walkDump(dumpRoot(dir), DEFAULT_DUMP_LIMITS).files);
   return { parseThreads, objects, parseMs: t1 - t0, indexMs: t2 - t1, eventsMs: t3 - t2, totalMs: t3 - t0, cpuMs: (cpu.user + cpu.system) / 1000, peakRssBytes: peakRssBytes(), baseRssBytes, eventsOnPods };
 }
 
-main(process.argv[2]!).then(
+main(process.argv[2]!, process.argv[3] === 'serial').then(
   (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
   (e: unknown) => {
     process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

@@ -1,6 +1,7 @@
 // Benchmark 7 — offline dump reading (issue 20, item 4): a synthetic dump of 200,000 objects
-// (bench/dump-synth.ts) read by DumpReader in fresh processes (bench/dump-child.ts): parse, index,
-// every pod's events; wall and CPU time, peak RSS; the same objects again as JSON. Then one 200 MB file, which the reader must
+// (bench/dump-synth.ts) read by DumpReader.open in fresh processes (bench/dump-child.ts): parse, index,
+// every pod's events; wall and CPU time, peak RSS; the same read on the main thread alone (the constructor),
+// interleaved; the same objects again as JSON. Then one 200 MB file, which the reader must
 // refuse with a clear error before reading it (per-file limit 64 MiB), within a small memory bound.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,6 +24,8 @@ export interface DumpReadBench {
   indexMs: Figure;
   eventsMs: Figure;
   peakRssBytes: Figure;
+  /** The same read with every file parsed on the main thread (\`new DumpReader\`), runs interleaved with the threaded ones. */
+  serial: { wallMs: Figure; cpuMs: Figure; peakRssBytes: Figure };
   /** Peak RSS of the process before the reader ran (Node, the TypeScript loader, the modules). */
   baseRssBytes: number;
   /** What the read adds to peak RSS, per byte of object files: with the 256 MiB total limit, the reader's memory bound. */
@@ -38,8 +41,8 @@ export interface DumpReadBench {
 const CHILD = path.join(__dirname, 'dump-child.ts');
 const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 
-async function child(dir: string): Promise<DumpReadResult | DumpRefusal> {
-  const r = await run(process.execPath, ['-r', REGISTER, CHILD, dir], { timeoutMs: 600_000 });
+async function child(dir: string, serial = false): Promise<DumpReadResult | DumpRefusal> {
+  const r = await run(process.execPath, ['-r', REGISTER, CHILD, dir, ...(serial ? ['serial'] : [])], { timeoutMs: 600_000 });
   if (r.code !== 0) throw new Error(`dump-child failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as DumpReadResult | DumpRefusal;
 }
@@ -53,11 +56,15 @@ export async function benchDumpRead(objects: number, runs: number, log: (line: s
     const generateMs = nowMs() - t0;
     log(`7/7 dump: ${made.objects} objects in ${made.files} files, ${(made.bytes / 2 ** 20).toFixed(0)} MiB of YAML (written in ${(generateMs / 1000).toFixed(0)} s)`);
     const reads: DumpReadResult[] = [];
+    const serialReads: DumpReadResult[] = [];
+    // Interleaved, so both see the same machine (its speed drifts by tens of percent over minutes).
     for (let i = 0; i < runs; i++) {
-      const r = await child(dir);
-      if ('refused' in r) throw new Error(`the synthetic dump was refused: ${r.refused}`);
-      reads.push(r);
-      log(`7/7 dump: read ${i + 1}/${runs} in ${r.totalMs.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+      for (const serial of [false, true]) {
+        const r = await child(dir, serial);
+        if ('refused' in r) throw new Error(`the synthetic dump was refused: ${r.refused}`);
+        (serial ? serialReads : reads).push(r);
+        log(`7/7 dump: ${serial ? 'serial ' : ''}read ${i + 1}/${runs} in ${r.totalMs.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+      }
     }
     const jsonDir = path.join(tmp, 'dump-json');
     const madeJson = writeSyntheticDump(jsonDir, objects, 'json');
@@ -85,6 +92,11 @@ export async function benchDumpRead(objects: number, runs: number, log: (line: s
       indexMs: figure(reads.map((r) => r.indexMs)),
       eventsMs: figure(reads.map((r) => r.eventsMs)),
       peakRssBytes: peak,
+      serial: {
+        wallMs: figure(serialReads.map((r) => r.totalMs)),
+        cpuMs: figure(serialReads.map((r) => r.cpuMs)),
+        peakRssBytes: figure(serialReads.map((r) => r.peakRssBytes)),
+      },
       baseRssBytes: base,
       rssPerDumpByte: round((peak.median - base) / made.bytes, 2),
       largeFile: {

@@ -11,6 +11,7 @@ import { KINDS } from '../domain/kube-types';
 import { silentLogger } from '../domain/run-context';
 import { INFRA_NAMESPACES, diagnose, extraLists } from '../engine/diagnose';
 import { loadWorkflows, pickWorkflow } from '../engine/workflow';
+import { heapReclaimer } from '../observability/heap';
 import { renderJson } from '../render/json';
 import { renderReportPage } from '../render/html/report-page';
 import { renderMarkdown } from '../render/markdown';
@@ -76,7 +77,7 @@ async function diagnoseCommand(args: string[], io: CliIo): Promise<void> {
   else ({ reader, api } = await liveReader(values, io, cluster));
   try {
     const baselines = values.baseline !== undefined ? dumpBaseline(values.baseline as string) : undefined;
-    const report = await diagnose({ runId: 'cli', log: silentLogger, clock: () => new Date() }, reader, workflow, { cluster, namespace }, baselines);
+    const report = await diagnose({ runId: 'cli', log: silentLogger, clock: () => new Date(), reclaimMemory: heapReclaimer() }, reader, workflow, { cluster, namespace }, baselines);
     if (output === 'json') io.stdout(renderJson(report));
     else if (output === 'markdown') io.stdout(renderMarkdown(report));
     else if (output === 'html') io.stdout(renderReportPage({ report }));

@@ -6,80 +6,100 @@ import { siblingThread } from '../domain/source-thread';
 import { type DumpFile, type DumpLimits, readDumpFile } from './dump-files';
 import { parseObjects } from './dump-parse';
 
+const isJson = (file: DumpFile): boolean => file.rel.endsWith('.json');
+
 /** One object file's objects (Lists flattened); a file that does not parse is refused by name. */
 export function parseDumpFile(file: DumpFile, limits: DumpLimits): RawObject[] {
   const text = readDumpFile(file, limits);
   try {
-    return parseObjects(text, file.rel.endsWith('.json'));
+    return parseObjects(text, isJson(file));
   } catch (e) {
     throw new NetdoctorError('unreadable_dump', `cannot parse ${file.rel}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 
 /**
- * Below this many bytes of object files a dump is parsed on the calling thread alone: a thread
- * costs tens of milliseconds to start, about what js-yaml takes for a megabyte.
+ * Below this many bytes of YAML a dump is parsed on the calling thread alone: a thread costs tens
+ * of milliseconds to start, about what js-yaml takes for a megabyte.
  */
 const THREADS_FROM_BYTES = 8 * 2 ** 20;
 /** Each thread holds a file's objects while it copies them over, so a many-core host does not get one per core. */
 const MAX_THREADS = 4;
 
-/** How many threads beside the caller's parse a dump: one per spare core, when the dump repays them. */
+/**
+ * How many threads parse a dump's YAML beside the caller: one per spare core, when there is enough
+ * YAML to repay them. JSON is not worth a thread: `JSON.parse` costs about what copying its objects
+ * back from a thread would (200,000 objects: 4.1–4.5 s either way, 190 MiB more at peak with one).
+ */
 export function parseThreadsFor(files: readonly DumpFile[]): number {
-  const bytes = files.reduce((n, f) => n + f.size, 0);
-  if (bytes < THREADS_FROM_BYTES) return 0;
-  return Math.max(0, Math.min(availableParallelism() - 1, files.length - 1, MAX_THREADS));
+  const yaml = files.filter((f) => !isJson(f));
+  if (yaml.reduce((n, f) => n + f.size, 0) < THREADS_FROM_BYTES) return 0;
+  return Math.max(0, Math.min(availableParallelism() - 1, yaml.length - 1, MAX_THREADS));
 }
 
-/** What a parse thread starts with: the files, the shared index of the next file to take, and its port back. */
+/** Shared between the threads: the next entry of the YAML queue to take, and the first file in order that failed. */
+const NEXT = 0;
+const FIRST_FAILED = 1;
+
+/** What a parse thread starts with: the files, the YAML queue (file indexes), the shared state, its port back. */
 export interface ParseThreadData {
   files: DumpFile[];
+  queue: number[];
   limits: DumpLimits;
-  next: Int32Array;
+  shared: Int32Array;
   port: MessagePort;
 }
 
 type ParsedFile = { index: number; objects: RawObject[] } | { index: number; error: string } | { done: true };
 
 /**
- * Parses the files that are still untaken, one at a time, until none is left. Every thread (and the
- * caller) takes the next file from one shared counter, so a few large files do not leave a thread idle.
- * A file that does not parse stops the others from taking more.
+ * Parses one file unless a file earlier in order has failed (its error is the one told, so the
+ * files after it need not be read). A failure lowers that mark for every thread.
  */
-function takeFiles(files: readonly DumpFile[], limits: DumpLimits, next: Int32Array, put: (m: ParsedFile) => void): void {
-  for (let index = Atomics.add(next, 0, 1); index < files.length; index = Atomics.add(next, 0, 1)) {
-    try {
-      put({ index, objects: parseDumpFile(files[index]!, limits) });
-    } catch (e) {
-      if (!(e instanceof NetdoctorError)) throw e;
-      Atomics.store(next, 0, files.length);
-      put({ index, error: e.message });
+function parseUnlessFailedBefore({ files, limits, shared }: Omit<ParseThreadData, 'port' | 'queue'>, index: number, put: (m: ParsedFile) => void): void {
+  if (index > Atomics.load(shared, FIRST_FAILED)) return;
+  try {
+    put({ index, objects: parseDumpFile(files[index]!, limits) });
+  } catch (e) {
+    if (!(e instanceof NetdoctorError)) throw e;
+    for (let seen = Atomics.load(shared, FIRST_FAILED); index < seen; seen = Atomics.load(shared, FIRST_FAILED)) {
+      if (Atomics.compareExchange(shared, FIRST_FAILED, seen, index) === seen) break;
     }
+    put({ index, error: e.message });
+  }
+}
+
+/** Takes the next file of the YAML queue until none is left: a few large files do not leave a thread idle. */
+function takeQueue(data: Omit<ParseThreadData, 'port'>, put: (m: ParsedFile) => void): void {
+  for (let k = Atomics.add(data.shared, NEXT, 1); k < data.queue.length; k = Atomics.add(data.shared, NEXT, 1)) {
+    parseUnlessFailedBefore(data, data.queue[k]!, put);
   }
 }
 
 /** A parse thread's work (dump-parse-thread.ts): its objects cross as structured clones, one file per message. */
-export function parseInThread({ files, limits, next, port }: ParseThreadData): void {
-  takeFiles(files, limits, next, (m) => port.postMessage(m));
-  port.postMessage({ done: true } satisfies ParsedFile);
+export function parseInThread(data: ParseThreadData): void {
+  takeQueue(data, (m) => data.port.postMessage(m));
+  data.port.postMessage({ done: true } satisfies ParsedFile);
 }
 
 export interface ParseOptions {
   /** Worker threads beside the caller (default: parseThreadsFor). */
   threads?: number;
-  /** Whether the calling thread parses too (default), or only takes in what the threads send. */
+  /** Whether the calling thread parses YAML too (default), or only its JSON and what the threads send. */
   callerParses?: boolean;
 }
 
 /**
- * Every object of the files, in the files' order, parsed by the calling thread and worker threads
- * side by side (js-yaml is most of a large dump's read). The first file in order that does not
- * parse is the error, whichever thread met it, so the error is the same as a serial parse's.
+ * Every object of the files, in the files' order. With threads, they take the YAML files from one
+ * queue (js-yaml is most of a large dump's read) while the caller parses the JSON files and then
+ * joins them. The error is that of the first file in order that does not parse, as a serial parse's.
  */
 export async function parseDumpFiles(files: DumpFile[], limits: DumpLimits, options: ParseOptions = {}): Promise<RawObject[]> {
   const { threads = parseThreadsFor(files), callerParses = true } = options;
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const parsed: RawObject[][] = new Array<RawObject[]>(files.length);
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  shared[FIRST_FAILED] = files.length;
+  const queue = files.flatMap((f, i) => (isJson(f) ? [] : [i]));
+  const parsed = new Array<RawObject[]>(files.length);
   let failure: { index: number; error: string } | undefined;
   const put = (m: ParsedFile): void => {
     if ('done' in m) return;
@@ -89,7 +109,7 @@ export async function parseDumpFiles(files: DumpFile[], limits: DumpLimits, opti
   };
   const channels = Array.from({ length: threads }, () => new MessageChannel());
   const workers = channels.map(({ port2 }) =>
-    siblingThread(__filename, 'dump-parse-thread', { workerData: { files, limits, next, port: port2 } satisfies ParseThreadData, transferList: [port2] }),
+    siblingThread(__filename, 'dump-parse-thread', { workerData: { files, queue, limits, shared, port: port2 } satisfies ParseThreadData, transferList: [port2] }),
   );
   const handlers: ((m: ParsedFile) => void)[] = [];
   const finished = Promise.all(
@@ -109,14 +129,18 @@ export async function parseDumpFiles(files: DumpFile[], limits: DumpLimits, opti
   );
   finished.catch(() => undefined); // awaited below; a throw on this thread must not leave it unhandled
   try {
-    // The caller parses too; between its files it takes in what the threads have sent, so their
-    // copies do not pile up until the end.
-    if (callerParses || threads === 0) takeFiles(files, limits, next, (m) => {
+    // Between its own files the caller takes in what the threads have sent, so their copies do not pile up.
+    const putAndTakeIn = (m: ParsedFile): void => {
       put(m);
       channels.forEach(({ port1 }, i) => {
         for (let r = receiveMessageOnPort(port1); r; r = receiveMessageOnPort(port1)) handlers[i]!(r.message as ParsedFile);
       });
+    };
+    const data = { files, queue, limits, shared };
+    files.forEach((f, i) => {
+      if (isJson(f)) parseUnlessFailedBefore(data, i, putAndTakeIn);
     });
+    if (callerParses || threads === 0) takeQueue(data, putAndTakeIn);
     await finished;
   } finally {
     for (const { port1 } of channels) port1.close();

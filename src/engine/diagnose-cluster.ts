@@ -186,6 +186,7 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
       readErrors.add(local.readErrors);
       objects += local.objectCount;
       if (local.observedAt && (!observedAt || local.observedAt > observedAt)) observedAt = local.observedAt;
+      ctx.reclaimMemory?.();
     }
     // What the lists could not read at all (a kind the bot may not list), told once they are done.
     readErrors.add(listErrors);

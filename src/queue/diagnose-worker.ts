@@ -5,6 +5,7 @@ import { NetdoctorError } from '../domain/errors';
 import type { ChatSurface, DiagnoseRequest, PlanProposal, RunRef, RunStage } from '../domain/ports';
 import { type Report, verdictOf } from '../domain/report';
 import type { Metrics } from '../observability/metrics';
+import { heapReclaimer } from '../observability/heap';
 import type { Clock, Logger } from '../domain/run-context';
 import { diagnose } from '../engine/diagnose';
 import { type Workflow, pickWorkflow } from '../engine/workflow';
@@ -118,7 +119,7 @@ export function diagnoseProcessor(deps: DiagnoseDeps): (job: Job, token?: string
         await stage('reading');
         const reader = await deps.readerFor(request.cluster);
         try {
-          const ctx = { runId, log, clock: deps.clock };
+          const ctx = { runId, log, clock: deps.clock, reclaimMemory: heapReclaimer() };
           report = await diagnose(ctx, withStages(reader, () => stage('analysing')), workflow, { cluster: request.cluster, namespace: request.namespace }, deps.baselines);
         } finally {
           reader.close?.();

@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import { diagnose } from '../engine/diagnose';
 import { pickWorkflow } from '../engine/workflow';
+import { heapReclaimer } from '../observability/heap';
 import { buildDigest, dayIn } from '../engine/digest';
 import { type ClusterWorkerDeps, ReleasedJob } from './diagnose-worker';
 import { classify } from './failures';
@@ -43,7 +44,7 @@ export function digestProcessor(deps: DigestDeps): (job: Job, token?: string, si
       const runId = `digest-${day}`;
       let report;
       try {
-        report = await diagnose({ runId, log, clock: deps.clock }, reader, workflow, { cluster: deps.cluster }, deps.baselines);
+        report = await diagnose({ runId, log, clock: deps.clock, reclaimMemory: heapReclaimer() }, reader, workflow, { cluster: deps.cluster }, deps.baselines);
       } finally {
         reader.close?.();
       }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DUMP_LIMITS, type DumpFile, dumpRoot, walkDump } from '../../../src/cluster/dump-files';
@@ -42,14 +42,23 @@ describe('parseDumpFiles', () => {
   });
 
   it('refuses with the first file in order that does not parse, whichever thread met it', async () => {
-    const files = writeFiles(dir, 16);
-    writeFileSync(join(dir, 'f-05.yaml'), 'a: [unclosed');
-    writeFileSync(join(dir, 'f-11.yaml'), 'b: {unclosed');
-    for (const options of [{ threads: 0 }, { threads: 2, callerParses: false }]) {
-      const e = await parseDumpFiles(files, DEFAULT_DUMP_LIMITS, options).then(() => undefined, (err: unknown) => err);
-      expect(e).toBeInstanceOf(NetdoctorError);
-      expect((e as NetdoctorError).code).toBe('unreadable_dump');
-      expect((e as Error).message).toMatch(/^cannot parse f-05\.yaml: /);
+    // f-NN.json every third file (0, 3, 6, …), YAML the rest: the caller reads the JSON, the threads the YAML.
+    const cases = [
+      { broken: ['f-05.yaml', 'f-11.yaml'], first: 'f-05.yaml' },
+      { broken: ['f-03.json', 'f-08.yaml'], first: 'f-03.json' },
+      { broken: ['f-02.yaml', 'f-09.json'], first: 'f-02.yaml' },
+    ];
+    for (const { broken, first } of cases) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+      const files = writeFiles(dir, 16);
+      for (const name of broken) writeFileSync(join(dir, name), name.endsWith('.json') ? '{"kind": "List", "items": [' : 'a: [unclosed');
+      for (const options of [{ threads: 0 }, { threads: 2, callerParses: false }, { threads: 1 }]) {
+        const e = await parseDumpFiles(files, DEFAULT_DUMP_LIMITS, options).then(() => undefined, (err: unknown) => err);
+        // Any other error shows its message here.
+        expect(e instanceof NetdoctorError ? e.code : String(e)).toBe('unreadable_dump');
+        expect((e as Error).message.startsWith(`cannot parse ${first}: `)).toBe(true);
+      }
     }
   });
 
@@ -59,6 +68,8 @@ describe('parseDumpFiles', () => {
     const large = parseThreadsFor(Array.from({ length: 2 }, (_, i) => file(8 * 2 ** 20, i)));
     expect(large).toBeLessThanOrEqual(1);
     expect(parseThreadsFor([file(60 * 2 ** 20, 0)])).toBe(0);
+    // JSON is parsed by the caller: copying its objects back from a thread costs about what parsing them does.
+    expect(parseThreadsFor(Array.from({ length: 8 }, (_, i) => ({ ...file(30 * 2 ** 20, i), rel: `f-${i}.json` })))).toBe(0);
   });
 });
 

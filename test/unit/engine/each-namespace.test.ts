@@ -1,5 +1,8 @@
 // The cluster-wide run (the digest) reads and checks one namespace at a time. It must find what one
 // pass of the checks over the whole cluster finds, on every scenario, and keep the same baseline.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CHECKS } from '../../../src/checks';
 import { DumpReader } from '../../../src/cluster/dump-reader';
 import { changeLine } from '../../../src/domain/baseline';
@@ -11,7 +14,7 @@ import { changesSince } from '../../../src/engine/changes-since';
 import { diagnose } from '../../../src/engine/diagnose';
 import { projectionFor } from '../../../src/engine/engine-reads';
 import { linkFindings } from '../../../src/engine/link-findings';
-import { layeredView } from '../../../src/engine/namespace-views';
+import { eachNamespaceOf, layeredView } from '../../../src/engine/namespace-views';
 import { INFRA_NAMESPACES } from '../../../src/engine/infra-namespaces';
 import { extraLists, runChecks } from '../../../src/engine/run-steps';
 import { takeBaseline } from '../../../src/engine/take-baseline';
@@ -97,6 +100,27 @@ describe('cluster-wide run, namespace by namespace', () => {
     await expect(diagnose(ctx, reader, workflow, {})).rejects.toThrow('the apiserver went away');
     expect(reader.streamed).toBe(1);
     expect(reader.streamClosed).toBe(true);
+  });
+
+  it('offers to reclaim memory after each namespace it streams, where only that namespace is held', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-reclaim-'));
+    const pod = (namespace: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace }, spec: { containers: [{ name: 'web', image: 'web' }] } });
+    writeFileSync(join(dir, 'objects.yaml'), ['kube-system', 'blue', 'green', 'red'].map((ns) => JSON.stringify(pod(ns))).join('\n---\n'));
+    const streamed: string[] = [];
+    const reclaimedAfter: string[] = [];
+    const sliced = new DumpReader(dir);
+    class Streams extends DumpReader {
+      async *eachNamespace(scope: EachNamespaceScope): AsyncGenerator<NamespaceObjects> {
+        for await (const ns of eachNamespaceOf(sliced, scope)) {
+          streamed.push(ns.namespace);
+          yield ns;
+        }
+      }
+    }
+    await diagnose({ ...ctx, reclaimMemory: () => reclaimedAfter.push(streamed.at(-1)!) }, new Streams(dir), workflow, {});
+    rmSync(dir, { recursive: true, force: true });
+    expect(streamed).toEqual(['blue', 'green', 'red']);
+    expect(reclaimedAfter).toEqual(streamed);
   });
 });
 
