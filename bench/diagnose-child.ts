@@ -112,7 +112,7 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
       }
     };
     const t0 = nowMs();
-    const report = await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date(), ...(process.env.BENCH_NO_RECLAIM ? {} : { reclaimMemory: heapReclaimer() }) }, reader, timed, { namespace });
+    const report = await diagnose({ runId: 'bench', log: silentLogger, clock: () => new Date(), reclaimMemory: heapReclaimer() }, reader, timed, { namespace });
     const wallMs = nowMs() - t0;
     api.close();
     const checksMs = Object.values(checkMs).reduce((a, b) => a + b, 0);
