@@ -123,7 +123,11 @@ export async function parseDumpFiles(files: DumpFile[], limits: DumpLimits, opti
         handlers.push(handle);
         port1.on('message', handle);
         worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`a dump parse thread exited (code ${code}) before it finished`)));
+        worker.once('exit', (code) => {
+          // Its port and its exit are told apart: what it sent before it ended may still be queued.
+          for (let r = receiveMessageOnPort(port1); r; r = receiveMessageOnPort(port1)) handle(r.message as ParsedFile);
+          reject(new Error(`a dump parse thread exited (code ${code}) before it finished`));
+        });
       });
     }),
   );
