@@ -25,13 +25,13 @@ function writeFiles(dir: string, count: number): DumpFile[] {
   return walkDump(dumpRoot(dir), DEFAULT_DUMP_LIMITS).files;
 }
 
-describe('parseDumpFiles', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'nd-dump-objects-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nd-dump-objects-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('parseDumpFiles', () => {
   it('gives the objects of a serial parse, in file order, when threads parse beside the caller', async () => {
     const files = writeFiles(dir, 24);
     const serial = files.flatMap((f) => parseDumpFile(f, DEFAULT_DUMP_LIMITS));
@@ -74,12 +74,6 @@ describe('parseDumpFiles', () => {
 });
 
 describe('DumpReader.open', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'nd-dump-open-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
   it('reads what the constructor reads', async () => {
     writeFiles(dir, 10);
     const scope = { namespace: 'ns-3', alsoNamespaces: ['ns-4'], kinds: [...KINDS] };
