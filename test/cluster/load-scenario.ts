@@ -311,15 +311,8 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
           delete spec.healthCheckNodePort;
           live = await rest.create(body);
         } else if (e instanceof RestError && e.reason === 'AlreadyExists') {
-          const existing = await rest.get<Obj & { metadata: { annotations?: Record<string, string> } }>(body);
           preexisting = true;
-          const managed =
-            (kind === 'ConfigMap' && name === 'kube-root-ca.crt') ||
-            (kind === 'ServiceAccount' && name === 'default') ||
-            existing.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'true';
-          live = managed
-            ? existing
-            : await rest.replace({ ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } });
+          live = await replaceUnlessManaged(rest, body, kind, name);
         } else {
           throw e;
         }
@@ -365,6 +358,29 @@ export async function loadScenario(dir: string, opts: LoadOptions): Promise<Load
     }
   };
   return { dir, objects: loaded, namespaces: createdNamespaces, nodes, uids, unload };
+}
+
+/** ConfigMaps the control plane writes itself (the apiserver keeps extension-apiserver-authentication up to date). */
+const CONTROL_PLANE_CONFIGMAPS = ['kube-root-ca.crt', 'extension-apiserver-authentication', 'kube-apiserver-legacy-service-account-token-tracking'];
+
+/**
+ * Replaces an object that already exists with the dump's, except what the control plane keeps up to
+ * date itself (kept as it is). A write between our read and our PUT (a controller's) is retried.
+ */
+async function replaceUnlessManaged(rest: Rest, body: Obj, kind: string, name: string): Promise<Obj> {
+  for (let attempt = 1; ; attempt++) {
+    const existing = await rest.get<Obj & { metadata: { annotations?: Record<string, string> } }>(body);
+    const managed =
+      (kind === 'ConfigMap' && CONTROL_PLANE_CONFIGMAPS.includes(name)) ||
+      (kind === 'ServiceAccount' && name === 'default') ||
+      existing.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'true';
+    if (managed) return existing;
+    try {
+      return await rest.replace({ ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } });
+    } catch (e) {
+      if (!(e instanceof RestError && e.status === 409 && attempt < 5)) throw e;
+    }
+  }
 }
 
 /** PUT <object>/status with the live object and the dump's status (no-op when the kind has no status subresource). */
