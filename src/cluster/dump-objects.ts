@@ -82,6 +82,11 @@ export function parseInThread(data: ParseThreadData): void {
   data.port.postMessage({ done: true } satisfies ParsedFile);
 }
 
+/** Hands what a port holds now to `handle`, without waiting for the event loop. */
+function takeInQueued(port: MessagePort, handle: (m: ParsedFile) => void): void {
+  for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) handle(r.message as ParsedFile);
+}
+
 export interface ParseOptions {
   /** Worker threads beside the caller (default: parseThreadsFor). */
   threads?: number;
@@ -125,7 +130,7 @@ export async function parseDumpFiles(files: DumpFile[], limits: DumpLimits, opti
         worker.once('error', reject);
         worker.once('exit', (code) => {
           // Its port and its exit are told apart: what it sent before it ended may still be queued.
-          for (let r = receiveMessageOnPort(port1); r; r = receiveMessageOnPort(port1)) handle(r.message as ParsedFile);
+          takeInQueued(port1, handle);
           reject(new Error(`a dump parse thread exited (code ${code}) before it finished`));
         });
       });
@@ -136,9 +141,7 @@ export async function parseDumpFiles(files: DumpFile[], limits: DumpLimits, opti
     // Between its own files the caller takes in what the threads have sent, so their copies do not pile up.
     const putAndTakeIn = (m: ParsedFile): void => {
       put(m);
-      channels.forEach(({ port1 }, i) => {
-        for (let r = receiveMessageOnPort(port1); r; r = receiveMessageOnPort(port1)) handlers[i]!(r.message as ParsedFile);
-      });
+      channels.forEach(({ port1 }, i) => takeInQueued(port1, handlers[i]!));
     };
     const data = { files, queue, limits, shared };
     files.forEach((f, i) => {
