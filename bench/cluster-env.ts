@@ -1,6 +1,8 @@
 // The benchmark's own environment, from the test harness's modules: the real control plane
 // (binaries from test/cluster/build.sh's cache, built on first use), a private redis-server
 // and one scripted kubelet serving every fake node.
+import * as fs from 'node:fs';
+import { setPriority } from 'node:os';
 import * as path from 'node:path';
 import { startControlPlane, type ControlPlane } from '../test/cluster/control-plane';
 import { ensureBinaries } from '../test/cluster/global-setup';
@@ -41,6 +43,29 @@ export async function startCluster(log: (l: string) => void): Promise<BenchEnv> 
   } catch (e) {
     await cluster.stop();
     throw e;
+  }
+}
+
+/**
+ * Sets the nice value of every thread of the control plane's processes (Linux keeps it per thread;
+ * threads started later inherit it from the thread that starts them). Lowering it again needs root,
+ * as the bench runs.
+ */
+export function setControlPlaneNice(cluster: ControlPlane, nice: number): void {
+  for (const pid of cluster.pids()) {
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited since listed
+    }
+    for (const tid of tids) {
+      try {
+        setPriority(Number(tid), nice);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // a thread that ended meanwhile
+      }
+    }
   }
 }
 

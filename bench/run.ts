@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchCliColdStart } from './cli-cold-start';
 import { benchDumpRead, dumpMemoryBoundBytes } from './dump-read';
-import { startCluster, type BenchEnv } from './cluster-env';
+import { setControlPlaneNice, startCluster, type BenchEnv } from './cluster-env';
 import { benchBaseline } from './baseline';
 import { benchNamespace, waitForSlices } from './namespace';
 import { benchPeerScenarios, findK8sgpt, k8sgptOnNamespace, peerRows, type K8sgptBuild } from './peer';
@@ -405,7 +405,7 @@ async function main(): Promise<void> {
             requests: 500,
             concurrency: 50,
             downAttempts: opts.quick ? 3 : 5,
-            background: { kubeconfig: ackEnv.cluster.kubeconfigPath, namespace: 'shop', description: `#2's namespace (${o.pods} pods, ${o.services} Services, ${o.events} Events)`, diagnoses: 4 },
+            background: { kubeconfig: ackEnv.cluster.kubeconfigPath, controlPlaneNice: (nice) => setControlPlaneNice(ackEnv.cluster, nice), namespace: 'shop', description: `#2's namespace (${o.pods} pods, ${o.services} Services, ${o.events} Events)`, diagnoses: 4 },
           });
         } finally {
           await ackEnv.stop();
@@ -439,12 +439,14 @@ async function main(): Promise<void> {
               'lookup, chat.postMessage, or a remembered permalink + response_url) in the same event loop.',
           );
         }
-        const [inLoop, threaded] = acks.slice(3);
-        if (inLoop && threaded) {
+        const [inLoop, sameNice, threaded, apartFromApiserver] = acks.slice(3);
+        if (inLoop && sameNice && threaded && apartFromApiserver) {
           results.notes.push(
             `Ack isolation (issue 20): with ${ack.backgroundDiagnoses} diagnoses of #2's namespace run during the serve rounds (4 at a time), ` +
-              `\`netdoctor serve\` acks at p99 ${threaded.p99Ms.toFixed(0)} ms with its workers in their own thread (src/cli/serve-workers.ts) against ` +
-              `${inLoop.p99Ms.toFixed(0)} ms with them in the receiver's event loop, where each diagnosis (cluster read, JSON parsing, checks) held the acks behind it.`,
+              `\`netdoctor serve\` acks at p99 ${threaded.p99Ms.toFixed(0)} ms with its workers in their own thread at nice 10 (src/cli/serve-workers.ts, ` +
+              `NETDOCTOR_SERVE_WORKERS_NICE), ${sameNice.p99Ms.toFixed(0)} ms with that thread at the receiver's priority, and ` +
+              `${inLoop.p99Ms.toFixed(0)} ms with the workers in the receiver's event loop, where each diagnosis (cluster read, JSON parsing, checks) held the acks behind it. ` +
+              `The apiserver and etcd that serve the diagnoses' reads share the same 2 cores; at nice 10 (as if on machines of their own, as in a cluster) serve acks at p99 ${apartFromApiserver.p99Ms.toFixed(0)} ms.`,
           );
         }
         const boltTimeout = down.httpStatus.every((st) => st === 404) && down.httpMs.median >= 2900;

@@ -2,19 +2,20 @@
 // front end + workers in one process, as `netdoctor serve` runs), the real queue on a real
 // Redis, and the Slack Web API emulated on loopback (test/support/slack-emulator.ts).
 //   4b: slash command → final thread reply on the seed scenario (dump view), end to end.
-//   5:  500 signed slash commands at concurrency 50 → ack latency (HTTP response) p50/p99/max;
-//       then Redis stopped → time until the user sees an error.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+//   5:  500 signed slash commands at concurrency 50 → ack latency (HTTP response) p50/p99/max,
+//       sent by a load generator in its own process (bench/ack-load.ts); then Redis stopped →
+//       time until the user sees an error.
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { loadConfig } from '../src/config';
 import { jobIdFrom } from '../src/queue/jobs';
 import { Producer, producerOptions } from '../src/queue/queues';
 import { SlackEmulator } from '../test/support/slack-emulator';
 import { type TestRedis } from '../test/cluster/redis';
-import { figure, nowMs, percentile, pool, round, sleep, type Figure } from './stats';
-
-const CHANNEL = 'C0BENCH01';
+import type { LoadResult, LoadRound } from './ack-load';
+import { BENCH_CHANNEL as CHANNEL, signedCommand } from './slack-request';
+import { figure, nowMs, percentile, round, sleep, type Figure } from './stats';
 
 export interface EndToEnd {
   scenario: string;
@@ -61,6 +62,28 @@ interface Harness {
 
 const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 const SERVE = path.join(__dirname, 'serve-child.ts');
+const LOAD = path.join(__dirname, 'ack-load.ts');
+
+/** The load generator's process (bench/ack-load.ts): one round of signed commands at a time. */
+function startLoad(): { round(h: Harness, text: string, count: number, concurrency: number): Promise<LoadResult['results']>; stop(): void } {
+  const child = fork(LOAD, [], { execArgv: ['-r', REGISTER], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`ack-load exited ${code}`))));
+  exited.catch(() => undefined);
+  return {
+    round: (h, text, count, concurrency) =>
+      Promise.race([
+        exited,
+        new Promise<LoadResult['results']>((resolve) => {
+          child.once('message', (m: LoadResult) => resolve(m.results));
+          child.send({ type: 'round', url: h.url, secret: h.secret, text, responseUrl: h.emulator.responseUrl(''), count, concurrency } satisfies LoadRound);
+        }),
+      ]),
+    stop: () => {
+      child.removeAllListeners('exit');
+      child.kill();
+    },
+  };
+}
 
 /** `serve`: workers in their own thread (as `netdoctor serve` runs); `in-loop`: in the receiver's event loop (before issue 20). */
 type HarnessMode = 'serve' | 'in-loop' | 'front-end-only' | 'bare';
@@ -96,19 +119,8 @@ async function startHarness(redisUrl: string, source: string, mode: HarnessMode 
   return { emulator, child, producer, url: `http://127.0.0.1:${port}/slack/events`, secret };
 }
 
-function signedCommand(h: Harness, text: string): { body: string; headers: Record<string, string>; triggerId: string } {
-  const triggerId = `trig.${randomUUID()}`;
-  const body = new URLSearchParams({
-    token: 'deprecated', team_id: 'T0BENCH', team_domain: 'bench', channel_id: CHANNEL, channel_name: 'ops', user_id: 'U0BENCH01', user_name: 'bench',
-    command: '/netdoctor', text, api_app_id: 'A0NETDOC', response_url: h.emulator.responseUrl(triggerId), trigger_id: triggerId,
-  }).toString();
-  const ts = Math.floor(Date.now() / 1000);
-  const sig = 'v0=' + createHmac('sha256', h.secret).update(`v0:${ts}:${body}`).digest('hex');
-  return { body, triggerId, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig } };
-}
-
 async function send(h: Harness, text: string): Promise<{ status: number; ms: number; triggerId: string; t0: number; body: string }> {
-  const c = signedCommand(h, text);
+  const c = signedCommand(h.secret, text, (id) => h.emulator.responseUrl(id));
   const t0 = nowMs();
   const res = await fetch(h.url, { method: 'POST', body: c.body, headers: c.headers });
   const body = await res.text();
@@ -226,6 +238,8 @@ function keepDiagnosing(h: Harness, namespace: string, width: number): Backgroun
 /** The large namespace the background diagnoses read, and the cluster it lives in. */
 export interface AckBackground {
   kubeconfig: string;
+  /** Sets the nice value of the apiserver's and etcd's threads (they share the bench's 2 cores; in a cluster they run elsewhere). */
+  controlPlaneNice(nice: number): void;
   namespace: string;
   /** How the namespace is described in the rows (its size). */
   description: string;
@@ -237,8 +251,8 @@ export interface AckBackground {
  * machine's drift hits them alike): a bare Node HTTP server (the machine's and the load
  * generator's floor), `/netdoctor help` on the front end alone (the receiver's floor: signature,
  * Redis dedupe, ack, nothing after), `/netdoctor <ns>` on the front end alone, and on
- * `netdoctor serve` with its workers in the receiver's event loop (before issue 20) and in their
- * own thread (now). With `background`, both serve variants read the live cluster and keep
+ * `netdoctor serve` with its workers in the receiver's event loop (before issue 20), in their own
+ * thread at the receiver's priority, and in their own thread at nice 10 (as serve runs). With `background`, both serve variants read the live cluster and keep
  * `background.diagnoses` diagnoses of its large namespace running through each of their rounds.
  */
 export async function benchAck(
@@ -253,29 +267,36 @@ export async function benchAck(
   const bare = await startHarness(redis.url, dumpDir, 'bare');
   const front = await startHarness(redis.url, dumpDir, 'front-end-only');
   const inLoop = await startHarness(redis.url, serveSource, 'in-loop', serveEnv);
+  const sameNice = await startHarness(redis.url, serveSource, 'serve', { ...serveEnv, NETDOCTOR_SERVE_WORKERS_NICE: '0' });
   const h = await startHarness(redis.url, serveSource, 'serve', serveEnv);
   const during = bg ? `, while ${bg.diagnoses} diagnoses of ${bg.description} run` : '';
-  const variants: { name: string; harness: Harness; text: string; background: boolean; results: { status: number; ms: number }[] }[] = [
+  const variants: { name: string; harness: Harness; text: string; background: boolean; controlPlaneNice?: number; results: { status: number; ms: number }[] }[] = [
     { name: 'bare Node HTTP server answering 200 (machine + load generator floor)', harness: bare, text: 'help', background: false, results: [] },
     { name: '`/netdoctor help`, front end only (receiver floor)', harness: front, text: 'help', background: false, results: [] },
     { name: `\`/netdoctor ${namespace}\`, front end only (workers elsewhere)`, harness: front, text: namespace, background: false, results: [] },
     { name: `\`/netdoctor ${namespace}\`, netdoctor serve with the workers in the receiver's event loop (before)${during}`, harness: inLoop, text: namespace, background: true, results: [] },
-    { name: `\`/netdoctor ${namespace}\`, netdoctor serve with the workers in their own thread${during}`, harness: h, text: namespace, background: true, results: [] },
+    { name: `\`/netdoctor ${namespace}\`, netdoctor serve with the workers in their own thread at the receiver's priority (nice 0)${during}`, harness: sameNice, text: namespace, background: true, results: [] },
+    { name: `\`/netdoctor ${namespace}\`, netdoctor serve as it runs: the workers in their own thread at nice 10${during}`, harness: h, text: namespace, background: true, results: [] },
+    ...(bg
+      ? [{ name: `\`/netdoctor ${namespace}\`, netdoctor serve as it runs${during}, the apiserver and etcd at nice 10 (as if on machines of their own)`, harness: h, text: namespace, background: true, controlPlaneNice: 10, results: [] }]
+      : []),
   ];
   let backgroundDiagnoses = 0;
+  const load = startLoad();
   try {
-    for (const v of variants) for (let i = 0; i < 5; i++) await send(v.harness, v.text); // warm-up (connections, JIT)
+    for (const v of variants) await load.round(v.harness, v.text, 50, 5); // warm-up (connections, JIT)
     const rounds = 5;
     const perRound = Math.ceil(o.requests / rounds);
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) {
         await sleep(500); // let the previous round's post-ack work settle
-        const load = bg && v.background ? keepDiagnosing(v.harness, bg.namespace, bg.diagnoses) : undefined;
-        if (load) await Promise.race([load.running, sleep(60_000).then(() => Promise.reject(new Error('the background diagnoses did not all start within 60 s')))]);
+        bg?.controlPlaneNice(v.controlPlaneNice ?? 0);
+        const diagnoses = bg && v.background ? keepDiagnosing(v.harness, bg.namespace, bg.diagnoses) : undefined;
+        if (diagnoses) await Promise.race([diagnoses.running, sleep(60_000).then(() => Promise.reject(new Error('the background diagnoses did not all start within 60 s')))]);
         try {
-          v.results.push(...(await pool(perRound, o.concurrency, () => send(v.harness, v.text))));
+          v.results.push(...(await load.round(v.harness, v.text, perRound, o.concurrency)));
         } finally {
-          backgroundDiagnoses += (await load?.stop()) ?? 0;
+          backgroundDiagnoses += (await diagnoses?.stop()) ?? 0;
         }
       }
     }
@@ -283,9 +304,11 @@ export async function benchAck(
     await stopHarness(h);
     throw e;
   } finally {
+    load.stop();
     await stopHarness(bare);
     await stopHarness(front);
     await stopHarness(inLoop);
+    await stopHarness(sameNice);
   }
   const acks = variants.map((v) => summarise(v.name, v.results, o.concurrency));
   try {

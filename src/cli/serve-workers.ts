@@ -10,6 +10,7 @@ import type { Logger } from '../domain/run-context';
 import { siblingThread } from '../domain/source-thread';
 import { createLogger } from '../observability/logger';
 import { type MetricsSnapshot, createMetrics } from '../observability/metrics';
+import { lowerThreadPriority } from '../observability/thread-priority';
 import { RedisSetupError } from '../queue/redis';
 import { startWorkers } from '../queue/workers';
 import { policyFromConfig, readAccessFromConfig } from './approval-policy';
@@ -34,6 +35,15 @@ type FromThread =
 export async function runServeWorkers(data: ServeWorkersData, port: MessagePort): Promise<void> {
   const config: Config = loadConfig(data.env, { cluster: data.cluster });
   const log = createLogger({ level: config.logLevel }).child({ thread: 'workers' });
+  // When the receiver and a diagnosis both want a core, the kernel gives it to the acks first (at
+  // nice 10 the thread weighs 110 against the receiver's 1024); a diagnosis still has every core the
+  // receiver leaves idle (issue 20).
+  try {
+    const tid = lowerThreadPriority(config.serveWorkersNice);
+    log.debug({ tid, nice: config.serveWorkersNice }, tid ? 'workers thread priority lowered' : 'no per-thread priority on this platform');
+  } catch (err) {
+    log.warn({ err }, 'could not lower the workers thread priority; diagnoses compete with Slack acks for the CPU');
+  }
   // The process-wide series (CPU, memory, event loop) come from the main thread's registry.
   const metrics = createMetrics({ defaultLabels: { component: 'serve' }, defaultMetrics: false });
   const post = (m: FromThread): void => port.postMessage(m);

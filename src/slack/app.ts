@@ -237,7 +237,8 @@ export function createSlackApp({ settings, commands, dedupe, log, routes = [], p
     });
   }
 
-  const app = new App({ token: settings.botToken, receiver, logger, clientOptions });
+  // No conversation store: nothing here keeps per-conversation state, and its middleware ran on every delivery.
+  const app = new App({ token: settings.botToken, receiver, logger, clientOptions, convoStore: false });
   app.use(dedupeMiddleware(dedupe, log));
   registerCommands(app, commands);
   if (planActions) registerPlanActions(app, planActions);

@@ -110,6 +110,8 @@ export interface ControlPlane {
   ports: { etcd: number; etcdPeer: number; apiserver: number };
   /** Wall time of start, ms. */
   startMs: number;
+  /** Process ids of etcd, the apiserver and the controllers that are still running. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -492,7 +494,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     log(`[control-plane] started in ${(startMs / 1000).toFixed(1)} s ` +
       `(pki ${tPki - t0} ms, etcd ${tEtcd - tPki} ms, apiserver ${tApi - tEtcd} ms, controllers ${tEnd - tApi} ms) ` +
       `server=${server} dir=${workDir}`);
-    return { kubeconfigPath, server, workDir, pki, ports: { etcd: etcdPort, etcdPeer, apiserver: apiPort }, startMs, stop };
+    const pids = (): number[] => procs.filter((p) => !p.exited && p.child.pid).map((p) => p.child.pid!);
+    return { kubeconfigPath, server, workDir, pki, ports: { etcd: etcdPort, etcdPeer, apiserver: apiPort }, startMs, pids, stop };
   } catch (e) {
     const keep = process.env.NETDOCTOR_KEEP_CLUSTER_DIR;
     process.env.NETDOCTOR_KEEP_CLUSTER_DIR = '1'; // keep logs of a failed start for diagnosis

@@ -48,6 +48,7 @@ describe('loadConfig', () => {
     ['NETDOCTOR_PLAN_KEY', 'short', 'NETDOCTOR_PLAN_KEY must be at least 32 characters'],
     ['NETDOCTOR_APPROVERS', 'U0BOB0001', 'NETDOCTOR_PLAN_KEY is required when NETDOCTOR_APPROVERS is set'],
     ['NETDOCTOR_READ_ACCESS', 'maybe', 'NETDOCTOR_READ_ACCESS must be one of open, checked'],
+    ['NETDOCTOR_SERVE_WORKERS_NICE', '20', 'NETDOCTOR_SERVE_WORKERS_NICE must be a nice value from 0 to 19'],
     ['NETDOCTOR_CHANNEL_NAMESPACES', 'C0123ABCD=Triton', 'NETDOCTOR_CHANNEL_NAMESPACES must be a comma-separated list of CHANNELID=namespace'],
   ])('rejects %s=%j naming the variable and the problem', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);

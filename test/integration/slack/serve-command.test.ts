@@ -5,10 +5,12 @@ import { EventEmitter } from 'node:events';
 import type { CliIo } from '../../../src/cli/io';
 import { main } from '../../../src/cli/main';
 import { serveCommand } from '../../../src/cli/serve-command';
+import { FIELDS } from '../../../src/config';
 import { listScenarios } from '../../support/scenarios';
 import { SlackEmulator } from '../../support/slack-emulator';
 import { freePort } from '../../cluster/control-plane';
 import { eventually } from '../../support/eventually';
+import { niceOf, threadsAtNice } from '../../support/thread-nice';
 
 
 // The command's wait below holds a diagnosis in the workers' thread (compiled from the sources on
@@ -73,6 +75,9 @@ describe('netdoctor serve', () => {
       expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: { ok: true }, slack: { ok: true }, started: { ok: true } } });
       expect(ready.status).toBe(200);
     });
+    // The workers' thread yields the CPU to the receiver's (issue 20); the receiver's keeps the process's priority.
+    expect(threadsAtNice(FIELDS.serveWorkersNice.default)).toHaveLength(1);
+    expect(niceOf(process.pid)).toBe(0);
 
     const body = new URLSearchParams({
       command: '/netdoctor',
