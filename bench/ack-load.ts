@@ -2,9 +2,9 @@
 // neither the emulated Slack nor the bench's bookkeeping share its event loop. Each `round`
 // message sends `count` signed slash commands with `concurrency` in flight and answers with each
 // request's status and time from the first byte written to the end of the response. Requests are
-// signed before the clock starts; connections are opened before it and kept alive (plain node:http with a keep-alive
-// agent; `fetch` added tens of ms per request here), as an ingress in front of the receiver keeps
-// its upstream connections, and Socket Mode has no per-command connection at all.
+// signed and connections opened before the clock starts, and connections are kept alive (plain
+// node:http; `fetch` added tens of ms per request here), as an ingress in front of the receiver
+// keeps its upstream connections; Socket Mode has no per-command connection at all.
 import * as http from 'node:http';
 import { pool } from './stats';
 import { type SignedCommand, signedCommand } from './slack-request';

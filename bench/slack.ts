@@ -252,8 +252,10 @@ export interface AckBackground {
  * generator's floor), `/netdoctor help` on the front end alone (the receiver's floor: signature,
  * Redis dedupe, ack, nothing after), `/netdoctor <ns>` on the front end alone, and on
  * `netdoctor serve` with its workers in the receiver's event loop (before issue 20), in their own
- * thread at the receiver's priority, and in their own thread at nice 10 (as serve runs). With `background`, both serve variants read the live cluster and keep
- * `background.diagnoses` diagnoses of its large namespace running through each of their rounds.
+ * thread at the receiver's priority, and in their own thread at nice 10 (as serve runs). With
+ * `background`, the serve variants read the live cluster and keep `background.diagnoses`
+ * diagnoses of its large namespace running through each of their rounds; the last variant also
+ * sets the control plane's threads to nice 10.
  */
 export async function benchAck(
   redis: TestRedis,

@@ -215,7 +215,7 @@ export const FIELDS = {
   cluster: setting('NETDOCTOR_CLUSTER', dnsLabel, 'default', 'The cluster this process serves (its workers consume only that cluster\'s queues).'),
   reportTtlSeconds: setting('NETDOCTOR_REPORT_TTL_SECONDS', positiveInt, 7 * 24 * 3600, 'How long reports and their plans stay in Redis.'),
   workerConcurrency: setting('NETDOCTOR_WORKER_CONCURRENCY', positiveInt, 2, 'Diagnose jobs one worker process runs at once.'),
-  serveWorkersNice: setting('NETDOCTOR_SERVE_WORKERS_NICE', niceValue, 10, '`serve`: nice value of its workers thread (Linux; 0–19). Above the receiver\'s 0, a Slack ack gets a core before a diagnosis does; 0: no preference.'),
+  serveWorkersNice: setting('NETDOCTOR_SERVE_WORKERS_NICE', niceValue, 10, '`serve`: nice value of its workers thread (Linux; 0–19). Above the receiver\'s 0, a Slack ack gets a core before a diagnosis does; 0: left as the process\'s.'),
   redisWaitSeconds: setting('NETDOCTOR_REDIS_WAIT_SECONDS', nonNegativeInt, 60, 'At startup, how long the workers wait for an unreachable Redis (it may start beside them) before exiting; 0: exit at once. A Redis that may evict keys is refused at once.'),
   shutdownTimeoutSeconds: setting('NETDOCTOR_SHUTDOWN_TIMEOUT_SECONDS', positiveInt, 20, 'On SIGTERM, how long to let the current job finish before releasing it (keep below terminationGracePeriodSeconds).'),
   digestCron: setting('NETDOCTOR_DIGEST_CRON', cron, '0 9 * * *', 'When the daily digest runs (cron pattern).'),

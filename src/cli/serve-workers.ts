@@ -38,11 +38,13 @@ export async function runServeWorkers(data: ServeWorkersData, port: MessagePort)
   // When the receiver and a diagnosis both want a core, the kernel gives it to the acks first (at
   // nice 10 the thread weighs 110 against the receiver's 1024); a diagnosis still has every core the
   // receiver leaves idle (issue 20).
-  try {
-    const tid = lowerThreadPriority(config.serveWorkersNice);
-    log.debug({ tid, nice: config.serveWorkersNice }, tid ? 'workers thread priority lowered' : 'no per-thread priority on this platform');
-  } catch (err) {
-    log.warn({ err }, 'could not lower the workers thread priority; diagnoses compete with Slack acks for the CPU');
+  if (config.serveWorkersNice > 0) {
+    try {
+      const tid = lowerThreadPriority(config.serveWorkersNice);
+      log.debug({ tid, nice: config.serveWorkersNice }, tid ? 'workers thread priority lowered' : 'no per-thread priority on this platform');
+    } catch (err) {
+      log.warn({ err }, 'could not lower the workers thread priority; diagnoses compete with Slack acks for the CPU');
+    }
   }
   // The process-wide series (CPU, memory, event loop) come from the main thread's registry.
   const metrics = createMetrics({ defaultLabels: { component: 'serve' }, defaultMetrics: false });
