@@ -21,7 +21,14 @@ export interface BenchEnv {
 
 export async function startCluster(log: (l: string) => void): Promise<BenchEnv> {
   const binDir = await ensureBinaries();
-  const cluster = await startControlPlane({ binDir, log });
+  // etcd's own maximum quota: the scale stage's largest size writes copies as JSON (bench/etcd-load.ts).
+  // The controllers' default client rate (20 requests/s) made the EndpointSlices of 30,000 pods take minutes.
+  const cluster = await startControlPlane({
+    binDir,
+    log,
+    extraEtcdArgs: ['--quota-backend-bytes=8589934592'],
+    extraControllerManagerArgs: ['--kube-api-qps=400', '--kube-api-burst=800'],
+  });
   try {
     // finalizeDeletions off: its loop LISTs every pod twice a second, which would load the
     // apiserver during measurements on a 10,000-pod cluster.

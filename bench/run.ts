@@ -46,7 +46,7 @@ function scalingVerdict(timeExponent: number, floorExponent: number): string {
 interface Options {
   only: Set<Stage>;
   quick: boolean;
-  /** The cluster digest also at 150,000 pods (about 20 more minutes of loading through the apiserver). */
+  /** The cluster digest also at 150,000 pods (longer loading, more memory for the control plane). */
   scale150k: boolean;
   out: string;
 }

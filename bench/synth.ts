@@ -2,8 +2,11 @@
 // (Deployment → ReplicaSet → Pods, a Service and a ConfigMap per app), pod statuses through
 // the status subresource as a kubelet would write them, and Events. Requests go out
 // concurrently with a bounded width. Objects are shaped like a real cluster's (probes,
-// resources, env, owner references, managedFields added by the apiserver).
+// resources, env, owner references, managedFields added by the apiserver). For large sizes
+// (`etcd`), most of a namespace is written as copies of its first app straight into etcd.
+import { randomUUID } from 'node:crypto';
 import type { ScriptedKubelet } from '../test/cluster/kubelet';
+import type { EtcdLoader, StoredObject } from './etcd-load';
 import { type BareClient, HttpError } from './kube-client';
 import { nowMs, pool } from './stats';
 
@@ -20,6 +23,12 @@ export interface NamespaceSpec {
   sandboxFailures?: number;
   /** Services that select no pod at all. */
   orphanServices?: number;
+  /**
+   * Writes the Deployments, ReplicaSets and pods of every app after the first, and every Event
+   * after the first, straight into etcd, as copies of what the apiserver stored for the first
+   * (bench/etcd-load.ts); ConfigMaps and Services (their cluster IPs) go through the apiserver.
+   */
+  etcd?: EtcdLoader;
 }
 
 export interface LoadStats {
@@ -117,6 +126,52 @@ export async function removeNamespace(client: BareClient, ns: string, nodes: str
   }
 }
 
+/** An object as the apiserver returns it: what the etcd copies start from. */
+interface Stored extends Record<string, unknown> {
+  metadata: { name: string; uid: string; resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: { uid: string; name: string }[]; managedFields?: unknown[] };
+}
+
+interface PodSpecShape {
+  containers: { image?: string; env?: { name: string; value?: string }[] }[];
+  volumes?: { name: string; configMap?: { name: string } }[];
+}
+
+/**
+ * A copy of `stored` under another name, uid and labels (and owner: its first owner reference),
+ * without its resourceVersion. managedFields name list items by key (an owner's uid, a pod IP):
+ * `renames` ([old, new] strings as they appear there) keep them the copy's own.
+ */
+function storedCopy(stored: Stored, name: string, labels: Record<string, string> | undefined, owner?: { name: string; uid: string }, renames: [string, string][] = []): Stored {
+  const copy = structuredClone(stored);
+  delete copy.metadata.resourceVersion;
+  copy.metadata.name = name;
+  copy.metadata.uid = randomUUID();
+  if (labels) copy.metadata.labels = labels;
+  const ref = copy.metadata.ownerReferences?.[0];
+  if (ref && owner) {
+    renames = [...renames, [ref.uid, owner.uid]];
+    Object.assign(ref, owner);
+  }
+  if (copy.metadata.managedFields && renames.length > 0) {
+    let text = JSON.stringify(copy.metadata.managedFields);
+    for (const [from, to] of renames) text = text.split(from).join(to);
+    copy.metadata.managedFields = JSON.parse(text) as unknown[];
+  }
+  return copy;
+}
+
+/** What differs between apps in a stored pod spec: the image, the upstream, the ConfigMap (admission's additions stay). */
+function retargetPodSpec(target: PodSpecShape, generated: PodSpecShape): void {
+  const [want] = generated.containers;
+  const [have] = target.containers;
+  if (!want || !have) throw new Error('stored pod spec without its container');
+  have.image = want.image;
+  have.env = want.env;
+  const config = target.volumes?.find((v) => v.name === 'config');
+  const wantConfig = generated.volumes?.find((v) => v.name === 'config');
+  if (config?.configMap && wantConfig?.configMap) config.configMap.name = wantConfig.configMap.name;
+}
+
 /** Loads one namespace of apps; returns what it created and the pods it made fail. */
 export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet, spec: NamespaceSpec): Promise<LoadStats & { failing: string[] }> {
   const t0 = nowMs();
@@ -135,21 +190,38 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
   let configMaps = 0;
 
   // Apps: ConfigMap, Deployment, ReplicaSet (owned), Service, then pods (owned by the RS).
-  await pool(spec.apps, WIDTH, async (a) => {
-    const app = `svc-${String(a).padStart(4, '0')}`;
+  const appName = (a: number): string => `svc-${String(a).padStart(4, '0')}`;
+  const appShape = (a: number) => {
+    const app = appName(a);
     const labels = { app, tier: a % 3 === 0 ? 'frontend' : 'backend', 'app.kubernetes.io/part-of': ns };
     const template = {
       metadata: { labels: { ...labels, 'pod-template-hash': hash(app) } },
       spec: {
-        containers: [container(app, `svc-${String((a + 1) % spec.apps).padStart(4, "0")}`)],
+        containers: [container(app, appName((a + 1) % spec.apps))],
         volumes: [{ name: 'config', configMap: { name: `${app}-config`, defaultMode: 420 } }],
         restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler',
       },
     };
+    const podName = (r: number): string => `${app}-${hash(app)}-${hash(`${app}/${r}`).slice(0, 5)}`;
+    const node = (r: number): string => spec.nodes[(a * spec.replicas + r) % spec.nodes.length]!;
+    return { app, labels, template, rsName: `${app}-${hash(app)}`, podName, node };
+  };
+  /** What every app has through the apiserver: its ConfigMap (one app in ten) and its Service. */
+  const configAndService = async (a: number): Promise<void> => {
+    const { app, labels } = appShape(a);
     if (a % 10 === 0) {
       await client.create(`${base}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${app}-config`, namespace: ns, labels }, data: { 'app.yaml': `listen: :8080\nupstream: ${app}-backend\n`.repeat(4) } });
       configMaps++;
     }
+    const orphan = a < (spec.orphanServices ?? 0);
+    await client.create(`${base}/services`, {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: ns, labels },
+      spec: { selector: orphan ? { app: `${app}-gone` } : { app }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }], type: 'ClusterIP' },
+    });
+  };
+  /** The app's Deployment, ReplicaSet and pods through the apiserver, statuses as the controllers and a kubelet would write them. */
+  const workloadThroughApiserver = async (a: number): Promise<void> => {
+    const { app, labels, template, rsName, podName, node } = appShape(a);
     const dep = await client.create(`${apps}/deployments`, {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, namespace: ns, labels },
       spec: { replicas: spec.replicas, selector: { matchLabels: { app } }, template },
@@ -158,31 +230,70 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
       observedGeneration: 1, replicas: spec.replicas, updatedReplicas: spec.replicas, readyReplicas: spec.replicas, availableReplicas: spec.replicas,
       conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: started, lastTransitionTime: started }],
     });
-    const rsName = `${app}-${hash(app)}`;
     const rs = await client.create(`${apps}/replicasets`, {
       apiVersion: 'apps/v1', kind: 'ReplicaSet',
       metadata: { name: rsName, namespace: ns, labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: app, uid: dep.metadata.uid, controller: true, blockOwnerDeletion: true }] },
       spec: { replicas: spec.replicas, selector: { matchLabels: { app, 'pod-template-hash': hash(app) } }, template },
     });
     await client.patchStatus(`${apps}/replicasets/${rsName}`, { replicas: spec.replicas, fullyLabeledReplicas: spec.replicas, readyReplicas: spec.replicas, availableReplicas: spec.replicas, observedGeneration: 1 });
-    const orphan = a < (spec.orphanServices ?? 0);
-    await client.create(`${base}/services`, {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: ns, labels },
-      spec: { selector: orphan ? { app: `${app}-gone` } : { app }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }], type: 'ClusterIP' },
-    });
     for (let r = 0; r < spec.replicas; r++) {
-      const name = `${rsName}-${hash(`${app}/${r}`).slice(0, 5)}`;
-      const node = spec.nodes[(a * spec.replicas + r) % spec.nodes.length]!;
+      const name = podName(r);
       const pod = await client.create(`${base}/pods`, {
         apiVersion: 'v1', kind: 'Pod',
         metadata: { name, namespace: ns, labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }] },
-        spec: { ...template.spec, nodeName: node },
+        spec: { ...template.spec, nodeName: node(r) },
       });
       await client.patchStatus(`${base}/pods/${name}`, runningStatus(nextPodIP(), started));
       podNames.push(name);
       podUids.push(pod.metadata.uid);
     }
-  });
+  };
+
+  if (spec.etcd) {
+    // The first app through the apiserver; the others are copies of what it stored, written to etcd.
+    await configAndService(0);
+    await workloadThroughApiserver(0);
+    const first = appShape(0);
+    const stored = {
+      dep: await client.json<Stored>('GET', `${apps}/deployments/${first.app}`),
+      rs: await client.json<Stored>('GET', `${apps}/replicasets/${first.rsName}`),
+      pod: await client.json<Stored>('GET', `${base}/pods/${first.podName(0)}`),
+    };
+    const objects: StoredObject[] = [];
+    for (let a = 1; a < spec.apps; a++) {
+      const { app, labels, template, rsName, podName, node } = appShape(a);
+      const dep = storedCopy(stored.dep, app, labels);
+      const depSpec = dep.spec as { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpecShape } };
+      depSpec.selector.matchLabels = { app };
+      depSpec.template.metadata.labels = template.metadata.labels;
+      retargetPodSpec(depSpec.template.spec, template.spec);
+      const rs = storedCopy(stored.rs, rsName, template.metadata.labels, { name: app, uid: dep.metadata.uid });
+      const rsSpec = rs.spec as typeof depSpec;
+      rsSpec.selector.matchLabels = { app, 'pod-template-hash': hash(app) };
+      rsSpec.template.metadata.labels = template.metadata.labels;
+      retargetPodSpec(rsSpec.template.spec, template.spec);
+      objects.push({ key: `/registry/deployments/${ns}/${app}`, value: dep }, { key: `/registry/replicasets/${ns}/${rsName}`, value: rs });
+      for (let r = 0; r < spec.replicas; r++) {
+        const ip = nextPodIP();
+        const storedIP = (stored.pod.status as { podIP: string }).podIP;
+        const pod = storedCopy(stored.pod, podName(r), template.metadata.labels, { name: rsName, uid: rs.metadata.uid }, [[`"${storedIP}\\"`, `"${ip}\\"`]]);
+        const podSpec = pod.spec as PodSpecShape & { nodeName: string };
+        retargetPodSpec(podSpec, template.spec);
+        podSpec.nodeName = node(r);
+        Object.assign(pod.status as object, { podIP: ip, podIPs: [{ ip }] });
+        objects.push({ key: `/registry/pods/${ns}/${podName(r)}`, value: pod });
+        podNames.push(podName(r));
+        podUids.push(pod.metadata.uid);
+      }
+    }
+    await spec.etcd.put(objects);
+    await pool(spec.apps - 1, WIDTH, (i) => configAndService(i + 1));
+  } else {
+    await pool(spec.apps, WIDTH, async (a) => {
+      await configAndService(a);
+      await workloadThroughApiserver(a);
+    });
+  }
 
   // A few failing pods (through the scripted kubelet, so logs are served like a kubelet's).
   const failing: string[] = [];
@@ -216,20 +327,35 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
       : (['Warning', 'FailedCreatePodSandBox', 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "{pod}": plugin type="weave-net" failed (add): unable to connect to weave: dial unix /run/weave/weave.sock: connect: no such file or directory'] as [string, string, string]),
   );
   const total = Math.max(spec.events, warnings.length);
-  await pool(total, WIDTH, async (e) => {
+  const eventBody = (e: number) => {
     const warning = e < warnings.length;
     const podIndex = warning ? podNames.indexOf(failing[e]!) : e % podNames.length;
     const pod = podNames[podIndex]!;
     const [type, reason, message] = warning ? warnings[e]! : reasons[Math.floor(e / podNames.length) % reasons.length]!;
-    await client.create(`${base}/events`, {
+    return {
       apiVersion: 'v1', kind: 'Event',
       metadata: { name: `${pod}.${(0x180000000000 + e).toString(16)}`, namespace: ns },
       involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod, uid: podUids[podIndex], fieldPath: 'spec.containers{app}' },
       type, reason, message: message.replace('{ns}', ns).replace('{pod}', pod).replace('{node}', 'worker'),
       source: { component: 'kubelet', host: 'worker' }, reportingComponent: 'kubelet', reportingInstance: 'worker',
       firstTimestamp: started, lastTimestamp: started, count: warning ? 12 : 1,
-    });
-  });
+    };
+  };
+  if (spec.etcd && total > 0) {
+    // The first through the apiserver, the others copies of what it stored (they carry no TTL lease,
+    // which the apiserver gives events; nothing here runs for the hour it lasts).
+    const first = eventBody(0);
+    await client.create(`${base}/events`, first);
+    const stored = await client.json<Stored>('GET', `${base}/events/${first.metadata.name}`);
+    const copies: StoredObject[] = [];
+    for (let e = 1; e < total; e++) {
+      const { metadata, ...fields } = eventBody(e);
+      copies.push({ key: `/registry/events/${ns}/${metadata.name}`, value: Object.assign(storedCopy(stored, metadata.name, undefined), fields) });
+    }
+    await spec.etcd.put(copies);
+  } else {
+    await pool(total, WIDTH, (e) => client.create(`${base}/events`, eventBody(e)));
+  }
 
   return {
     requests: client.calls - before,

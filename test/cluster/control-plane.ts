@@ -81,6 +81,8 @@ export interface ControlPlaneOptions {
    */
   advertiseAddress?: string;
   extraApiserverArgs?: string[];
+  /** Appended to etcd's flags (a later flag wins over the default before it). */
+  extraEtcdArgs?: string[];
   extraControllerManagerArgs?: string[];
   /** Keep the work dir (PKI, logs, etcd data) after stop(). Also NETDOCTOR_KEEP_CLUSTER_DIR=1. */
   keepWorkDir?: boolean;
@@ -408,6 +410,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--unsafe-no-fsync=true',
       '--quota-backend-bytes=2147483648',
       '--log-level=warn',
+      ...(opts.extraEtcdArgs ?? []),
     ]);
     await waitFor('etcd /health', etcd, async () => {
       const r = await httpGet(`http://127.0.0.1:${etcdPort}/health`);
