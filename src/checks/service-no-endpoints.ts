@@ -28,9 +28,9 @@ type Labels = Record<string, string>;
 /**
  * The old selector with each unmatched entry mapped onto one of the pod's labels: same key with a
  * similar value (`app=web-app` → `app=webapp`), or the same value under another key (`name=mysql` → `app=mysql`).
- * Undefined when some entry has no such near miss.
+ * Undefined when some entry has no such near miss. `similar` may be a memo of similarNames.
  */
-export function nearMissSelector(selector: Labels, labels: Labels): Labels | undefined {
+export function nearMissSelector(selector: Labels, labels: Labels, similar: (a: string, b: string) => boolean = similarNames): Labels | undefined {
   const fixed: Labels = {};
   let changed = false;
   for (const [k, v] of Object.entries(selector)) {
@@ -38,9 +38,9 @@ export function nearMissSelector(selector: Labels, labels: Labels): Labels | und
       fixed[k] = v;
       continue;
     }
-    const sameKey = labels[k] !== undefined && similarNames(v, labels[k]) ? k : undefined;
+    const sameKey = labels[k] !== undefined && similar(v, labels[k]) ? k : undefined;
     let sameValue = v.length >= 2 ? Object.keys(labels).filter((lk) => labels[lk] === v && !(lk in selector)) : [];
-    if (sameValue.length > 1) sameValue = sameValue.filter((lk) => similarNames(k, lk));
+    if (sameValue.length > 1) sameValue = sameValue.filter((lk) => similar(k, lk));
     if (sameKey) fixed[k] = labels[k]!;
     else if (sameValue.length === 1) fixed[sameValue[0]!] = v;
     else return undefined;
@@ -54,40 +54,54 @@ function servesTargetPort(svc: Service, pod: Pod): boolean {
   return (svc.spec?.ports ?? []).some((p) => resolveTargetPort(pod, p.targetPort ?? p.port, p.protocol ?? 'TCP') !== undefined);
 }
 
+/** similarNames with each pair compared once: a workload's pods repeat its label values. */
+function similarNamesMemo(): (a: string, b: string) => boolean {
+  const seen = new Map<string, boolean>();
+  return (a, b) => {
+    const key = `${a}\n${b}`;
+    let similar = seen.get(key);
+    if (similar === undefined) seen.set(key, (similar = similarNames(a, b)));
+    return similar;
+  };
+}
+
 interface Candidate {
   workload: ObjectRef;
   pods: Pod[];
-  selector: Labels;
-  why: string;
-  /** Found by a label near miss (stronger than serving the port). */
-  near: boolean;
+  /** The selector mapped onto the first pod's labels, when they are a near miss (stronger than serving the port). */
+  near: Labels | undefined;
   /** The proposed selector picks exactly this workload's pods (only then is it a plan). */
   exact: boolean;
 }
 
-/** Workloads whose pods the Service probably meant, with the selector that would pick exactly them. */
+/** The selector a candidate proposes, and why it is one. */
+function proposal(view: ClusterView, c: Candidate): { selector: Labels; why: string } {
+  const labels = c.pods[0]!.metadata?.labels ?? {};
+  if (c.near) return { selector: c.near, why: `labels ${formatSelector(labels)} are a near miss of the selector` };
+  const template = view.get(c.workload.kind as 'Deployment', c.workload.namespace, c.workload.name)?.spec?.selector?.matchLabels;
+  return {
+    selector: template && Object.keys(template).length > 0 ? { ...template } : stableLabels(labels),
+    why: `it serves the Service's target port (labels ${formatSelector(stableLabels(labels))})`,
+  };
+}
+
+/**
+ * Workloads whose pods the Service probably meant. Every pod is looked at (a near miss anywhere wins
+ * over serving the port), but what a candidate proposes is worked out only for those shown.
+ */
 function candidates(view: ClusterView, svc: Service): Candidate[] {
   const selector = svc.spec?.selector ?? {};
   const pods = view.list('Pod', svc.metadata?.namespace).filter(isLive);
+  const similar = similarNamesMemo();
   const byWorkload = new Map<string, Candidate>();
   for (const pod of pods) {
-    const labels = pod.metadata?.labels ?? {};
-    const near = nearMissSelector(selector, labels);
-    const serves = servesTargetPort(svc, pod);
-    if (!near && !serves) continue;
+    const near = nearMissSelector(selector, pod.metadata?.labels ?? {}, similar);
+    if (!near && !servesTargetPort(svc, pod)) continue;
     const workload = owningWorkload(view, pod);
     const key = refKey(workload);
     const existing = byWorkload.get(key);
-    if (existing) {
-      existing.pods.push(pod);
-      continue;
-    }
-    const template = view.get(workload.kind as 'Deployment', workload.namespace, workload.name)?.spec?.selector?.matchLabels;
-    const proposed = near ?? (template && Object.keys(template).length > 0 ? { ...template } : stableLabels(labels));
-    const why = near
-      ? `labels ${formatSelector(labels)} are a near miss of the selector`
-      : `it serves the Service's target port (labels ${formatSelector(stableLabels(labels))})`;
-    byWorkload.set(key, { workload, pods: [pod], selector: proposed, why, near: near !== undefined, exact: false });
+    if (existing) existing.pods.push(pod);
+    else byWorkload.set(key, { workload, pods: [pod], near, exact: false });
   }
   const all = [...byWorkload.values()];
   const found = all.some((c) => c.near) ? all.filter((c) => c.near) : all;
@@ -95,7 +109,8 @@ function candidates(view: ClusterView, svc: Service): Candidate[] {
   const only = found.length === 1 ? found[0]! : undefined;
   if (only) {
     const mine = new Set(only.pods);
-    only.exact = pods.every((p) => selectorMatches(only.selector, p.metadata?.labels) === (mine.has(p) || sameRef(owningWorkload(view, p), only.workload)));
+    const { selector: proposed } = proposal(view, only);
+    only.exact = pods.every((p) => selectorMatches(proposed, p.metadata?.labels) === (mine.has(p) || sameRef(owningWorkload(view, p), only.workload)));
   }
   return found;
 }
@@ -157,7 +172,8 @@ export const serviceNoEndpoints: Check = {
         continue;
       }
       const found = candidates(ctx.view, svc);
-      for (const c of found.slice(0, 5)) {
+      const shown = found.slice(0, 5).map((c) => ({ ...c, ...proposal(ctx.view, c) }));
+      for (const c of shown) {
         evidence.push(objectEvidence(refOf('Pod', c.pods[0]!), `${c.workload.kind.toLowerCase()}/${c.workload.name}: ${c.why}`, kubectl.list('pods', ns, ['--show-labels'])));
       }
       // Through the label index of every namespace's live pods: a digest has many Services and pods.
@@ -165,7 +181,7 @@ export const serviceNoEndpoints: Check = {
       if (elsewhere.length > 0) {
         evidence.push({ type: 'command', text: `pods with labels ${sel} exist in namespace ${elsewhere[0]!.metadata?.namespace}; selectors only match pods in the Service's own namespace`, command: kubectl.list('pods', undefined, ['-A', '-l', sel]) });
       }
-      const only = found.length === 1 && found[0]!.exact ? found[0]! : undefined;
+      const only = found.length === 1 && found[0]!.exact ? shown[0]! : undefined;
       const plan = only
         ? makePlan({
             summary: `Set service/${ref.name}'s selector to ${formatSelector(only.selector)} (${only.workload.kind} ${only.workload.name})`,
@@ -187,7 +203,7 @@ export const serviceNoEndpoints: Check = {
       const hint = only
         ? ` The pods of ${only.workload.kind} ${only.workload.name} carry ${formatSelector(only.selector)}.`
         : found.length > 0
-          ? ` Candidates: ${found.slice(0, 5).map((c) => `${c.workload.name} (${formatSelector(c.selector)})`).join(', ')}.`
+          ? ` Candidates: ${shown.map((c) => `${c.workload.name} (${formatSelector(c.selector)})`).join(', ')}.`
           : '';
       findings.push({
         severity: 'critical',

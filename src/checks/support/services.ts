@@ -236,7 +236,16 @@ export function declaredPorts(spec: PodSpec | undefined): DeclaredPort[] {
 
 /** The pod port a Service port's targetPort lands on, if the pod declares it (numbers need no declaration to work, names do). */
 export function resolveTargetPort(pod: Pod, targetPort: number | string, protocol: string): DeclaredPort | undefined {
-  return declaredPorts(pod.spec).find((p) => p.protocol === protocol && (typeof targetPort === 'number' ? p.port === targetPort : p.name === targetPort));
+  // A loop, not declaredPorts().find(): a Service with no endpoints asks this of every pod in its namespace.
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if ((p.protocol ?? 'TCP') !== protocol || (typeof targetPort === 'number' ? p.containerPort !== targetPort : p.name !== targetPort)) continue;
+      const d: DeclaredPort = { container: c.name, port: p.containerPort, protocol };
+      if (p.name) d.name = p.name;
+      return d;
+    }
+  }
+  return undefined;
 }
 
 /** Levenshtein distance. */
