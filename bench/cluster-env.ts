@@ -28,6 +28,8 @@ export async function startCluster(log: (l: string) => void): Promise<BenchEnv> 
     log,
     extraEtcdArgs: ['--quota-backend-bytes=8589934592'],
     extraControllerManagerArgs: ['--kube-api-qps=400', '--kube-api-burst=800'],
+    // /debug/pprof on the apiserver (the tests' control plane turns it off): where its time goes at scale.
+    extraApiserverArgs: ['--profiling=true'],
   });
   try {
     // finalizeDeletions off: its loop LISTs every pod twice a second, which would load the

@@ -281,6 +281,11 @@ function covered(blocks: CidrSet, inner: string): boolean {
   return Boolean(c && blocks.blocks.some((b) => b.family === c.family && c.prefix >= b.prefix) && blocks.has(c.address));
 }
 
+/** Node podCIDRs as a title can hold them: a few named, the rest counted (a cluster may have thousands of nodes). */
+function someNodeCidrs(cidrs: string[]): string {
+  return cidrs.length <= 4 ? cidrs.join(', ') : `${cidrs.slice(0, 3).join(', ')} and ${cidrs.length - 3} more node podCIDRs`;
+}
+
 /**
  * KP-03: a clusterCIDR that parses but does not cover the pod network (kubeadm's podSubnet, the nodes' podCIDRs).
  * kube-proxy starts and runs; it classifies pod traffic as off-cluster, so masquerading of traffic to ClusterIPs and
@@ -301,7 +306,7 @@ function clusterCidrMismatch(ctx: CheckContext, kp: KubeProxyDaemonSet): Finding
   const nodesOff = ctx.view.list('Node').flatMap((n) => (n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])).filter((c) => parseCidr(c) && !covered(blocks, c)).map((c) => ({ node: n.metadata?.name ?? '', cidr: c })));
   if (!subnetOff && nodesOff.length === 0) return undefined;
   const cmRef = refOf('ConfigMap', source.loaded.configMount.configMap);
-  const network = subnetOff ? subnet : nodesOff.map((n) => n.cidr).join(', ');
+  const network = subnetOff ? subnet : someNodeCidrs(nodesOff.map((n) => n.cidr));
   const fix = subnetOff && !value.includes(',') ? { value: subnet, because: `kubeadm renders clusterCIDR from networking.podSubnet (${subnet}) in kubeadm-config` } : undefined;
   const plan = fix ? configPlan({ kp, source, bad: [{ code: 'KP-CLUSTER-CIDR', path: ['clusterCIDR'], value, why: '', fix, logSays: /(?!)/ }] }, source.loaded) : null;
   return {

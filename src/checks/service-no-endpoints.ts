@@ -31,22 +31,29 @@ type Labels = Record<string, string>;
  * Undefined when some entry has no such near miss. `similar` may be a memo of similarNames.
  */
 export function nearMissSelector(selector: Labels, labels: Labels, similar: (a: string, b: string) => boolean = similarNames): Labels | undefined {
-  const fixed: Labels = {};
+  // Asked of every pod in the namespace: no arrays or objects unless the pod is a near miss.
+  let fixed: [string, string][] | undefined;
   let changed = false;
-  for (const [k, v] of Object.entries(selector)) {
-    if (labels[k] === v) {
-      fixed[k] = v;
+  for (const k in selector) {
+    const v = selector[k]!;
+    const own = labels[k];
+    if (own === v) {
+      (fixed ??= []).push([k, v]);
       continue;
     }
-    const sameKey = labels[k] !== undefined && similar(v, labels[k]) ? k : undefined;
-    let sameValue = v.length >= 2 ? Object.keys(labels).filter((lk) => labels[lk] === v && !(lk in selector)) : [];
-    if (sameValue.length > 1) sameValue = sameValue.filter((lk) => similar(k, lk));
-    if (sameKey) fixed[k] = labels[k]!;
-    else if (sameValue.length === 1) fixed[sameValue[0]!] = v;
-    else return undefined;
+    if (own !== undefined && similar(v, own)) {
+      (fixed ??= []).push([k, own]);
+      changed = true;
+      continue;
+    }
+    let sameValue: string[] | undefined;
+    if (v.length >= 2) for (const lk in labels) if (labels[lk] === v && !(lk in selector)) (sameValue ??= []).push(lk);
+    if (sameValue && sameValue.length > 1) sameValue = sameValue.filter((lk) => similar(k, lk));
+    if (sameValue?.length !== 1) return undefined;
+    (fixed ??= []).push([sameValue[0]!, v]);
     changed = true;
   }
-  return changed ? fixed : undefined;
+  return changed ? Object.fromEntries(fixed!) : undefined;
 }
 
 /** Does the pod serve one of the Service's target ports (number or name), by declaration. */
@@ -56,11 +63,12 @@ function servesTargetPort(svc: Service, pod: Pod): boolean {
 
 /** similarNames with each pair compared once: a workload's pods repeat its label values. */
 function similarNamesMemo(): (a: string, b: string) => boolean {
-  const seen = new Map<string, boolean>();
+  const seen = new Map<string, Map<string, boolean>>();
   return (a, b) => {
-    const key = `${a}\n${b}`;
-    let similar = seen.get(key);
-    if (similar === undefined) seen.set(key, (similar = similarNames(a, b)));
+    let withA = seen.get(a);
+    if (!withA) seen.set(a, (withA = new Map<string, boolean>()));
+    let similar = withA.get(b);
+    if (similar === undefined) withA.set(b, (similar = similarNames(a, b)));
     return similar;
   };
 }

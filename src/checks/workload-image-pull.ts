@@ -125,9 +125,12 @@ function groupByWorkload(ctx: CheckContext): Group[] {
     const key = refKey(refOf('Pod', pod));
     if (seen.has(key) || pod.metadata?.deletionTimestamp) continue;
     seen.add(key);
+    const pulling = badImages(pod);
+    // Most pods pull fine: their owner and its template are not looked up.
+    if (pulling.length === 0) continue;
     const owner = owningWorkload(ctx.view, pod);
     const template = templateOf(ctx, owner);
-    const bad = badImages(pod).filter((b) => stillWanted(template, b));
+    const bad = pulling.filter((b) => stillWanted(template, b));
     if (bad.length === 0) continue;
     const g = groups.get(refKey(owner)) ?? { owner, pods: [] };
     g.pods.push({ pod, bad });

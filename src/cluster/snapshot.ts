@@ -1,5 +1,5 @@
 import type { ClusterView, LogKey, ReadError } from '../domain/cluster-view';
-import { type Kind, type KindMap, type KubeEvent, type RawObject, RESOURCES, byEventTime, isKind, sortByNamespaceAndName } from '../domain/kube-types';
+import { type Kind, type KindMap, type KubeEvent, type RawObject, RESOURCES, byEventTime, byNamespaceAndName, isKind } from '../domain/kube-types';
 import type { ObjectRef } from '../domain/object-ref';
 
 const logKeyString = (k: LogKey): string => `${k.namespace}/${k.pod}/${k.container}${k.previous ? '#previous' : ''}`;
@@ -24,7 +24,7 @@ export class ClusterSnapshot implements ClusterView {
 
   /** Adds objects of one kind (LIST items have no kind of their own). */
   add(kind: Kind, items: RawObject[]): this {
-    let list = this.byKind.get(kind) ?? [];
+    const list = this.byKind.get(kind) ?? [];
     for (const item of items) {
       // A copy only when kind or apiVersion is missing (LIST items): the dump reader's 200,000 objects already carry both.
       const obj = item.kind === kind && item.apiVersion !== undefined ? item : { ...item, kind, apiVersion: item.apiVersion ?? RESOURCES[kind].apiVersion };
@@ -32,7 +32,7 @@ export class ClusterSnapshot implements ClusterView {
       this.byKey.set(`${kind}/${nsName(obj.metadata?.namespace, obj.metadata?.name ?? '')}`, obj);
       if (kind === 'Event') this.indexEvent(obj as unknown as KubeEvent);
     }
-    list = sortByNamespaceAndName(list);
+    list.sort(byNamespaceAndName);
     this.byKind.set(kind, list);
     this.byNamespace.delete(kind);
     return this;

@@ -103,19 +103,9 @@ export interface RawObject {
 
 const nsName = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
 
-/** `localeCompare`'s order from one collator: the method looks its collator up on every call. */
-const collate = new Intl.Collator().compare;
-
 /** The stable order of a view's lists: by namespace, then name. */
 export const byNamespaceAndName = (a: RawObject, b: RawObject): number =>
-  collate(nsName(a.metadata?.namespace, a.metadata?.name ?? ''), nsName(b.metadata?.namespace, b.metadata?.name ?? ''));
-
-/** Objects in byNamespaceAndName's order, each key built once instead of at every comparison. */
-export function sortByNamespaceAndName<T extends RawObject>(objects: T[]): T[] {
-  const keyed = objects.map((o) => ({ key: nsName(o.metadata?.namespace, o.metadata?.name ?? ''), o }));
-  keyed.sort((x, y) => collate(x.key, y.key));
-  return keyed.map(({ o }) => o);
-}
+  nsName(a.metadata?.namespace, a.metadata?.name ?? '').localeCompare(nsName(b.metadata?.namespace, b.metadata?.name ?? ''));
 
 /** An event's metadata, which hand-made dumps may leave out. */
 const eventMeta = (e: KubeEvent): KubeEvent['metadata'] | undefined => e.metadata;

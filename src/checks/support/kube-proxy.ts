@@ -144,6 +144,25 @@ export interface LoadedConfig {
   config?: Record<string, unknown>;
 }
 
+/** Per view, each config text's YAML: several checks read kube-proxy's config, and parsing it costs milliseconds. */
+const parsedTexts = new WeakMap<ClusterView, Map<string, unknown>>();
+
+/** The text's YAML document, undefined when it is not YAML (kube-proxy fails to decode it; no value check can say more). */
+function parsedYaml(view: ClusterView, text: string): unknown {
+  let texts = parsedTexts.get(view);
+  if (!texts) parsedTexts.set(view, (texts = new Map<string, unknown>()));
+  if (!texts.has(text)) {
+    let doc: unknown;
+    try {
+      doc = parse(text) as unknown;
+    } catch {
+      doc = undefined;
+    }
+    texts.set(text, doc);
+  }
+  return texts.get(text);
+}
+
 /** kube-proxy's config file, when `--config` names a key its mounted ConfigMap does provide. */
 export function loadedConfig(view: ClusterView, kp: KubeProxyDaemonSet): LoadedConfig | undefined {
   const flag = configFlag(kp.container);
@@ -154,12 +173,8 @@ export function loadedConfig(view: ClusterView, kp: KubeProxyDaemonSet): LoadedC
   const configText = configKey === undefined ? undefined : configMount.configMap.data?.[configKey];
   if (configKey === undefined || configText === undefined) return undefined;
   const loaded: LoadedConfig = { configFile: configMount.relative, configKey, configText, configMount: configMount as LoadedConfig['configMount'] };
-  try {
-    const doc = parse(configText) as unknown;
-    if (doc && typeof doc === 'object' && !Array.isArray(doc)) loaded.config = doc as Record<string, unknown>;
-  } catch {
-    // Not YAML: kube-proxy fails to decode it; none of the value checks can say more.
-  }
+  const doc = parsedYaml(view, configText);
+  if (doc && typeof doc === 'object' && !Array.isArray(doc)) loaded.config = doc as Record<string, unknown>;
   return loaded;
 }
 

@@ -56,7 +56,9 @@ export function podNetwork(view: ClusterView): { set: CidrSet; ranges: PodRange[
   const ranges = podRanges(view);
   const set = new CidrSet();
   for (const r of ranges) set.add(r.cidr);
-  return { set, ranges: ranges.filter((r, i) => ranges.findIndex((o) => o.cidr === r.cidr) === i) };
+  // Each CIDR once, where it was first read (a Set: thousands of nodes give thousands of ranges).
+  const seen = new Set<string>();
+  return { set, ranges: ranges.filter((r) => !seen.has(r.cidr) && seen.add(r.cidr)) };
 }
 
 /** The ClusterIP range: kubeadm's serviceSubnet, plus every ClusterIP in the view. */

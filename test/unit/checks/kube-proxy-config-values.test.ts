@@ -81,6 +81,11 @@ describe('kube-proxy-config-values', () => {
     const [g] = run(cluster('clusterCIDR: 10.32.0.0/12\nmode: ""', false, node));
     expect(g).toMatchObject({ code: 'KP-CLUSTER-CIDR', plan: null });
     expect(g!.summary).toContain('10.244.1.0/24');
+    // Thousands of nodes must not make a title of thousands of CIDRs: three are named, the rest counted.
+    const nodes = Array.from({ length: 6 }, (_, i) => `---\napiVersion: v1\nkind: Node\nmetadata: {name: node0${i}}\nspec: {podCIDR: 10.244.${i}.0/24}\n`).join('');
+    const [many] = run(cluster('clusterCIDR: 10.32.0.0/12\nmode: ""', false, nodes));
+    expect(many!.title).toBe('kube-proxy clusterCIDR 10.32.0.0/12 does not cover the pod network 10.244.0.0/24, 10.244.1.0/24, 10.244.2.0/24 and 3 more node podCIDRs');
+    expect(many!.evidence.filter((e) => e.text.startsWith('node/'))).toHaveLength(3);
     // Covering the pod network, or wider than it, is fine.
     expect(run(cluster('clusterCIDR: 10.244.0.0/16\nmode: ""', false, KUBEADM_CONFIG + node))).toEqual([]);
     expect(run(cluster('clusterCIDR: 10.0.0.0/8\nmode: ""', false, KUBEADM_CONFIG + node))).toEqual([]);
