@@ -95,15 +95,19 @@ export function configMapMountFor(view: ClusterView, namespace: string | undefin
   return m;
 }
 
-/** The `kind` of a YAML document, or undefined when it does not parse. */
-export function yamlKind(text: string | undefined): string | undefined {
-  if (!text) return undefined;
+/** A text's YAML document, or undefined when it does not parse. */
+function parsedOrUndefined(text: string): unknown {
   try {
-    const doc = parse(text) as unknown;
-    return doc && typeof doc === 'object' ? ((doc as { kind?: unknown }).kind as string | undefined) : undefined;
+    return parse(text) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** The `kind` of a YAML document, or undefined when it does not parse. */
+export function yamlKind(text: string | undefined): string | undefined {
+  const doc = text ? parsedOrUndefined(text) : undefined;
+  return doc && typeof doc === 'object' ? ((doc as { kind?: unknown }).kind as string | undefined) : undefined;
 }
 
 export function fileContent(mount: MountedConfigMap, file: string): string | undefined {
@@ -151,15 +155,7 @@ const parsedTexts = new WeakMap<ClusterView, Map<string, unknown>>();
 function parsedYaml(view: ClusterView, text: string): unknown {
   let texts = parsedTexts.get(view);
   if (!texts) parsedTexts.set(view, (texts = new Map<string, unknown>()));
-  if (!texts.has(text)) {
-    let doc: unknown;
-    try {
-      doc = parse(text) as unknown;
-    } catch {
-      doc = undefined;
-    }
-    texts.set(text, doc);
-  }
+  if (!texts.has(text)) texts.set(text, parsedOrUndefined(text));
   return texts.get(text);
 }
 

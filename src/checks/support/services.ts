@@ -224,14 +224,16 @@ export interface DeclaredPort {
   protocol: string;
 }
 
+type ContainerPort = NonNullable<NonNullable<PodSpec['containers'][number]['ports']>[number]>;
+
+function declaredPort(container: string, p: ContainerPort): DeclaredPort {
+  const d: DeclaredPort = { container, port: p.containerPort, protocol: p.protocol ?? 'TCP' };
+  if (p.name) d.name = p.name;
+  return d;
+}
+
 export function declaredPorts(spec: PodSpec | undefined): DeclaredPort[] {
-  return (spec?.containers ?? []).flatMap((c) =>
-    (c.ports ?? []).map((p) => {
-      const d: DeclaredPort = { container: c.name, port: p.containerPort, protocol: p.protocol ?? 'TCP' };
-      if (p.name) d.name = p.name;
-      return d;
-    }),
-  );
+  return (spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => declaredPort(c.name, p)));
 }
 
 /** The pod port a Service port's targetPort lands on, if the pod declares it (numbers need no declaration to work, names do). */
@@ -239,10 +241,7 @@ export function resolveTargetPort(pod: Pod, targetPort: number | string, protoco
   // A loop, not declaredPorts().find(): a Service with no endpoints asks this of every pod in its namespace.
   for (const c of pod.spec?.containers ?? []) {
     for (const p of c.ports ?? []) {
-      if ((p.protocol ?? 'TCP') !== protocol || (typeof targetPort === 'number' ? p.containerPort !== targetPort : p.name !== targetPort)) continue;
-      const d: DeclaredPort = { container: c.name, port: p.containerPort, protocol };
-      if (p.name) d.name = p.name;
-      return d;
+      if ((p.protocol ?? 'TCP') === protocol && (typeof targetPort === 'number' ? p.containerPort === targetPort : p.name === targetPort)) return declaredPort(c.name, p);
     }
   }
   return undefined;
