@@ -41,6 +41,14 @@ describe('parseDumpFiles', () => {
     }
   });
 
+  it("keeps YAML's non-finite numbers when a thread parses the file (JSON text cannot carry them)", async () => {
+    writeFileSync(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {k: v}\n');
+    writeFileSync(join(dir, 'b.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b, namespace: x}\nspec: {replicas: .inf, ratio: -.Inf, score: .NaN}\n');
+    const files = walkDump(dumpRoot(dir), DEFAULT_DUMP_LIMITS).files;
+    const parsed = await parseDumpFiles(files, DEFAULT_DUMP_LIMITS, { threads: 2, callerParses: false });
+    expect(parsed.map((o) => o.spec)).toEqual([undefined, { replicas: Infinity, ratio: -Infinity, score: NaN }]);
+  });
+
   it('refuses with the first file in order that does not parse, whichever thread met it', async () => {
     // f-NN.json every third file (0, 3, 6, …), YAML the rest: the caller reads the JSON, the threads the YAML.
     const cases = [
