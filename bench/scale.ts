@@ -2,8 +2,9 @@
 // clusters of growing size in the real apiserver (100 to 30,000 pods by default, 150,000 with
 // --scale-150k). Sizes grow in place (each level adds namespaces of apps and nodes), so the
 // 10,000-pod cluster contains the 1,000-pod one. Each namespace's first app and first Event go
-// through the apiserver; the rest of its Deployments, ReplicaSets, pods and Events are copies of
-// those written straight into etcd (bench/etcd-load.ts); Services and ConfigMaps go through the apiserver.
+// through the apiserver; the rest of its Deployments, ReplicaSets, pods, Services (with their
+// IPAddresses) and Events are copies of those written straight into etcd (bench/etcd-load.ts);
+// ConfigMaps go through the apiserver.
 import { callBreakdown, floorRun, liveHeapRun, liveRun, type LiveHeapResult } from './child';
 import type { BenchEnv } from './cluster-env';
 import { EtcdLoader } from './etcd-load';

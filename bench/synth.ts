@@ -24,9 +24,10 @@ export interface NamespaceSpec {
   /** Services that select no pod at all. */
   orphanServices?: number;
   /**
-   * Writes the Deployments, ReplicaSets and pods of every app after the first, and every Event
-   * after the first, straight into etcd, as copies of what the apiserver stored for the first
-   * (bench/etcd-load.ts); ConfigMaps and Services (their cluster IPs) go through the apiserver.
+   * Writes the Deployments, ReplicaSets, pods and Services of every app after the first (each
+   * Service with its cluster IP's IPAddress), and every Event after the first, straight into
+   * etcd, as copies of what the apiserver stored for the first (bench/etcd-load.ts); ConfigMaps
+   * go through the apiserver.
    */
   etcd?: EtcdLoader;
 }
@@ -172,6 +173,43 @@ function retargetPodSpec(target: PodSpecShape, generated: PodSpecShape): void {
   if (config?.configMap && wantConfig?.configMap) config.configMap.name = wantConfig.configMap.name;
 }
 
+/**
+ * Cluster IPs for Services written into etcd, counted down from the top of the service range
+ * (10.96.0.0/12). The apiserver's allocator starts at a random address, so one of these may be
+ * taken already: serviceCopies claims each.
+ */
+let serviceIpCounter = 0;
+function nextServiceIP(): string {
+  const i = (1 << 20) - 2 - serviceIpCounter++;
+  return `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+/**
+ * Services as copies of one the apiserver stored (`first`), each with a cluster IP of its own
+ * and that IP's IPAddress object, as the apiserver's ClusterIP allocator writes them. Going
+ * around the allocator matters at scale: after each allocation it counts every IPAddress twice
+ * for its metrics, so creating N Services through the apiserver costs O(N²).
+ */
+async function serviceCopies(client: BareClient, etcd: EtcdLoader, ns: string, first: string, services: { name: string; labels: Record<string, string>; selector: Record<string, string> }[]): Promise<void> {
+  const stored = await client.json<Stored & { spec: { clusterIP: string } }>('GET', `/api/v1/namespaces/${ns}/services/${first}`);
+  const storedAddress = await client.json<Stored>('GET', `/apis/networking.k8s.io/v1/ipaddresses/${stored.spec.clusterIP}`);
+  const copy = (s: (typeof services)[number]) => {
+    const ip = nextServiceIP();
+    const svc = storedCopy(stored, s.name, s.labels);
+    Object.assign(svc.spec as object, { selector: s.selector, clusterIP: ip, clusterIPs: [ip] });
+    const address = storedCopy(storedAddress, ip, undefined);
+    Object.assign((address.spec as { parentRef: object }).parentRef, { namespace: ns, name: s.name });
+    const claim = `/registry/ipaddresses/${ip}`;
+    return { claim, objects: [{ key: claim, value: address }, { key: `/registry/services/specs/${ns}/${s.name}`, value: svc }], service: s };
+  };
+  let pending = services.map(copy);
+  while (pending.length > 0) {
+    const taken = await etcd.putClaimed(pending);
+    // The apiserver allocated one of these IPs meanwhile: give that Service another.
+    pending = pending.filter((p) => taken.includes(p)).map((p) => copy(p.service));
+  }
+}
+
 /** Loads one namespace of apps; returns what it created and the pods it made fail. */
 export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet, spec: NamespaceSpec): Promise<LoadStats & { failing: string[] }> {
   const t0 = nowMs();
@@ -206,17 +244,20 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
     const node = (r: number): string => spec.nodes[(a * spec.replicas + r) % spec.nodes.length]!;
     return { app, labels, template, rsName: `${app}-${hash(app)}`, podName, node };
   };
-  /** What every app has through the apiserver: its ConfigMap (one app in ten) and its Service. */
-  const configAndService = async (a: number): Promise<void> => {
+  /** One app in ten has a ConfigMap (through the apiserver). */
+  const config = async (a: number): Promise<void> => {
+    if (a % 10 !== 0) return;
     const { app, labels } = appShape(a);
-    if (a % 10 === 0) {
-      await client.create(`${base}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${app}-config`, namespace: ns, labels }, data: { 'app.yaml': `listen: :8080\nupstream: ${app}-backend\n`.repeat(4) } });
-      configMaps++;
-    }
-    const orphan = a < (spec.orphanServices ?? 0);
+    await client.create(`${base}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${app}-config`, namespace: ns, labels }, data: { 'app.yaml': `listen: :8080\nupstream: ${app}-backend\n`.repeat(4) } });
+    configMaps++;
+  };
+  const serviceSelector = (a: number): Record<string, string> => (a < (spec.orphanServices ?? 0) ? { app: `${appName(a)}-gone` } : { app: appName(a) });
+  /** The app's Service through the apiserver (which allocates its cluster IP). */
+  const service = async (a: number): Promise<void> => {
+    const { app, labels } = appShape(a);
     await client.create(`${base}/services`, {
       apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: ns, labels },
-      spec: { selector: orphan ? { app: `${app}-gone` } : { app }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }], type: 'ClusterIP' },
+      spec: { selector: serviceSelector(a), ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }], type: 'ClusterIP' },
     });
   };
   /** The app's Deployment, ReplicaSet and pods through the apiserver, statuses as the controllers and a kubelet would write them. */
@@ -251,7 +292,8 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
 
   if (spec.etcd) {
     // The first app through the apiserver; the others are copies of what it stored, written to etcd.
-    await configAndService(0);
+    await config(0);
+    await service(0);
     await workloadThroughApiserver(0);
     const first = appShape(0);
     const stored = {
@@ -287,10 +329,15 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
       }
     }
     await spec.etcd.put(objects);
-    await pool(spec.apps - 1, WIDTH, (i) => configAndService(i + 1));
+    await serviceCopies(client, spec.etcd, ns, first.app, Array.from({ length: spec.apps - 1 }, (_, i) => {
+      const { app, labels } = appShape(i + 1);
+      return { name: app, labels, selector: serviceSelector(i + 1) };
+    }));
+    await pool(spec.apps - 1, WIDTH, (i) => config(i + 1));
   } else {
     await pool(spec.apps, WIDTH, async (a) => {
-      await configAndService(a);
+      await config(a);
+      await service(a);
       await workloadThroughApiserver(a);
     });
   }
