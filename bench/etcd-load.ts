@@ -16,6 +16,8 @@ const BYTES_PER_TXN = 1024 * 1024;
 
 export class EtcdLoader {
   puts = 0;
+  /** Groups not written because their claim was taken (putClaimed). */
+  taken = 0;
 
   constructor(private readonly clientUrl: string) {}
 
@@ -51,6 +53,7 @@ export class EtcdLoader {
         // Some claim was taken meanwhile: set those groups aside and write the rest.
         const present = await Promise.all(batch.map((g) => (g.claim ? this.exists(g.claim) : Promise.resolve(false))));
         taken.push(...batch.filter((_, i) => present[i]).map((g) => g.group));
+        this.taken += present.filter(Boolean).length;
         batch = batch.filter((_, i) => !present[i]);
       }
       batch = [];

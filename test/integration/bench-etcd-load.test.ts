@@ -22,6 +22,9 @@ function comparable(items: { metadata: { name: string } }[], namespace: string):
     );
 }
 
+/** The last usable address of the control plane's 10.96.0.0/12. */
+const TOP_SERVICE_IP = '10.111.255.254';
+
 interface Address {
   metadata: { name: string };
   spec: { parentRef: { namespace: string; name: string } };
@@ -45,7 +48,15 @@ it('serves the copies written into etcd as it serves the objects it created itse
   const etcd = new EtcdLoader(`http://127.0.0.1:${env.cluster.ports.etcd}`);
   const spec = { apps: 5, replicas: 3, events: 20, nodes, orphanServices: 1 };
   await loadNamespace(env.client, env.kubelet, { ...spec, name: 'through-apiserver' });
+  // The apiserver has already given out the first cluster IP the copies would take (the top of
+  // the service range): that copy must go to the next IP, not overwrite the other's IPAddress.
+  await env.client.create('/api/v1/namespaces/through-apiserver/services', {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'holds-top-ip', namespace: 'through-apiserver' },
+    spec: { clusterIP: TOP_SERVICE_IP, ports: [{ port: 80, protocol: 'TCP' }], selector: { app: 'none' } },
+  });
   await loadNamespace(env.client, env.kubelet, { ...spec, name: 'through-etcd', etcd });
+  expect(etcd.taken).toBe(1);
+  await env.client.json('DELETE', '/api/v1/namespaces/through-apiserver/services/holds-top-ip');
   // Per app after the first: Deployment, ReplicaSet, pods, Service and its IPAddress.
   expect(etcd.puts).toBe((spec.apps - 1) * (2 + spec.replicas + 2) + spec.events - 1);
 
