@@ -18,6 +18,8 @@ export class EtcdLoader {
   puts = 0;
   /** Groups not written because their claim was taken (putClaimed). */
   taken = 0;
+  /** etcd's revision after the last write. */
+  revision = 0;
 
   constructor(private readonly clientUrl: string) {}
 
@@ -45,8 +47,10 @@ export class EtcdLoader {
         const res = await fetch(`${this.clientUrl}/v3/kv/txn`, { method: 'POST', body: JSON.stringify({ compare, success }) });
         const body = await res.text();
         if (!res.ok) throw new Error(`etcd txn of ${success.length} puts failed: HTTP ${res.status} ${body.slice(0, 300)}`);
-        if (/"succeeded":true/.test(body)) {
+        const result = JSON.parse(body) as { succeeded?: boolean; header?: { revision?: string } };
+        if (result.succeeded) {
           this.puts += success.length;
+          this.revision = Math.max(this.revision, Number(result.header?.revision ?? 0));
           break;
         }
         if (claims.length === 0) throw new Error(`etcd txn of ${success.length} puts without compares did not succeed: ${body.slice(0, 300)}`);

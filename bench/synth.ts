@@ -176,7 +176,7 @@ function retargetPodSpec(target: PodSpecShape, generated: PodSpecShape): void {
 /**
  * Cluster IPs for Services written into etcd, counted down from the top of the service range
  * (10.96.0.0/12). The apiserver's allocator starts at a random address, so one of these may be
- * taken already: serviceCopies claims each.
+ * taken already: claimServiceIPs claims each.
  */
 let serviceIpCounter = 0;
 function nextServiceIP(): string {
@@ -189,25 +189,36 @@ function nextServiceIP(): string {
  * and that IP's IPAddress object, as the apiserver's ClusterIP allocator writes them. Going
  * around the allocator matters at scale: after each allocation it counts every IPAddress twice
  * for its metrics, so creating N Services through the apiserver costs O(N²).
+ * The IPAddresses are claimed first; the Services are written by the returned function, once the
+ * apiserver has seen the addresses (its IP repair controller, seeing a Service whose address it
+ * has not seen yet, records a ClusterIPNotAllocated event on it).
  */
-async function serviceCopies(client: BareClient, etcd: EtcdLoader, ns: string, first: string, services: { name: string; labels: Record<string, string>; selector: Record<string, string> }[]): Promise<void> {
+async function claimServiceIPs(client: BareClient, etcd: EtcdLoader, ns: string, first: string, services: { name: string; labels: Record<string, string>; selector: Record<string, string> }[]): Promise<() => Promise<void>> {
   const stored = await client.json<Stored & { spec: { clusterIP: string } }>('GET', `/api/v1/namespaces/${ns}/services/${first}`);
   const storedAddress = await client.json<Stored>('GET', `/apis/networking.k8s.io/v1/ipaddresses/${stored.spec.clusterIP}`);
   const copy = (s: (typeof services)[number]) => {
     const ip = nextServiceIP();
-    const svc = storedCopy(stored, s.name, s.labels);
-    Object.assign(svc.spec as object, { selector: s.selector, clusterIP: ip, clusterIPs: [ip] });
     const address = storedCopy(storedAddress, ip, undefined);
     Object.assign((address.spec as { parentRef: object }).parentRef, { namespace: ns, name: s.name });
     const claim = `/registry/ipaddresses/${ip}`;
-    return { claim, objects: [{ key: claim, value: address }, { key: `/registry/services/specs/${ns}/${s.name}`, value: svc }], service: s };
+    return { claim, objects: [{ key: claim, value: address }], ip, service: s };
   };
+  const claimed: ReturnType<typeof copy>[] = [];
   let pending = services.map(copy);
   while (pending.length > 0) {
     const taken = await etcd.putClaimed(pending);
+    claimed.push(...pending.filter((p) => !taken.includes(p)));
     // The apiserver allocated one of these IPs meanwhile: give that Service another.
-    pending = pending.filter((p) => taken.includes(p)).map((p) => copy(p.service));
+    pending = taken.map((p) => copy(p.service));
   }
+  // A LIST at least as new as the last write is answered once the apiserver's cache holds it.
+  await client.json('GET', `/apis/networking.k8s.io/v1/ipaddresses?limit=1&resourceVersion=${etcd.revision}&resourceVersionMatch=NotOlderThan`);
+  return () =>
+    etcd.put(claimed.map(({ ip, service: s }) => {
+      const svc = storedCopy(stored, s.name, s.labels);
+      Object.assign(svc.spec as object, { selector: s.selector, clusterIP: ip, clusterIPs: [ip] });
+      return { key: `/registry/services/specs/${ns}/${s.name}`, value: svc };
+    }));
 }
 
 /** Loads one namespace of apps; returns what it created and the pods it made fail. */
@@ -294,6 +305,10 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
     // The first app through the apiserver; the others are copies of what it stored, written to etcd.
     await config(0);
     await service(0);
+    const writeServices = await claimServiceIPs(client, spec.etcd, ns, appName(0), Array.from({ length: spec.apps - 1 }, (_, i) => {
+      const { app, labels } = appShape(i + 1);
+      return { name: app, labels, selector: serviceSelector(i + 1) };
+    }));
     await workloadThroughApiserver(0);
     const first = appShape(0);
     const stored = {
@@ -329,10 +344,7 @@ export async function loadNamespace(client: BareClient, kubelet: ScriptedKubelet
       }
     }
     await spec.etcd.put(objects);
-    await serviceCopies(client, spec.etcd, ns, first.app, Array.from({ length: spec.apps - 1 }, (_, i) => {
-      const { app, labels } = appShape(i + 1);
-      return { name: app, labels, selector: serviceSelector(i + 1) };
-    }));
+    await writeServices();
     await pool(spec.apps - 1, WIDTH, (i) => config(i + 1));
   } else {
     await pool(spec.apps, WIDTH, async (a) => {
