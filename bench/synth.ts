@@ -206,10 +206,10 @@ async function claimServiceIPs(client: BareClient, etcd: EtcdLoader, ns: string,
   const claimed: ReturnType<typeof copy>[] = [];
   let pending = services.map(copy);
   while (pending.length > 0) {
-    const taken = await etcd.putClaimed(pending);
-    claimed.push(...pending.filter((p) => !taken.includes(p)));
+    const taken = new Set(await etcd.putClaimed(pending));
+    claimed.push(...pending.filter((p) => !taken.has(p)));
     // The apiserver allocated one of these IPs meanwhile: give that Service another.
-    pending = taken.map((p) => copy(p.service));
+    pending = [...taken].map((p) => copy(p.service));
   }
   // A LIST at least as new as the last write is answered once the apiserver's cache holds it.
   await client.json('GET', `/apis/networking.k8s.io/v1/ipaddresses?limit=1&resourceVersion=${etcd.revision}&resourceVersionMatch=NotOlderThan`);

@@ -63,17 +63,19 @@ export interface ParseThreadData {
  */
 type ParsedFile = { index: number; objects: RawObject[] } | { index: number; json: string } | { index: number; error: string } | { done: true };
 
+/** Takes a parsed file (and, for a parse, the text it came from). */
+type PutParsed = (m: ParsedFile, text?: string) => void;
+
 /**
  * Parses one file unless a file earlier in order has failed (its error is the one told, so the
  * files after it need not be read). A failure lowers that mark for every thread.
  */
-function parseUnlessFailedBefore({ files, limits, shared }: Omit<ParseThreadData, 'port' | 'queue'>, index: number, put: (m: ParsedFile) => void, asJson = false): void {
+function parseUnlessFailedBefore({ files, limits, shared }: Omit<ParseThreadData, 'port' | 'queue'>, index: number, put: PutParsed): void {
   if (index > Atomics.load(shared, FIRST_FAILED)) return;
   try {
     const file = files[index]!;
     const text = readDumpFile(file, limits);
-    const objects = parseDumpText(file, text);
-    put(asJson && !NON_FINITE.some((n) => text.includes(n)) ? { index, json: JSON.stringify(objects) } : { index, objects });
+    put({ index, objects: parseDumpText(file, text) }, text);
   } catch (e) {
     if (!(e instanceof NetdoctorError)) throw e;
     for (let seen = Atomics.load(shared, FIRST_FAILED); index < seen; seen = Atomics.load(shared, FIRST_FAILED)) {
@@ -84,15 +86,17 @@ function parseUnlessFailedBefore({ files, limits, shared }: Omit<ParseThreadData
 }
 
 /** Takes the next file of the YAML queue until none is left: a few large files do not leave a thread idle. */
-function takeQueue(data: Omit<ParseThreadData, 'port'>, put: (m: ParsedFile) => void, asJson = false): void {
+function takeQueue(data: Omit<ParseThreadData, 'port'>, put: PutParsed): void {
   for (let k = Atomics.add(data.shared, NEXT, 1); k < data.queue.length; k = Atomics.add(data.shared, NEXT, 1)) {
-    parseUnlessFailedBefore(data, data.queue[k]!, put, asJson);
+    parseUnlessFailedBefore(data, data.queue[k]!, put);
   }
 }
 
 /** A parse thread's work (dump-parse-thread.ts): one message per file, its objects as JSON text. */
 export function parseInThread(data: ParseThreadData): void {
-  takeQueue(data, (m) => data.port.postMessage(m), true);
+  takeQueue(data, (m, text) =>
+    data.port.postMessage('objects' in m && text !== undefined && !NON_FINITE.some((n) => text.includes(n)) ? { index: m.index, json: JSON.stringify(m.objects) } : m),
+  );
   data.port.postMessage({ done: true } satisfies ParsedFile);
 }
 
