@@ -52,6 +52,8 @@ export interface LiveHeapResult {
 export interface FloorResult {
   wallMs: number;
   warmWallMs: number;
+  /** The same requests once more, each body decoded and parsed (JSON.parse, nothing kept): what any JSON client pays. */
+  parseWallMs: number;
   apiCalls: number;
   bytesRead: number;
   peakRssBytes: number;
@@ -169,7 +171,8 @@ async function floor(kubeconfig: string, requestsFile: string): Promise<FloorRes
     return q ? `${path}?${q}` : path;
   };
   const creds = credsFromKubeconfig(kubeconfig);
-  const once = async () => {
+  // parse: each body decoded and given to JSON.parse (then dropped), as any JSON client must.
+  const once = async (parse = false) => {
     const client = new BareClient(creds, 16);
     const t0 = nowMs();
     await Promise.all([
@@ -180,11 +183,17 @@ async function floor(kubeconfig: string, requestsFile: string): Promise<FloorRes
           const q: Record<string, string> = { ...pages[Math.min(page++, pages.length - 1)]! };
           delete q.continue;
           if (token) q.continue = token;
-          const head = (await client.request('GET', url(path, q), undefined, { keep: false, peek: 1024 })).body.slice(0, 1024);
-          token = /"continue":"([^"]+)"/.exec(head)?.[1];
+          if (parse) {
+            const list = JSON.parse((await client.request('GET', url(path, q))).body) as { metadata?: { continue?: string } };
+            token = list.metadata?.continue || undefined;
+          } else {
+            const head = (await client.request('GET', url(path, q), undefined, { keep: false, peek: 1024 })).body.slice(0, 1024);
+            token = /"continue":"([^"]+)"/.exec(head)?.[1];
+          }
         } while (token);
       }),
-      ...singles.map((r) => client.request('GET', url(r.path, r.query), undefined, { keep: false }).catch(() => undefined)),
+      // Logs are text: decoded, not parsed.
+      ...singles.map((r) => client.request('GET', url(r.path, r.query), undefined, { keep: parse }).then((a) => (parse && !r.path.endsWith('/log') ? (JSON.parse(a.body) as unknown) : undefined), () => undefined)),
     ]);
     const wallMs = nowMs() - t0;
     client.close();
@@ -193,7 +202,8 @@ async function floor(kubeconfig: string, requestsFile: string): Promise<FloorRes
   const cold = await once();
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   const warm = await once();
-  return { wallMs: cold.wallMs, warmWallMs: warm.wallMs, apiCalls: cold.client.calls, bytesRead: cold.client.bytesRead, peakRssBytes };
+  const parsed = await once(true);
+  return { wallMs: cold.wallMs, warmWallMs: warm.wallMs, parseWallMs: parsed.wallMs, apiCalls: cold.client.calls, bytesRead: cold.client.bytesRead, peakRssBytes };
 }
 
 /** What a cluster-wide run holds as it goes namespace by namespace (run with --expose-gc). */

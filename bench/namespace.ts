@@ -21,6 +21,10 @@ export interface NamespaceBench {
   warmRatio: Figure;
   /** The read phase alone (requests + parsing + indexing) against the floor, per pair. */
   readRatio: Figure;
+  /** The floor's requests with each body decoded and given to JSON.parse: what any JSON client pays. */
+  parseFloorMs: Figure;
+  /** The read phase against that parse floor, per pair: what projection, indexing and the reader's own work add. */
+  readParseRatio: Figure;
   /** Where the time of the median live run went. */
   phases: LiveResult['phases'];
   apiCalls: number;
@@ -72,6 +76,8 @@ export async function benchNamespace(
   const wFloor: number[] = [];
   const wRatio: number[] = [];
   const rRatio: number[] = [];
+  const parseFloor: number[] = [];
+  const rpRatio: number[] = [];
   const runs: LiveResult[] = [];
   const rss: number[] = [];
   const floorRss: number[] = [];
@@ -93,6 +99,8 @@ export async function benchNamespace(
     wFloor.push(f.warmWallMs);
     wRatio.push(l.warmWallMs / f.warmWallMs);
     rRatio.push(l.phases.readMs / f.wallMs);
+    parseFloor.push(f.parseWallMs);
+    rpRatio.push(l.phases.readMs / f.parseWallMs);
     runs.push(l);
     rss.push(l.peakRssBytes);
     floorRss.push(f.peakRssBytes);
@@ -105,6 +113,8 @@ export async function benchNamespace(
   const median = [...runs].sort((a, b) => a.wallMs - b.wallMs)[runs.length >> 1] ?? last;
   return {
     readRatio: r2(figure(rRatio)),
+    parseFloorMs: figure(parseFloor),
+    readParseRatio: r2(figure(rpRatio)),
     phases: median.phases,
     warmLiveMs: figure(wLive),
     warmFloorMs: figure(wFloor),

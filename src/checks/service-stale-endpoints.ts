@@ -130,6 +130,8 @@ export const serviceStaleEndpoints: Check = {
     Pod: ['metadata.deletionTimestamp', 'metadata.labels', 'spec.containers.name', 'spec.containers.ports', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs'],
     Service: ['spec.clusterIP', 'spec.clusterIPs', 'spec.selector', 'spec.type'],
   },
+  // An endpoint at another namespace's Service's cluster IP is named as that Service's.
+  needsEverywhere: ['Service'],
   run(ctx) {
     const findings: FindingDraft[] = [];
     // default/kubernetes has no selector either: the apiserver writes its own addresses there.

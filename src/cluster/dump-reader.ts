@@ -182,16 +182,18 @@ export class DumpReader implements ClusterReader {
     const everywhere = new Set<string>(scope.everywhere ?? []);
     const snapshot = new ClusterSnapshot([...this.skipped]);
     snapshot.observedAt = this.observedAt;
+    const alsoListed = (o: RawObject): boolean => (scope.alsoLists ?? []).some((l) => l.kind === o.kind && l.namespace === o.metadata?.namespace);
     const read = this.objects.filter((o) => {
       if (!o.kind || !isKind(o.kind)) return false;
-      const alsoListed = (scope.alsoLists ?? []).some((l) => l.kind === o.kind && l.namespace === o.metadata?.namespace);
-      if (!kinds.has(o.kind)) return alsoListed;
-      return !RESOURCES[o.kind].namespaced || everywhere.has(o.kind) || inScope(o.metadata?.namespace) || alsoListed;
+      if (!kinds.has(o.kind)) return alsoListed(o);
+      return !RESOURCES[o.kind].namespaced || everywhere.has(o.kind) || inScope(o.metadata?.namespace) || alsoListed(o);
     });
     // The same projection as a live read, so a dump diagnoses exactly what the cluster would.
     snapshot.addObjects(
       read.map((o) => {
-        const fields = scope.fields?.[o.kind as Kind];
+        const kind = o.kind as Kind;
+        const outside = RESOURCES[kind].namespaced && everywhere.has(kind) && !inScope(o.metadata?.namespace) && !alsoListed(o);
+        const fields = (outside ? scope.everywhereFields?.[kind] : undefined) ?? scope.fields?.[kind];
         return fields ? project(o, fields) : o;
       }),
     );

@@ -79,6 +79,8 @@ interface ListRequest {
   clock: ServerClock;
   /** Shared strings for the whole read; absent: per page. */
   strings?: StringTable;
+  /** A kind read everywhere: what is kept of the items outside the run's own namespaces. */
+  outside?: { namespaces: ReadonlySet<string>; fields: FieldTree | undefined };
 }
 
 /** Runs tasks with bounded concurrency (log reads go through the kubelet; do not stampede it). */
@@ -140,7 +142,10 @@ export class LiveReader implements ClusterReader {
     const results = await Promise.all(
       lists.map(({ kind, ns }) => {
         const list: ListRequest = { kind, fields: scope.fields?.[kind], errors, clock, strings };
-        return ns === undefined && scope.namespace !== undefined && RESOURCES[kind].namespaced ? this.listEverywhere(list, namespaces) : this.listAll(list, ns);
+        if (ns !== undefined || scope.namespace === undefined || !RESOURCES[kind].namespaced) return this.listAll(list, ns);
+        // The run's own namespaces, and those a check lists this kind in, keep the run's fields.
+        const own = new Set([scope.namespace, ...scope.alsoNamespaces, ...(scope.alsoLists ?? []).filter((l) => l.kind === kind).map((l) => l.namespace)]);
+        return this.listEverywhere({ ...list, outside: { namespaces: own, fields: scope.everywhereFields?.[kind] ?? list.fields } }, namespaces);
       }),
     );
     lists.forEach(({ kind }, i) => snapshot.add(kind, results[i]!));
@@ -166,7 +171,7 @@ export class LiveReader implements ClusterReader {
    * `ahead`: the next page is requested as soon as this one is parsed, so the apiserver works while the consumer does.
    */
   private async *pages(list: ListRequest, namespace: string | undefined, ahead = false): AsyncGenerator<{ items: RawObject[]; restarted: boolean }> {
-    const { kind, fields, errors, clock, strings } = list;
+    const { kind, fields, errors, clock, strings, outside } = list;
     const seen = { bytes: 0, items: 0 };
     const fetchPage = async (token: string | undefined): Promise<ListPage> => {
       const res = await this.api.request(apiPath(kind, namespace), {
@@ -216,7 +221,8 @@ export class LiveReader implements ClusterReader {
           if (slim) item.metadata.managedFields = slim;
           else delete item.metadata.managedFields;
         }
-        return fields ? project(item, fields, table) : item;
+        const tree = outside && !outside.namespaces.has(item.metadata?.namespace ?? '') ? outside.fields : fields;
+        return tree ? project(item, tree, table) : item;
       });
       yield { items, restarted };
       restarted = false;

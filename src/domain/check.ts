@@ -30,7 +30,8 @@ export interface Check {
   readonly alsoReads?: readonly NamespacedList[];
   /**
    * Namespaced kinds (a subset of needs) it reads from every namespace even on a namespace run, e.g. Services that env
-   * vars name in other namespaces: listed cluster-wide in the same round instead of per namespace.
+   * vars name in other namespaces: listed cluster-wide in the same round instead of per namespace. Of their objects
+   * outside the run's namespaces, readers keep only the fields these checks declare (`reads`), not the engine's.
    */
   readonly needsEverywhere?: readonly Kind[];
   /**

@@ -50,6 +50,12 @@ export interface ReadScope {
   kinds: Kind[];
   /** Kinds read from every namespace whatever the scope (one cluster-wide LIST each, in the same round). */
   everywhere?: Kind[];
+  /**
+   * What to keep of the `everywhere` kinds' objects outside the scope's namespaces: only what the checks that read
+   * them everywhere declare (a cluster's every Service, held for names env vars may give, need not carry what
+   * only its own namespace's run reads). Absent: `fields`.
+   */
+  everywhereFields?: Projection;
   /** Single kinds listed in namespaces outside the scope, in the same round (kube-public ConfigMaps, for cluster-info). */
   alsoLists?: NamespacedList[];
   /** What to keep of each object as it is read (the fields the run's checks and the engine declare); absent: whole objects. */

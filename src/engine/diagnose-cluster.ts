@@ -2,7 +2,7 @@ import { BASELINE_VERSION, type Baseline, type BaselineObject, type BaselineStor
 import type { Check, CheckContext } from '../domain/check';
 import type { ClusterReader, ClusterView, NamespacedList, ReadError } from '../domain/cluster-view';
 import type { Evidence } from '../domain/finding';
-import { RESOURCES, namespaceOrder } from '../domain/kube-types';
+import { type Kind, RESOURCES } from '../domain/kube-types';
 import { type ObjectRef, refKey } from '../domain/object-ref';
 import type { CheckRun, Report } from '../domain/report';
 import type { RunContext } from '../domain/run-context';
@@ -100,21 +100,23 @@ function partChanges(previous: BaselineObject[], current: BaselineObject[], view
 /**
  * A cluster-wide run (the daily digest), namespace by namespace, so its memory does not grow with
  * the cluster. What every namespace shares is read once: the infrastructure namespaces, the
- * cluster-scoped kinds and the kinds checks read everywhere. Then each namespace's own objects
- * are read in turn, checked as a namespace run checks them (beside the shared part), and dropped
- * before the next. What outlives a namespace: its findings, its baseline's networking fields, and
- * the changes since the last digest (with the resourceVersions a restore plan needs).
+ * cluster-scoped kinds and the kinds checks read everywhere (of those, only the fields the checks
+ * reading them everywhere declare). Then each namespace's own objects (the kinds read everywhere
+ * too, with all the run's fields) are read in turn, checked as a namespace run checks them (beside
+ * the shared part), and dropped before the next. What outlives a namespace: its findings, its
+ * baseline's networking fields, and the changes since the last digest (with the resourceVersions a
+ * restore plan needs).
  * A fault several namespaces' runs see (one CoreDNS fault from each) is one finding.
  */
 export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterReader, workflow: Workflow, cluster: string | undefined, baselines?: BaselineStore): Promise<Report> {
   const started = ctx.clock();
   const before = countersOf(reader);
-  const { kinds, fields, everywhere, alsoLists } = readsOf(workflow.checks);
+  const { kinds, fields, everywhere, everywhereFields, alsoLists } = readsOf(workflow.checks);
   const exists = await Promise.all(INFRA_NAMESPACES.map((n) => reader.namespaceExists(n)));
   const infra = INFRA_NAMESPACES.filter((_, i) => exists[i]);
   // Without any infrastructure namespace, kube-system is still read (its lists come back empty).
   const sharedNamespaces = infra.length > 0 ? infra : INFRA_NAMESPACES.slice(0, 1);
-  const namespaced = kinds.filter((k) => RESOURCES[k].namespaced && !everywhere.includes(k));
+  const namespaced = kinds.filter((k) => RESOURCES[k].namespaced);
   const except: NamespacedList[] = [...namespaced.flatMap((kind) => sharedNamespaces.map((namespace) => ({ kind, namespace }))), ...alsoLists];
   const listErrors: ReadError[] = [];
   // The namespaces' lists start while the shared part is read: the apiserver works on both at once, as in one whole read.
@@ -127,7 +129,7 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
       alsoNamespaces: sharedNamespaces.slice(1),
       kinds,
       fields,
-      ...(everywhere.length > 0 ? { everywhere } : {}),
+      ...(everywhere.length > 0 ? { everywhere, everywhereFields } : {}),
       ...(alsoLists.length > 0 ? { alsoLists } : {}),
     });
 
@@ -148,7 +150,11 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
     const baselineObjects: BaselineObject[] = [];
     const changes: FieldChange[] = [];
     const resourceVersions = new Map<string, string | undefined>();
-    let objects = shared.objectCount;
+    // The kinds read everywhere that a namespace's own read holds whole (all but the lists the shared read holds whole).
+    const ownEverywhere = (namespace: string): Kind[] => everywhere.filter((kind) => !except.some((l) => l.kind === kind && l.namespace === namespace));
+    // The shared read's slim copies of other namespaces' objects are counted with their namespaces.
+    const slimCopies = everywhere.reduce((n, kind) => n + shared.list(kind).filter((o) => ownEverywhere(o.metadata?.namespace ?? '').includes(kind)).length, 0);
+    let objects = shared.objectCount - slimCopies;
     let observedAt = shared.observedAt;
 
     const check = (namespace: string, view: ClusterView, skip?: (c: Check) => boolean): void => {
@@ -177,11 +183,9 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
       keepChanges(previousByNamespace.get(namespace) ?? [], ownBaselineObjects(view, namespace), view);
       previousByNamespace.delete(namespace);
     };
-    const visited = new Set(sharedNamespaces);
     for (let next = await first; !next.done; next = await namespaces.next()) {
       const { namespace, view: local } = next.value;
-      visit(namespace, layeredView(shared, local));
-      visited.add(namespace);
+      visit(namespace, layeredView(shared, local, { namespace, kinds: ownEverywhere(namespace) }));
       for (const s of secretValuesIn(local)) secrets.add(s);
       readErrors.add(local.readErrors);
       objects += local.objectCount;
@@ -190,9 +194,6 @@ export async function diagnoseEachNamespace(ctx: RunContext, reader: ClusterRead
     }
     // What the lists could not read at all (a kind the bot may not list), told once they are done.
     readErrors.add(listErrors);
-    // Namespaces whose only objects are of kinds read everywhere (a namespace of Services alone) are in the shared read.
-    const rest = new Set(everywhere.flatMap((kind) => shared.list(kind).map((o) => o.metadata?.namespace ?? '')));
-    for (const namespace of [...rest].filter((n) => n && !visited.has(n)).sort(namespaceOrder)) visit(namespace, shared);
     // The shared part last: the infrastructure namespaces' own objects and the plumbing (whose fields win), against
     // the rest of the last baseline (which also holds the namespaces that are gone).
     if (baselines) {

@@ -22,7 +22,7 @@ export interface DiagnoseTarget {
 }
 
 async function scopeFor(reader: ClusterReader, workflow: Workflow, namespace: string, cluster: string | undefined): Promise<ReadScope> {
-  const { kinds, fields, everywhere, alsoLists } = readsOf(workflow.checks);
+  const { kinds, fields, everywhere, everywhereFields, alsoLists } = readsOf(workflow.checks);
   const candidates = INFRA_NAMESPACES.filter((n) => n !== namespace);
   const exists = await Promise.all([namespace, ...candidates].map((n) => reader.namespaceExists(n)));
   if (!exists[0]) throw new NetdoctorError('unknown_namespace', `namespace "${namespace}" does not exist${cluster ? ` in cluster ${cluster}` : ''}`);
@@ -31,7 +31,7 @@ async function scopeFor(reader: ClusterReader, workflow: Workflow, namespace: st
     alsoNamespaces: candidates.filter((_, i) => exists[i + 1]),
     kinds,
     fields,
-    ...(everywhere.length > 0 ? { everywhere } : {}),
+    ...(everywhere.length > 0 ? { everywhere, everywhereFields } : {}),
     ...(alsoLists.length > 0 ? { alsoLists } : {}),
   };
 }

@@ -10,25 +10,45 @@ function merged<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) => numb
 }
 
 /**
+ * Two lists sorted by namespace and name as one, leaving out `a`'s objects of one namespace (`b` holds
+ * those). A namespace's objects are contiguous in that order, so `b` goes where its first object would.
+ */
+function replacingNamespace(a: readonly RawObject[], b: readonly RawObject[], namespace: string): readonly RawObject[] {
+  const others = (xs: readonly RawObject[]): RawObject[] => xs.filter((o) => o.metadata?.namespace !== namespace);
+  if (b.length === 0) return others(a);
+  let lo = 0;
+  for (let hi = a.length; lo < hi; ) {
+    const mid = (lo + hi) >> 1;
+    if (byNamespaceAndName(a[mid]!, b[0]!) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return [...others(a.slice(0, lo)), ...b, ...others(a.slice(lo))];
+}
+
+/**
  * What one namespace's run of a cluster-wide read sees: the objects every namespace shares (the
  * infrastructure namespaces, cluster-scoped kinds, kinds read everywhere) and that namespace's own.
  * The two hold different objects (the namespace's read leaves out what the shared read has), so
- * every answer is the union of theirs.
+ * every answer is the union of theirs; except the kinds read everywhere (`own.kinds`), which the
+ * shared read holds slim in every namespace: of those, the namespace's own objects are the local read's.
  */
-export function layeredView(shared: ClusterView, local: ClusterView): ClusterView {
+export function layeredView(shared: ClusterView, local: ClusterView, own: { namespace: string; kinds: readonly Kind[] }): ClusterView {
   const lists = new Map<string, readonly RawObject[]>();
+  const replaced = (kind: Kind, namespace: string | undefined): boolean => own.kinds.includes(kind) && (namespace === undefined || namespace === own.namespace);
   return {
     cluster: shared.cluster,
     list<K extends Kind>(kind: K, namespace?: string): readonly KindMap[K][] {
       const key = `${kind}/${namespace ?? '*'}`;
       let list = lists.get(key);
       if (!list) {
-        list = merged<RawObject>(shared.list(kind, namespace), local.list(kind, namespace), byNamespaceAndName);
+        if (!replaced(kind, namespace)) list = merged<RawObject>(shared.list(kind, namespace), local.list(kind, namespace), byNamespaceAndName);
+        else list = namespace === undefined ? replacingNamespace(shared.list(kind), local.list(kind), own.namespace) : local.list(kind, namespace);
         lists.set(key, list);
       }
       return list as readonly KindMap[K][];
     },
-    get: <K extends Kind>(kind: K, namespace: string | undefined, name: string) => local.get(kind, namespace, name) ?? shared.get(kind, namespace, name),
+    get: <K extends Kind>(kind: K, namespace: string | undefined, name: string) =>
+      local.get(kind, namespace, name) ?? (namespace === own.namespace && own.kinds.includes(kind) ? undefined : shared.get(kind, namespace, name)),
     events: (ref: ObjectRef) => merged<KubeEvent>(shared.events(ref), local.events(ref), byEventTime),
     log: (key: LogKey) => local.log(key) ?? shared.log(key),
     readErrors: [...shared.readErrors, ...local.readErrors],

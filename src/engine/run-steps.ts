@@ -2,6 +2,7 @@ import type { Check, CheckContext } from '../domain/check';
 import type { ClusterView, NamespacedList, ReadError, ReadScope } from '../domain/cluster-view';
 import { type Kind, isKind } from '../domain/kube-types';
 import { projectionFor } from './engine-reads';
+import { type Projection, projectionOf } from '../domain/projection';
 import { NetdoctorError } from '../domain/errors';
 import { type CheckRun, REPORT_API_VERSION, type Report } from '../domain/report';
 import type { Baseline, BaselineStore, ChangesSince, FieldChange } from '../domain/baseline';
@@ -24,15 +25,27 @@ export function extraLists(checks: readonly Check[]): NamespacedList[] {
 
 /**
  * What a run of these checks reads: the kinds, the fields kept of them (most of an object's bytes are fields nobody
- * reads), the kinds read in every namespace and the single lists read outside the run's namespaces.
+ * reads), the kinds read in every namespace (and what is kept of them outside the run's namespaces) and the single
+ * lists read outside the run's namespaces.
  */
-export function readsOf(checks: readonly Check[]): Pick<ReadScope, 'kinds' | 'fields' | 'everywhere' | 'alsoLists'> & { everywhere: Kind[]; alsoLists: NamespacedList[] } {
+export function readsOf(
+  checks: readonly Check[],
+): Pick<ReadScope, 'kinds' | 'fields' | 'everywhere' | 'everywhereFields' | 'alsoLists'> & { everywhere: Kind[]; everywhereFields: Projection; alsoLists: NamespacedList[] } {
+  const everywhere = [...new Set<Kind>(checks.flatMap((c) => c.needsEverywhere ?? []))].sort();
   return {
     kinds: [...new Set<Kind>(checks.flatMap((c) => c.needs))].sort(),
     fields: projectionFor(checks),
-    everywhere: [...new Set<Kind>(checks.flatMap((c) => c.needsEverywhere ?? []))].sort(),
+    everywhere,
+    everywhereFields: everywhereProjection(checks, everywhere),
     alsoLists: extraLists(checks),
   };
+}
+
+/** Per kind read everywhere, the fields of the checks that read it there (the engine reads only a run's own namespaces). */
+export function everywhereProjection(checks: readonly Check[], everywhere: readonly Kind[]): Projection {
+  return Object.fromEntries(
+    everywhere.map((kind) => [kind, projectionOf([kind], checks.filter((c) => c.needsEverywhere?.includes(kind)).map((c) => c.reads))[kind]!]),
+  );
 }
 
 /** Each check over the view in isolation: a failing check is reported, the run goes on. */

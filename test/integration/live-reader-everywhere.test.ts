@@ -71,6 +71,19 @@ describe('LiveReader: kinds read everywhere', () => {
     expect(view.readErrors).toEqual([]);
   });
 
+  it('keeps of other namespaces’ objects only the fields read everywhere; the run’s own namespaces keep the run’s', async () => {
+    const reader = new LiveReader(admin);
+    const fields = { Service: { apiVersion: true, kind: true, metadata: { name: true, namespace: true, uid: true }, spec: { ports: true, clusterIP: true } } } as const;
+    const everywhereFields = { Service: { apiVersion: true, kind: true, metadata: { name: true, namespace: true }, spec: { ports: true } } } as const;
+    const view = await reader.read({ namespace: NS, alsoNamespaces: ['kube-system'], kinds: ['Service'], everywhere: ['Service'], fields, everywhereFields });
+    const ports = [{ port: 80, protocol: 'TCP', targetPort: 80 }];
+    expect(view.get('Service', OTHER, 'mysql')).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'mysql', namespace: OTHER }, spec: { ports } });
+    expect(view.get('Service', NS, 'web')).toEqual({
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: NS, uid: expect.any(String) }, spec: { clusterIP: expect.any(String), ports },
+    });
+    expect(Object.keys(view.get('Service', 'default', 'kubernetes')?.spec ?? {})).toEqual(['ports']);
+  });
+
   it('refused cluster-wide: per namespace instead, and the refusal is reported', async () => {
     const reader = new LiveReader(bot!);
     const view = await reader.read({ namespace: NS, alsoNamespaces: [], kinds: ['Service'], everywhere: ['Service'] });

@@ -44,6 +44,17 @@ describe('DumpReader', () => {
     expect(view.list('Pod').map((p) => p.metadata?.name)).toEqual(['web']);
   });
 
+  it('keeps of other namespaces’ objects of kinds read everywhere only the everywhere fields, as a live read does', async () => {
+    const svc = (ns: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: ns, resourceVersion: '5', labels: { app: 'db' } }, spec: { ports: [{ port: 5432 }], type: 'ClusterIP' } });
+    writeFileSync(join(dir, 'a.yaml'), ['triton', 'kube-system', 'data', 'kube-public'].map((ns) => JSON.stringify(svc(ns))).join('\n---\n'));
+    const fields = { Service: { apiVersion: true, kind: true, metadata: { name: true, namespace: true, resourceVersion: true, labels: true }, spec: true } } as const;
+    const everywhereFields = { Service: { apiVersion: true, kind: true, metadata: { name: true, namespace: true }, spec: { ports: true } } } as const;
+    const view = await new DumpReader(dir).read({ ...scope('triton'), everywhere: ['Service'], fields, everywhereFields, alsoLists: [{ kind: 'Service', namespace: 'kube-public' }] });
+    // The run's own namespaces (and one a check lists the kind in) keep the run's fields.
+    for (const ns of ['triton', 'kube-system', 'kube-public']) expect(view.get('Service', ns, 'db')).toEqual(svc(ns));
+    expect(view.get('Service', 'data', 'db')).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: 'data' }, spec: { ports: [{ port: 5432 }] } });
+  });
+
   it('reads logs in its own layout and in kubectl cluster-info dump layout', async () => {
     writeFileSync(join(dir, 'objects.yaml'), JSON.stringify(pod('triton', 'web')));
     mkdirSync(join(dir, 'logs', 'triton', 'web'), { recursive: true });

@@ -154,25 +154,43 @@ describe('infraOnly checks', () => {
 
 describe('layeredView', () => {
   const docs = (objects: object[]): string => objects.map((o) => JSON.stringify(o)).join('\n---\n');
+  // Services are read everywhere: slim in the shared read, whole in their namespace's own.
   const shared = viewOf(docs([
     { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'a', name: 'x' } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'b', name: 'api' } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'b', name: 'gone' } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'b-2', name: 'a' } },
     { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'c', name: 'x' } },
     { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'kube-system', name: 'coredns' } },
     { apiVersion: 'v1', kind: 'Event', metadata: { namespace: 'default', name: 'e1' }, involvedObject: { kind: 'Node', name: 'n1' }, lastTimestamp: '2026-03-01T06:00:00Z' },
   ]));
   const local = viewOf(docs([
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'b', name: 'api', resourceVersion: '7' } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'b', name: 'web', resourceVersion: '8' } },
     { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'b', name: 'web' } },
     { apiVersion: 'v1', kind: 'Event', metadata: { namespace: 'b', name: 'e2' }, involvedObject: { kind: 'Node', name: 'n1' }, lastTimestamp: '2026-03-01T05:00:00Z' },
   ]));
-  const view = layeredView(shared, local);
+  const view = layeredView(shared, local, { namespace: 'b', kinds: ['Service'] });
+  const names = (objects: readonly { metadata?: { namespace?: string; name?: string; resourceVersion?: string } }[]): string[] =>
+    objects.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}${o.metadata?.resourceVersion ? `@${o.metadata.resourceVersion}` : ''}`);
 
   it('answers with both parts, in the view order', () => {
-    expect(view.list('Pod').map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`)).toEqual(['b/web', 'kube-system/coredns']);
-    expect(view.list('Pod', 'b').map((p) => p.metadata?.name)).toEqual(['web']);
-    expect(view.list('Service').map((s) => s.metadata?.namespace)).toEqual(['a', 'c']);
+    expect(names(view.list('Pod'))).toEqual(['b/web', 'kube-system/coredns']);
+    expect(names(view.list('Pod', 'b'))).toEqual(['b/web']);
     expect(view.get('Pod', 'b', 'web')).toBeDefined();
     expect(view.get('Pod', 'kube-system', 'coredns')).toBeDefined();
     expect(view.events({ kind: 'Node', name: 'n1' }).map((e) => e.metadata?.name)).toEqual(['e2', 'e1']);
-    expect(view.objectCount).toBe(6);
+    expect(view.objectCount).toBe(11);
+  });
+
+  it('takes the namespace’s own objects of the kinds read everywhere from its own read alone', () => {
+    // b/gone was deleted between the two reads: the namespace's own read is the one that counts.
+    // In the view's order (localeCompare sorts `b-2/…` before `b/…`).
+    expect(names(view.list('Service'))).toEqual(['a/x', 'b-2/a', 'b/api@7', 'b/web@8', 'c/x']);
+    expect(names(view.list('Service', 'b'))).toEqual(['b/api@7', 'b/web@8']);
+    expect(names(view.list('Service', 'c'))).toEqual(['c/x']);
+    expect(view.get('Service', 'b', 'api')?.metadata?.resourceVersion).toBe('7');
+    expect(view.get('Service', 'b', 'gone')).toBeUndefined();
+    expect(view.get('Service', 'a', 'x')).toBeDefined();
   });
 });

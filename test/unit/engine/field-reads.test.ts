@@ -8,6 +8,8 @@ import type { Report } from '../../../src/domain/report';
 import { silentLogger } from '../../../src/domain/run-context';
 import { diagnose } from '../../../src/engine/diagnose';
 import { ENGINE_READS, projectionFor } from '../../../src/engine/engine-reads';
+import { INFRA_NAMESPACES } from '../../../src/engine/infra-namespaces';
+import { extraLists } from '../../../src/engine/run-steps';
 import { loadWorkflows } from '../../../src/engine/workflow';
 import { FieldRecorder, describeRead } from '../../support/field-recorder';
 import { MemoryBaselines } from '../../support/memory-ports';
@@ -19,7 +21,7 @@ const ctx = { runId: 'fields', log: silentLogger, clock: () => new Date('2026-03
 
 /** The same reader without the projection: every object whole, as before fields were declared. */
 const wholeObjects = (reader: ClusterReader): ClusterReader => ({
-  read: (scope) => reader.read({ ...scope, fields: undefined }),
+  read: (scope) => reader.read({ ...scope, fields: undefined, everywhereFields: undefined }),
   namespaceExists: (ns) => reader.namespaceExists(ns),
   apiCalls: 0,
 });
@@ -100,6 +102,33 @@ describe('declared fields', () => {
       }
     }
     expect([...missing]).toEqual([]);
+  });
+
+  // Of other namespaces' objects (held for checks that read a kind everywhere), readers keep only what those checks declare.
+  const everywhere = [...new Set(CHECKS.flatMap((c) => c.needsEverywhere ?? []))];
+  const alsoLists = extraLists(CHECKS);
+  const namespaceViews = new Map<string, ClusterView>();
+  const namespaceView = async (dir: string, namespace: string): Promise<ClusterView> => {
+    const scope = { namespace, alsoNamespaces: INFRA_NAMESPACES.filter((n) => n !== namespace), kinds: [...KINDS], everywhere, alsoLists };
+    if (!namespaceViews.has(dir)) namespaceViews.set(dir, await new DumpReader(dir).read(scope));
+    return namespaceViews.get(dir)!;
+  };
+  it.each(CHECKS.map((c) => [c.id, c] as const))('%s reads of other namespaces’ objects only what it declares it reads everywhere', async (_id, check) => {
+    const kept = projectionOf(everywhere, check.needsEverywhere ? [Object.fromEntries(check.needsEverywhere.map((k) => [k, check.reads[k] ?? []]))] : []);
+    const outside = new Set<string>();
+    for (const scenario of scenarios) {
+      const namespace = scenario.expect.namespace;
+      const own = new Set([namespace, ...INFRA_NAMESPACES]);
+      const view = await namespaceView(scenario.dir, namespace);
+      const recorder = new FieldRecorder();
+      JSON.stringify(check.run({ view: recorder.view(view), namespace, now: view.observedAt ?? new Date() }));
+      for (const read of recorder.reads) {
+        if (read.namespace === undefined || own.has(read.namespace) || alsoLists.some((l) => l.kind === read.kind && l.namespace === read.namespace)) continue;
+        // A check that does not read the kind everywhere may look at names only (to skip what is not its namespace's).
+        if (!keeps(kept[read.kind] ?? projectionOf([read.kind], [])[read.kind], read.path, read.mode)) outside.add(`${describeRead(read)} in ${read.namespace} on ${scenario.name}`);
+      }
+    }
+    expect([...outside]).toEqual([]);
   });
 
   // A plan is re-checked before it is applied by its check alone, so each check must find the same on its own projection.
