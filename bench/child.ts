@@ -9,13 +9,15 @@ const CHILD = path.join(__dirname, 'diagnose-child.ts');
 const REGISTER = path.join(__dirname, '..', 'scripts', 'ts-register.js');
 
 async function child<T>(args: string[], nodeFlags: string[] = []): Promise<T> {
-  const r = await run(process.execPath, [...nodeFlags, '-r', REGISTER, CHILD, ...args], { timeoutMs: 300_000 });
+  // 150,000 pods on a slow day: a digest about 150 s, a floor pass about 110 s.
+  const r = await run(process.execPath, [...nodeFlags, '-r', REGISTER, CHILD, ...args], { timeoutMs: 900_000 });
   if (r.code !== 0) throw new Error(`diagnose-child ${args[0]} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
 }
 
-export function liveRun(kubeconfig: string, workflow: string, namespace?: string): Promise<LiveResult> {
-  return child<LiveResult>(['live', kubeconfig, workflow, ...(namespace ? [namespace] : [])]);
+/** A diagnosis in a fresh process, then (`warmToo`) a second one in it. */
+export function liveRun(kubeconfig: string, workflow: string, namespace?: string, warmToo = true): Promise<LiveResult> {
+  return child<LiveResult>([warmToo ? 'live' : 'cold', kubeconfig, workflow, ...(namespace ? [namespace] : [])]);
 }
 
 /** A cluster-wide run that collects garbage at namespace boundaries to measure what stays alive (not timed: collections cost). */
@@ -23,11 +25,12 @@ export function liveHeapRun(kubeconfig: string, workflow: string): Promise<LiveH
   return child<LiveHeapResult>(['heap', kubeconfig, workflow], ['--expose-gc']);
 }
 
-export async function floorRun(kubeconfig: string, requests: LoggedRequest[]): Promise<FloorResult> {
+/** The requests by a bare client, cold then warm; then (`parse`) once more with every body decoded and parsed. */
+export async function floorRun(kubeconfig: string, requests: LoggedRequest[], parse = false): Promise<FloorResult> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netdoctor-bench-')), 'requests.json');
   fs.writeFileSync(file, JSON.stringify(requests));
   try {
-    return await child<FloorResult>(['floor', kubeconfig, file]);
+    return await child<FloorResult>([parse ? 'parse-floor' : 'floor', kubeconfig, file]);
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }

@@ -28,8 +28,8 @@ export interface LoggedRequest {
 export interface LiveResult {
   /** First diagnosis in a fresh process (as the CLI runs it). */
   wallMs: number;
-  /** A second diagnosis in the same process, new connections (as a long-lived worker runs it). */
-  warmWallMs: number;
+  /** A second diagnosis in the same process, new connections (as a long-lived worker runs it); not in `cold` mode. */
+  warmWallMs?: number;
   apiCalls: number;
   bytesRead: number;
   peakRssBytes: number;
@@ -52,14 +52,14 @@ export interface LiveHeapResult {
 export interface FloorResult {
   wallMs: number;
   warmWallMs: number;
-  /** The same requests once more, each body decoded and parsed (JSON.parse, nothing kept): what any JSON client pays. */
-  parseWallMs: number;
+  /** In `parse-floor` mode, the same requests once more, each body decoded and parsed (JSON.parse, nothing kept): what any JSON client pays. */
+  parseWallMs?: number;
   apiCalls: number;
   bytesRead: number;
   peakRssBytes: number;
 }
 
-async function live(kubeconfig: string, workflowName: string, namespace?: string): Promise<LiveResult> {
+async function live(kubeconfig: string, workflowName: string, namespace: string | undefined, warmToo: boolean): Promise<LiveResult> {
   const workflow = pickWorkflow(loadWorkflows(CHECKS), workflowName);
   const kc = await loadKubeConfig({ file: kubeconfig, env: {} });
   const once = async () => {
@@ -130,13 +130,13 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
   const cold = await once();
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   const heapUsedBytes = process.memoryUsage().heapUsed;
-  const warm = await once();
+  const warm = warmToo ? await once() : undefined;
   const { api, requests, report } = cold;
   const symptoms = new Map<string, number>();
   for (const f of report.findings) if (f.causedBy) symptoms.set(f.causedBy, (symptoms.get(f.causedBy) ?? 0) + 1);
   return {
     wallMs: cold.wallMs,
-    warmWallMs: warm.wallMs,
+    ...(warm ? { warmWallMs: warm.wallMs } : {}),
     apiCalls: api.calls,
     bytesRead: api.bytesRead,
     peakRssBytes,
@@ -155,7 +155,7 @@ async function live(kubeconfig: string, workflowName: string, namespace?: string
   };
 }
 
-async function floor(kubeconfig: string, requestsFile: string): Promise<FloorResult> {
+async function floor(kubeconfig: string, requestsFile: string, parse: boolean): Promise<FloorResult> {
   const requests = JSON.parse(fs.readFileSync(requestsFile, 'utf8')) as LoggedRequest[];
   // Lists: one chain per collection, each page with the limit the reader asked for (a first page, without a
   // continue token, starts the chain again); everything else as is.
@@ -202,8 +202,8 @@ async function floor(kubeconfig: string, requestsFile: string): Promise<FloorRes
   const cold = await once();
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   const warm = await once();
-  const parsed = await once(true);
-  return { wallMs: cold.wallMs, warmWallMs: warm.wallMs, parseWallMs: parsed.wallMs, apiCalls: cold.client.calls, bytesRead: cold.client.bytesRead, peakRssBytes };
+  const parsed = parse ? await once(true) : undefined;
+  return { wallMs: cold.wallMs, warmWallMs: warm.wallMs, ...(parsed ? { parseWallMs: parsed.wallMs } : {}), apiCalls: cold.client.calls, bytesRead: cold.client.bytesRead, peakRssBytes };
 }
 
 /** What a cluster-wide run holds as it goes namespace by namespace (run with --expose-gc). */
@@ -234,8 +234,9 @@ async function liveHeap(kubeconfig: string, workflowName: string): Promise<LiveH
 
 async function main(): Promise<void> {
   const [mode, kubeconfig, a, b] = process.argv.slice(2);
-  if (!kubeconfig || !a) throw new Error('usage: diagnose-child.ts live|heap|floor <kubeconfig> <workflow [namespace] | requests.json>');
-  const result = mode === 'live' ? await live(kubeconfig, a, b) : mode === 'heap' ? await liveHeap(kubeconfig, a) : await floor(kubeconfig, a);
+  if (!kubeconfig || !a) throw new Error('usage: diagnose-child.ts live|cold|heap|floor|parse-floor <kubeconfig> <workflow [namespace] | requests.json>');
+  const result =
+    mode === 'live' || mode === 'cold' ? await live(kubeconfig, a, b, mode === 'live') : mode === 'heap' ? await liveHeap(kubeconfig, a) : await floor(kubeconfig, a, mode === 'parse-floor');
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

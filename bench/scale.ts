@@ -99,10 +99,10 @@ export async function benchScale(
     const loadS = round((nowMs() - tLoad) / 1000, 1);
     o.log(`scale ${target}: ${pods} pods, ${nsCount} namespaces, ${nodes} nodes loaded in ${loadS} s`);
     await waitForSlices(env, undefined, services, o.log);
-    await liveRun(env.cluster.kubeconfigPath, 'cluster-health'); // warm-up
+    await liveRun(env.cluster.kubeconfigPath, 'cluster-health', undefined, false); // warm-up
     const runs: Awaited<ReturnType<typeof liveRun>>[] = [];
     for (let i = 0; i < o.reps; i++) {
-      const run = await liveRun(env.cluster.kubeconfigPath, 'cluster-health');
+      const run = await liveRun(env.cluster.kubeconfigPath, 'cluster-health', undefined, false);
       runs.push(run);
       o.log(`  rep ${i + 1}/${o.reps}: ${run.wallMs.toFixed(0)} ms, ${run.apiCalls} calls, ${run.objects} objects, rss ${(run.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     }
